@@ -1,0 +1,202 @@
+/**
+ * Reading config files, with every error pointing at file:line:column.
+ *
+ *   file ──parse (yaml, LineCounter)──▶ document ──${VAR} expansion──▶ plain object
+ *        ──env overrides──▶ zod schema ──▶ typed config, or ConfigError(issues)
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { expandEnv } from './env.js';
+import { alertsConfigSchema, runwardenConfigSchema, type AlertsConfig, type RunwardenConfig } from './schema.js';
+
+interface ParsedFile {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  data: unknown;
+}
+
+function position(parsed: ParsedFile, offset: number | undefined): { line: number; column: number } {
+  if (offset === undefined) return { line: 1, column: 1 };
+  const { line, col } = parsed.lines.linePos(offset);
+  return { line, column: col };
+}
+
+function keyName(pathParts: readonly PropertyKey[]): string {
+  return pathParts.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
+}
+
+/** The deepest node of the document along `pathParts`, and how far it got. */
+function nodeAt(doc: Document.Parsed, pathParts: readonly PropertyKey[]): { node: Node | null; keyNode?: Node } {
+  let node: unknown = doc.contents;
+  for (const part of pathParts) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) return { node: node as Node };
+      if (pair.value === null || pair.value === undefined) return { node: pair.key as Node };
+      node = pair.value;
+    } else if (isSeq(node) && typeof part === 'number' && node.items[part]) {
+      node = node.items[part];
+    } else {
+      break;
+    }
+  }
+  return { node: (node as Node | null) ?? null };
+}
+
+function keyNodeIn(doc: Document.Parsed, mapPath: readonly PropertyKey[], key: string): Node | undefined {
+  const { node } = nodeAt(doc, mapPath);
+  if (!isMap(node)) return undefined;
+  return node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key as Node | undefined;
+}
+
+export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    throw new ConfigError([{ file, line: 1, column: 1, key: '', message: `${reason}; pass another file with --config or RUNWARDEN_CONFIG` }]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const parsed: ParsedFile = { file, doc, lines, data: undefined };
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({ file, ...position(parsed, e.pos[0]), key: '', message: `invalid YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const issues: ConfigIssue[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const result = expandEnv(node.value, env);
+      for (const r of result.required) {
+        issues.push({ file, ...position(parsed, node.range?.[0]), key: '', message: `environment variable ${r.name} is not set: ${r.message}` });
+      }
+      node.value = result.value;
+      if (result.unset.length > 0) (node as { unsetVars?: string[] }).unsetVars = result.unset;
+    },
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  parsed.data = doc.toJS() ?? {};
+  return parsed;
+}
+
+function issuesFromZod(parsed: ParsedFile, error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    const at = issue.path;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      const keyNode = keyNodeIn(parsed.doc, at, key);
+      return {
+        file: parsed.file,
+        ...position(parsed, keyNode?.range?.[0] ?? nodeAt(parsed.doc, at).node?.range?.[0]),
+        key: keyName([...at, key]),
+        message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : ` ${JSON.stringify(key)}`}`,
+      };
+    }
+    const { node } = nodeAt(parsed.doc, at);
+    const unset = (node as { unsetVars?: string[] } | null)?.unsetVars;
+    const hint = unset ? ` (environment variable ${unset.join(', ')} is not set)` : '';
+    return { file: parsed.file, ...position(parsed, node?.range?.[0]), key: keyName(at), message: `${describeIssue(issue)}${hint}` };
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    const got = issue.input === undefined ? 'nothing' : Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `${typeof issue.input} ${JSON.stringify(issue.input)}`;
+    return issue.input === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${got}`;
+  }
+  return issue.message;
+}
+
+function validate<S extends z.ZodType>(schema: S, parsed: ParsedFile, data: unknown): z.output<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) throw new ConfigError(issuesFromZod(parsed, result.error));
+  return result.data;
+}
+
+/** Environment variables that override config keys, applied after the file. */
+function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const set = (section: string, key: string, value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    const current = data[section];
+    const obj = current && typeof current === 'object' ? (current as Record<string, unknown>) : {};
+    obj[key] = value;
+    data[section] = obj;
+  };
+  set('redis', 'url', env.REDIS_URL);
+  set('redis', 'prefix', env.RUNWARDEN_PREFIX);
+  set('board', 'user', env.BOARD_USER);
+  set('board', 'password', env.BOARD_PASSWORD);
+  if (env.RUNWARDEN_DATABASE) data.database = env.RUNWARDEN_DATABASE;
+}
+
+function applyChannelOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const channels = (data.channels && typeof data.channels === 'object' ? data.channels : (data.channels = {})) as Record<string, Record<string, unknown> | null>;
+  const set = (channel: string, key: string, value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    channels[channel] = { ...(channels[channel] ?? {}), [key]: value };
+  };
+  set('slack', 'webhookUrl', env.SLACK_WEBHOOK_URL);
+  set('email', 'host', env.SMTP_HOST);
+  set('email', 'port', env.SMTP_PORT);
+  set('email', 'user', env.SMTP_USER);
+  set('email', 'pass', env.SMTP_PASS);
+  set('email', 'from', env.ALERT_EMAIL_FROM);
+  set('email', 'to', env.ALERT_EMAIL_TO);
+  set('webhook', 'url', env.ALERT_WEBHOOK_URL);
+}
+
+export interface LoadedConfig {
+  /** Absolute path of runwarden.yaml. */
+  file: string;
+  config: RunwardenConfig;
+  alertsFile: string;
+  alerts: AlertsConfig;
+}
+
+export interface LoadConfigOptions {
+  /** `--config`; else RUNWARDEN_CONFIG; else config/runwarden.yaml. */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Loads runwarden.yaml and the alerts file it names. Precedence, highest
+ * first: flags (`configPath`), environment, file, schema defaults.
+ * Relative paths in the result are resolved against `cwd`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = path.resolve(cwd, options.configPath ?? env.RUNWARDEN_CONFIG ?? 'config/runwarden.yaml');
+  const parsed = readYamlFile(file, env);
+  if (parsed.data === null || typeof parsed.data !== 'object' || Array.isArray(parsed.data)) {
+    throw new ConfigError([{ file, line: 1, column: 1, key: '', message: 'expected a mapping of settings at the top level' }]);
+  }
+  const data = parsed.data as Record<string, unknown>;
+  applyEnvOverrides(data, env);
+  const config = validate(runwardenConfigSchema, parsed, data);
+  config.database = path.resolve(cwd, config.database);
+  config.paths = {
+    worktrees: path.resolve(cwd, config.paths.worktrees),
+    archive: path.resolve(cwd, config.paths.archive),
+    reports: path.resolve(cwd, config.paths.reports),
+  };
+  const alertsFile = path.resolve(cwd, config.alerts);
+  const alerts = loadAlertsConfig(alertsFile, env);
+  return { file, config, alertsFile, alerts };
+}
+
+export function loadAlertsConfig(file: string, env: NodeJS.ProcessEnv = process.env): AlertsConfig {
+  const parsed = readYamlFile(file, env);
+  const data = (parsed.data && typeof parsed.data === 'object' ? parsed.data : {}) as Record<string, unknown>;
+  applyChannelOverrides(data, env);
+  return validate(alertsConfigSchema, parsed, data);
+}

@@ -1,0 +1,193 @@
+/**
+ * The configuration schema: the validator and the TypeScript type in one.
+ * Defaults live here and nowhere else. Every object is strict, so a typo in a
+ * key is an error with a line and column, not a silently ignored setting.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from '../duration.js';
+import { EVENT_TYPES } from '../events.js';
+
+export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const port = z.coerce.number().int().min(0).max(65535);
+const backoff = z
+  .object({
+    type: z.enum(['exponential', 'fixed']).default('exponential'),
+    delay: duration.default(1_000),
+  })
+  .strict();
+const jobOptions = (attempts: number, delay: number) =>
+  z
+    .object({
+      attempts: z.number().int().min(1).max(100).default(attempts),
+      backoff: backoff.default({ type: 'exponential', delay }),
+    })
+    .strict()
+    .default({ attempts, backoff: { type: 'exponential', delay } });
+
+export const runwardenConfigSchema = z
+  .object({
+    database: z.string().min(1).default('.state/orchestration.db'),
+    redis: z
+      .object({
+        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        /** Queue key prefix. Use a hash tag (`{runwarden}`) on Redis Cluster. */
+        prefix: z.string().min(1).default('runwarden'),
+      })
+      .strict()
+      .prefault({}),
+    paths: z
+      .object({
+        worktrees: z.string().min(1).default('.worktrees'),
+        archive: z.string().min(1).default('.archive'),
+        reports: z.string().min(1).default('reports'),
+      })
+      .strict()
+      .prefault({}),
+    scanner: z
+      .object({
+        pollInterval: duration.default(10_000),
+        stallThreshold: duration.default(30 * 60_000),
+        /** How often the cheap change check (`PRAGMA data_version`) runs. */
+        changeCheckInterval: duration.default(100),
+        /** How long a scanner's lease lasts without renewal. */
+        leaseTtl: duration.default(10_000),
+        /** Create the indexes the scanner needs on the pipeline's tables. */
+        createIndexes: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    archive: z
+      .object({
+        diskSpaceFactor: z.number().min(1).default(1.5),
+        concurrency: z.number().int().min(1).max(64).default(2),
+        compressionLevel: z.number().int().min(0).max(9).default(6),
+        removeWorktree: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    queues: z
+      .object({
+        archive: jobOptions(5, 5_000),
+        report: jobOptions(5, 1_000),
+        alert: jobOptions(8, 2_000),
+      })
+      .strict()
+      .prefault({}),
+    board: z
+      .object({
+        port: port.default(3000),
+        host: z.string().default('127.0.0.1'),
+        basePath: z.string().startsWith('/').default('/'),
+        readOnly: z.boolean().default(false),
+        user: z.string().default(''),
+        password: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+    alerts: z.string().min(1).default('config/alerts.yaml'),
+  })
+  .strict();
+
+export type RunwardenConfig = z.output<typeof runwardenConfigSchema>;
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Event fields a rule may match on or group by. */
+export const MATCH_FIELDS = ['type', 'outcome', 'pipeline', 'runId', 'stepName', 'state'] as const;
+
+const channels = z
+  .object({
+    console: z.object({ color: z.enum(['auto', 'always', 'never']).default('auto') }).strict().optional(),
+    slack: z
+      .object({
+        webhookUrl: z.string().default(''),
+        /** Messages per second; Slack's incoming webhooks allow about one. */
+        ratePerSecond: z.number().positive().default(1),
+        timeout: duration.default(10_000),
+      })
+      .strict()
+      .optional(),
+    email: z
+      .object({
+        host: z.string().default(''),
+        port: port.default(587),
+        secure: z.boolean().default(false),
+        user: z.string().default(''),
+        pass: z.string().default(''),
+        from: z.string().default(''),
+        to: z.string().default(''),
+        rejectUnauthorized: z.boolean().default(true),
+        timeout: duration.default(10_000),
+      })
+      .strict()
+      .optional(),
+    webhook: z
+      .object({
+        url: z.string().default(''),
+        headers: z.record(z.string(), z.string()).default({}),
+        timeout: duration.default(10_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const CHANNEL_NAMES = ['console', 'slack', 'email', 'webhook'] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+const matchField = z.enum(MATCH_FIELDS, {
+  error: (issue) => `unknown match field ${JSON.stringify(issue.input)}; expected one of ${MATCH_FIELDS.join(', ')}`,
+});
+
+const rule = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -'),
+    match: z
+      .partialRecord(matchField, z.union([z.string(), z.number(), z.boolean()]))
+      .superRefine((match, ctx) => {
+        const type = match.type;
+        if (type !== undefined && !(EVENT_TYPES as readonly unknown[]).includes(type)) {
+          ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown event type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES.join(', ')}` });
+        }
+      }),
+    severity: z.enum(SEVERITIES),
+    throttle: duration.default(0),
+    groupBy: z.array(matchField).default([]),
+    channels: z.array(z.enum(CHANNEL_NAMES, { error: (issue) => `unknown channel ${JSON.stringify(issue.input)}; expected one of ${CHANNEL_NAMES.join(', ')}` })).min(1),
+    /** A rule that resolves what another rule fired (e.g. run_recovered resolves run_stalled). */
+    resolves: z.string().optional(),
+  })
+  .strict();
+
+export const alertsConfigSchema = z
+  .object({
+    channels: channels.prefault({}),
+    rules: z.array(rule).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const names = new Set<string>();
+    config.rules.forEach((r, i) => {
+      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name ${JSON.stringify(r.name)}` });
+      names.add(r.name);
+      if (r.resolves !== undefined && !config.rules.some((other) => other.name === r.resolves)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'resolves'], message: `no rule named ${JSON.stringify(r.resolves)}` });
+      }
+    });
+  });
+
+export type AlertsConfig = z.output<typeof alertsConfigSchema>;
+export type AlertRule = AlertsConfig['rules'][number];

@@ -1,0 +1,127 @@
+/**
+ * The events runwarden detects (contract: ARCHITECTURE.md, "events").
+ * Every event has a deterministic id derived from the run and the event, so
+ * enqueueing the same detection twice is a no-op everywhere downstream.
+ */
+export const EVENT_TYPES = [
+  'run_started',
+  'run_completed',
+  'step_failed',
+  'run_stalled',
+  'run_recovered',
+  'archival_failed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const RUN_STATES = ['pending', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+export const STEP_STATES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'canceled'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+export const TERMINAL_RUN_STATES: readonly RunState[] = ['succeeded', 'failed', 'canceled'];
+export const TERMINAL_STEP_STATES: readonly StepState[] = ['succeeded', 'failed', 'skipped', 'canceled'];
+
+export type Outcome = 'succeeded' | 'failed' | 'canceled';
+
+export interface StepSnapshot {
+  stepId: string;
+  name: string;
+  state: StepState;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  error: string | null;
+}
+
+export interface RunSnapshot {
+  runId: string;
+  pipeline: string | null;
+  state: RunState;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  steps: StepSnapshot[];
+}
+
+/** Counts of a run's steps by state, plus the total. */
+export type StepCounts = Record<StepState, number> & { total: number };
+
+interface EventBase<T extends EventType> {
+  id: string;
+  type: T;
+  runId: string;
+  pipeline: string | null;
+  /** When runwarden noticed it (ISO-8601 UTC). */
+  detectedAt: string;
+  /** The latest change time of the run that caused this event, when known (ISO-8601 UTC). */
+  changedAt?: string | null;
+}
+
+export interface RunStartedEvent extends EventBase<'run_started'> {
+  state: RunState;
+}
+export interface RunCompletedEvent extends EventBase<'run_completed'> {
+  outcome: Outcome;
+  stepCounts: StepCounts;
+  run: RunSnapshot;
+}
+export interface StepFailedEvent extends EventBase<'step_failed'> {
+  stepId: string;
+  stepName: string;
+  error: string | null;
+  /** 1 for the first failure of this step, 2 after a retry failed again, … */
+  failure: number;
+}
+export interface RunStalledEvent extends EventBase<'run_stalled'> {
+  state: RunState;
+  lastChangeAt: string;
+  stalledForMs: number;
+  stepCounts: StepCounts;
+  /** 1 for the first stall of this run, 2 for the next one after a recovery, … */
+  stall: number;
+}
+export interface RunRecoveredEvent extends EventBase<'run_recovered'> {
+  state: RunState;
+  stalledEventId: string;
+  stall: number;
+}
+export interface ArchivalFailedEvent extends EventBase<'archival_failed'> {
+  reason: string;
+  attempts: number;
+  jobId: string;
+}
+
+export type RunwardenEvent =
+  | RunStartedEvent
+  | RunCompletedEvent
+  | StepFailedEvent
+  | RunStalledEvent
+  | RunRecoveredEvent
+  | ArchivalFailedEvent;
+
+/**
+ * Makes a run id or step id safe inside an event id / BullMQ job id, where
+ * `:` is reserved. Percent-encoding keeps distinct ids distinct.
+ */
+export function encodeIdPart(part: string): string {
+  return part.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+}
+
+export const eventIds = {
+  started: (runId: string) => `${encodeIdPart(runId)}.started`,
+  completed: (runId: string) => `${encodeIdPart(runId)}.completed`,
+  stepFailed: (runId: string, stepId: string, failure: number) =>
+    `${encodeIdPart(runId)}.step.${encodeIdPart(stepId)}.failed.${failure}`,
+  stalled: (runId: string, stall: number) => `${encodeIdPart(runId)}.stalled.${stall}`,
+  recovered: (runId: string, stall: number) => `${encodeIdPart(runId)}.recovered.${stall}`,
+  archivalFailed: (runId: string) => `${encodeIdPart(runId)}.archival_failed`,
+};
+
+export function emptyStepCounts(): StepCounts {
+  return { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, canceled: 0, total: 0 };
+}
+
+/** "4/5": steps that finished successfully (succeeded or skipped) out of all. */
+export function stepsDone(counts: StepCounts): string {
+  return `${counts.succeeded + counts.skipped}/${counts.total}`;
+}

@@ -1,0 +1,70 @@
+/**
+ * What workers report back to the scanner through the `ledger` queue. Workers
+ * never open SQLite; the scanner records these in runwarden_* tables.
+ */
+export interface ArchiveOutcome {
+  status: 'archived' | 'skipped' | 'failed';
+  path?: string;
+  bytes?: number;
+  /** Bytes of the source folder (files' contents). */
+  sourceBytes?: number;
+  entries?: number;
+  sha256?: string;
+  verified?: boolean;
+  /** Why it was skipped or failed. */
+  reason?: string;
+  /** Files left out (symlinks out of the worktree, special files), with why. */
+  skippedFiles?: { path: string; reason: string }[];
+  durationMs?: number;
+  /** True when the archive already existed and was not rebuilt. */
+  reused?: boolean;
+}
+
+export interface ArchiveLedgerEntry {
+  kind: 'archive';
+  eventId: string;
+  runId: string;
+  outcome: ArchiveOutcome;
+  at: string;
+}
+
+export interface ReportLedgerEntry {
+  kind: 'report';
+  eventId: string;
+  runId: string;
+  path: string;
+  outcome: string;
+  at: string;
+}
+
+export type AlertDeliveryStatus = 'sent' | 'held' | 'digest_sent' | 'failed' | 'skipped';
+
+export interface AlertLedgerEntry {
+  kind: 'alert';
+  /** The notification's id: `<eventId>.<rule>.<channel>` or a digest id. */
+  deliveryId: string;
+  eventId: string | null;
+  runId: string | null;
+  rule: string;
+  channel: string;
+  severity: string;
+  status: AlertDeliveryStatus;
+  /** Event ids covered (more than one for a digest). */
+  eventIds: string[];
+  detail?: string;
+  at: string;
+}
+
+export type LedgerEntry = ArchiveLedgerEntry | ReportLedgerEntry | AlertLedgerEntry;
+
+/** Deterministic ledger job id, so a retried worker does not record twice. */
+export function ledgerJobId(entry: LedgerEntry): string {
+  switch (entry.kind) {
+    case 'archive':
+      return `archive.${entry.eventId}`;
+    case 'report':
+      return `report.${entry.eventId}`;
+    case 'alert':
+      return `alert.${entry.deliveryId}.${entry.status}`;
+  }
+}
