@@ -10,7 +10,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Documen
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { expandEnv } from './env.js';
-import { alertsConfigSchema, runwardenConfigSchema, type AlertsConfig, type RunwardenConfig } from './schema.js';
+import { alertsConfigSchema, MATCH_FIELDS, runwardenConfigSchema, type AlertsConfig, type RunwardenConfig } from './schema.js';
 
 interface ParsedFile {
   file: string;
@@ -96,7 +96,7 @@ function issuesFromZod(parsed: ParsedFile, error: z.ZodError): ConfigIssue[] {
         file: parsed.file,
         ...position(parsed, keyNode?.range?.[0] ?? nodeAt(parsed.doc, at).node?.range?.[0]),
         key: keyName([...at, key]),
-        message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : ` ${JSON.stringify(key)}`}`,
+        message: `unknown ${at.at(-1) === 'match' ? 'match field' : 'key'}${issue.keys.length > 1 ? `s ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : ` ${JSON.stringify(key)}`}${at.at(-1) === 'match' ? `; expected one of ${MATCH_FIELDS.join(', ')}` : ''}`,
       };
     }
     const { node } = nodeAt(parsed.doc, at);
@@ -115,7 +115,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function validate<S extends z.ZodType>(schema: S, parsed: ParsedFile, data: unknown): z.output<S> {
-  const result = schema.safeParse(data);
+  const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) throw new ConfigError(issuesFromZod(parsed, result.error));
   return result.data;
 }
