@@ -1,1 +1,1 @@
-export {};
+export { archiveOutcomeOf, createReportWorker, processReportJob, type ReportResult, type ReportWorkerDeps } from './report-worker.js';
