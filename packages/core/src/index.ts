@@ -12,3 +12,4 @@ export * from './logger.js';
 export * from './closeable.js';
 export * from './queue-set.js';
 export * from './harness.js';
+export * from './private-redis.js';
