@@ -1,0 +1,75 @@
+/**
+ * Slack through an incoming webhook (`@slack/webhook`): Block Kit, with the
+ * headline as the plain-text fallback for notifications and old clients.
+ * Text from the pipeline (run ids, step errors) is escaped, so it can neither
+ * mention `<!channel>` nor forge links.
+ */
+import { IncomingWebhook, IncomingWebhookHTTPError, type FetchFunction, type IncomingWebhookSendArguments } from '@slack/webhook';
+
+type FetchResponse = Awaited<ReturnType<FetchFunction>>;
+import { headline, runList, type Notification } from '../notification.js';
+import { ChannelError, kindForStatus, parseRetryAfter, scrubSecrets, type Channel } from './channel.js';
+
+export interface SlackChannelOptions {
+  webhookUrl: string;
+  /** @defaultValue 1 — Slack's incoming webhooks allow about one message a second. */
+  ratePerSecond?: number;
+  /** @defaultValue 10000 */
+  timeoutMs?: number;
+}
+
+/** Slack's mrkdwn control characters; everything else is shown as written. */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const EMOJI: Record<string, string> = { critical: ':red_circle:', high: ':large_orange_circle:', medium: ':large_yellow_circle:', low: ':large_blue_circle:' };
+
+export function slackMessage(n: Notification): IncomingWebhookSendArguments & { text: string } {
+  const icon = n.status === 'resolved' ? ':white_check_mark:' : (EMOJI[n.severity] ?? '');
+  const lines = n.eventCount > 1 ? [...n.events.slice(0, 10).map((e) => `• ${escapeSlack(e.text)}`), `runs: ${escapeSlack(runList(n))}`] : [];
+  const body = [`${icon} *${escapeSlack(n.title)}*`, ...lines].join('\n');
+  const context = [`rule *${escapeSlack(n.rule)}*`, `severity *${n.severity}*`, escapeSlack(n.groupKey), n.kind === 'alert' ? '' : n.kind.replace('_', ' ')]
+    .filter(Boolean)
+    .join(' · ');
+  return {
+    text: escapeSlack(headline(n)),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 2_900) } } as const,
+      { type: 'context', elements: [{ type: 'mrkdwn' as const, text: context.slice(0, 2_900) }] } as const,
+    ],
+  };
+}
+
+export function createSlackChannel(options: SlackChannelOptions): Channel {
+  const url = options.webhookUrl;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const fail = (kind: ChannelError['kind'], message: string, extra: { retryAfterMs?: number; status?: number } = {}) =>
+    new ChannelError('slack', kind, scrubSecrets(message, [url]), extra);
+  return {
+    name: 'slack',
+    enabled: true,
+    timeoutMs,
+    minIntervalMs: Math.ceil(1_000 / (options.ratePerSecond ?? 1)),
+    async send(n) {
+      // @slack/webhook's HTTP error drops the headers; keep the response to read Retry-After.
+      let last: FetchResponse | undefined;
+      const fetchKeepingResponse: FetchFunction = async (input, init) => (last = (await fetch(input, init as RequestInit)) as FetchResponse);
+      const webhook = new IncomingWebhook(url, { fetch: fetchKeepingResponse, timeout: timeoutMs });
+      try {
+        await webhook.send(slackMessage(n));
+        return `Slack accepted the message (HTTP ${last?.status ?? 200})`;
+      } catch (err) {
+        if (err instanceof IncomingWebhookHTTPError) {
+          const status = err.statusCode;
+          const retryAfterMs = status === 429 ? parseRetryAfter(last?.headers.get('retry-after')) : undefined;
+          const body = typeof err.body === 'string' ? `: ${err.body.slice(0, 200)}` : '';
+          throw fail(kindForStatus(status), `Slack answered HTTP ${status}${body}`, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+        }
+        const cause = (err as { cause?: { message?: string; cause?: { code?: string } } }).cause;
+        const reason = cause?.cause?.code ?? cause?.message ?? (err as Error).message;
+        throw fail('transient', `could not reach Slack (${reason}); check the network or SLACK_WEBHOOK_URL`);
+      }
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The generic webhook: one JSON POST per notification, payload documented in
+ * packages/alerts/README.md ("Webhook payload"). `Idempotency-Key` carries the
+ * notification id so a receiver can drop the rare duplicate.
+ */
+import type { Notification } from '../notification.js';
+import { ChannelError, kindForStatus, parseRetryAfter, scrubSecrets, type Channel } from './channel.js';
+
+export interface WebhookChannelOptions {
+  url: string;
+  /** Extra headers, e.g. `Authorization`; their values are treated as secrets. */
+  headers?: Record<string, string>;
+  /** @defaultValue 10000 */
+  timeoutMs?: number;
+}
+
+export const WEBHOOK_PAYLOAD_VERSION = '1';
+
+export interface WebhookPayload {
+  version: typeof WEBHOOK_PAYLOAD_VERSION;
+  status: 'firing' | 'resolved';
+  kind: Notification['kind'];
+  notificationId: string;
+  groupKey: string;
+  dedupKey: string;
+  rule: string;
+  severity: string;
+  title: string;
+  eventCount: number;
+  eventIds: string[];
+  events: Notification['events'];
+  window: Notification['window'] | null;
+  createdAt: string;
+}
+
+export function webhookPayload(n: Notification): WebhookPayload {
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    status: n.status,
+    kind: n.kind,
+    notificationId: n.id,
+    groupKey: n.groupKey,
+    dedupKey: n.dedupKey,
+    rule: n.rule,
+    severity: n.severity,
+    title: n.title,
+    eventCount: n.eventCount,
+    eventIds: n.eventIds,
+    events: n.events,
+    window: n.window ?? null,
+    createdAt: n.createdAt,
+  };
+}
+
+export function createWebhookChannel(options: WebhookChannelOptions): Channel {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const secrets = [options.url, ...Object.values(options.headers ?? {})];
+  const fail = (kind: ChannelError['kind'], message: string, extra: { retryAfterMs?: number; status?: number } = {}) =>
+    new ChannelError('webhook', kind, scrubSecrets(message, secrets), extra);
+  return {
+    name: 'webhook',
+    enabled: true,
+    timeoutMs,
+    async send(n) {
+      let response: Response;
+      try {
+        response = await fetch(options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': n.id, 'user-agent': 'runwarden', ...options.headers },
+          body: JSON.stringify(webhookPayload(n)),
+          redirect: 'error',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
+        throw fail('transient', `could not deliver to the webhook (${reason}); check ALERT_WEBHOOK_URL and the receiver`);
+      }
+      const body = (await response.text().catch(() => '')).slice(0, 200);
+      if (response.ok) return `webhook accepted the notification (HTTP ${response.status})`;
+      const status = response.status;
+      const retryAfterMs = status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+      throw fail(kindForStatus(status), `webhook answered HTTP ${status}${body ? `: ${body}` : ''}`, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    },
+  };
+}

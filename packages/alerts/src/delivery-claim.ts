@@ -1,0 +1,58 @@
+/**
+ * At most once per delivery, without losing one to a crash.
+ *
+ *   claim (SET NX, short lease) ──▶ send ──▶ mark sent (long TTL)
+ *                                      └─ error ──▶ release the lease ──▶ retried
+ *
+ * Why this order: claiming "sent" before sending would lose the notification
+ * if the process died before the send; marking after sending without a claim
+ * would let two racing workers both send. The lease is short (the channel's
+ * timeout plus a margin, below BullMQ's lock duration), so a worker that died
+ * mid-send leaves nothing that blocks the retry.
+ * Residual risk: a process that dies after the channel accepted the message
+ * but before the "sent" mark is written sends it once more on retry (a
+ * duplicate, never a loss). Receivers can drop it by the notification id
+ * (webhook `Idempotency-Key`, `dedupKey`).
+ */
+import type { Redis } from 'ioredis';
+import { alertKeys } from './keys.js';
+import { LuaScript } from './lua-script.js';
+
+const CLAIM = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'sent' then
+  redis.call('HINCRBY', KEYS[2], 'deduplicated', 1)
+  return 'sent'
+end
+if v and v ~= ARGV[1] then return 'busy' end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+return 'claimed'
+`);
+
+const RELEASE = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`);
+
+export type ClaimResult = 'claimed' | 'sent' | 'busy';
+
+export interface DeliveryClaimOptions {
+  prefix: string;
+  deliveryId: string;
+  /** Identifies this attempt (job token and attempt number). */
+  token: string;
+  leaseMs: number;
+}
+
+export async function claimDelivery(redis: Redis, o: DeliveryClaimOptions): Promise<ClaimResult> {
+  const keys = [alertKeys.delivery(o.prefix, o.deliveryId), alertKeys.stats(o.prefix)];
+  return (await CLAIM.run(redis, keys, [o.token, o.leaseMs])) as ClaimResult;
+}
+
+export async function markDeliverySent(redis: Redis, prefix: string, deliveryId: string, ttlMs: number): Promise<void> {
+  await redis.multi().set(alertKeys.delivery(prefix, deliveryId), 'sent', 'PX', ttlMs).hincrby(alertKeys.stats(prefix), 'sent', 1).exec();
+}
+
+export async function releaseDelivery(redis: Redis, prefix: string, deliveryId: string, token: string): Promise<void> {
+  await RELEASE.run(redis, [alertKeys.delivery(prefix, deliveryId)], [token]);
+}
