@@ -1,0 +1,54 @@
+/**
+ * What probes and Prometheus call, without credentials:
+ *   /healthz  the process serves HTTP (liveness)
+ *   /readyz   Redis answers PING (readiness): 200, else 503
+ *   /metrics  Prometheus text format
+ * /metrics is open like the probes because scrapers and container health
+ * checks are not given the board password, and it holds no secrets: counts,
+ * durations and the scanner lease holder's name.
+ */
+import { pingRedis, type Logger } from '@runwarden/core';
+import { Router } from 'express';
+import type { BoardMetrics } from './board-metrics.js';
+
+export interface ProbeRoutesOptions {
+  redisUrl: string;
+  metrics: BoardMetrics;
+  logger: Logger;
+  /**
+   * How long /readyz waits for PONG.
+   * @defaultValue 1000
+   */
+  readyTimeoutMs?: number;
+}
+
+export function createProbeRoutes(options: ProbeRoutesOptions): Router {
+  const router = Router();
+  const startedAt = Date.now();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    try {
+      await pingRedis(options.redisUrl, options.readyTimeoutMs ?? 1_000);
+      res.json({ status: 'ready', redis: 'ok' });
+    } catch (err) {
+      options.logger.warn({ err: (err as Error).message }, 'Readiness check failed: Redis did not answer PING. Check that Redis is up and REDIS_URL is right');
+      res.status(503).json({ status: 'unavailable', redis: (err as Error).message });
+    }
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    try {
+      const { contentType, body } = await options.metrics.render();
+      res.type(contentType).send(body);
+    } catch (err) {
+      options.logger.error({ err: (err as Error).message }, 'Rendering /metrics failed');
+      res.status(500).type('text/plain').send(`metrics failed: ${(err as Error).message}\n`);
+    }
+  });
+
+  return router;
+}
