@@ -1,0 +1,115 @@
+/**
+ * One scanner scans; the others wait. The lease is a Redis key set with
+ * `SET NX PX` holding this scanner's token, renewed well before it expires.
+ *
+ *   standby ──acquire (NX)──▶ holder ──renew every ttl/5──▶ holder
+ *                                    ──renewal fails / late──▶ standby (stops enqueueing)
+ *
+ * Fencing: before each enqueue batch the holder runs `fence()`, a Lua script
+ * that checks the key still holds its token and extends it, atomically. The
+ * residual window: BullMQ's add is a separate command, so a holder that
+ * pauses for longer than the lease between `fence()` and the add could add
+ * after a standby took over. What it adds then is an event from the shared
+ * outbox with the same deterministic job id the new holder uses, which
+ * BullMQ ignores as a duplicate; nothing is announced twice unless the job
+ * already finished and was removed by retention in that same instant.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@runwarden/core';
+import type { Redis } from 'ioredis';
+
+/** Returns 1 when the key holds our token (and extends it), or was free and is now ours. */
+const ACQUIRE_OR_RENEW = `
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0`;
+const FENCE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0`;
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export interface ScannerLeaseOptions {
+  redis: Redis;
+  key: string;
+  instanceId: string;
+  ttlMs: number;
+  logger: Logger;
+  /** Called when this scanner gains or loses the lease. */
+  onChange?: (held: boolean) => void;
+}
+
+export interface ScannerLease {
+  readonly token: string;
+  /** Tries once now, then keeps renewing or retrying in the background. */
+  start(): Promise<void>;
+  isHeld(): boolean;
+  /** Checks atomically that the lease is still ours and extends it; false means stop enqueueing. */
+  fence(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
+  const { redis, key, ttlMs, logger } = options;
+  const token = `${options.instanceId}.${randomUUID().slice(0, 8)}`;
+  // Counted from when the command was sent, so a slow answer shortens the lease, never lengthens it.
+  let validUntil = 0;
+  let held = false;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const every = Math.max(50, Math.min(ttlMs / 5, 1_000));
+
+  const setHeld = (now: boolean) => {
+    if (now === held) return;
+    held = now;
+    options.onChange?.(now);
+  };
+  const attempt = async () => {
+    const sentAt = Date.now();
+    try {
+      const result = Number(await redis.eval(ACQUIRE_OR_RENEW, 1, key, token, String(ttlMs)));
+      if (closed) return;
+      if (result > 0) validUntil = sentAt + ttlMs;
+      else if (held) logger.warn({ key }, 'Scanner lease was taken by another scanner; this one stops scanning and waits as a standby');
+      setHeld(result > 0);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'Could not renew the scanner lease (Redis unreachable?); retrying. Scanning pauses if the lease runs out');
+      if (Date.now() >= validUntil) setHeld(false);
+    }
+  };
+  const loop = () => {
+    timer = setTimeout(() => {
+      void attempt().finally(() => {
+        if (!closed) loop();
+      });
+    }, every);
+  };
+
+  return {
+    token,
+    async start() {
+      await attempt();
+      if (!closed) loop();
+    },
+    isHeld: () => held && Date.now() < validUntil,
+    async fence() {
+      const sentAt = Date.now();
+      const ok = Number(await redis.eval(FENCE, 1, key, token, String(ttlMs))) === 1;
+      if (ok) validUntil = sentAt + ttlMs;
+      else if (held) {
+        logger.warn({ key }, 'Scanner lease lost before enqueueing; nothing more is enqueued by this scanner until it holds the lease again');
+        setHeld(false);
+      }
+      return ok;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      if (held) await redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      setHeld(false);
+    },
+  };
+}
