@@ -1,0 +1,70 @@
+/**
+ * The long-running commands: `start` (everything in one process), `scanner`,
+ * `worker <role>…` and `board`.
+ */
+import type { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+import { cliLogger, loadCliConfig, runUntilSignal, say, type CliIo, type GlobalOptions } from '../context.js';
+import { resolveRedis } from '../redis-bootstrap.js';
+import { startRuntime, WORKER_ROLES, type Role } from '../runtime.js';
+
+interface ServeOptions {
+  roles: Role[];
+  /** Start a private Redis when none answers (start only). */
+  bootstrapRedis: boolean;
+  boardOpen?: boolean;
+  /** Leave the board out, saying so, when it has no credentials. */
+  boardOptional?: boolean;
+}
+
+async function serve(io: CliIo, globals: GlobalOptions, options: ServeOptions, role: string): Promise<number> {
+  const loaded = loadCliConfig(io, globals);
+  const logger = cliLogger(loaded, globals, role);
+  const { config } = loaded;
+  let roles = options.roles;
+  if (options.boardOptional && roles.includes('board') && !options.boardOpen && !(config.board.user && config.board.password)) {
+    roles = roles.filter((r) => r !== 'board');
+    say(io, 'Running without the board: set BOARD_USER and BOARD_PASSWORD (or pass --open to serve it without login) to get Bull Board, /metrics and /healthz.');
+  }
+  const redis = options.bootstrapRedis
+    ? await resolveRedis({ url: config.redis.url, env: io.env, logger, say: (l) => say(io, l), persistent: true })
+    : { url: config.redis.url, private: false, stop: async () => undefined };
+  const runtime = await startRuntime({ config, alerts: loaded.alerts, redisUrl: redis.url, logger, roles, boardOpen: options.boardOpen }).catch(async (err) => {
+    await redis.stop();
+    throw err;
+  });
+  logger.info({ roles, config: loaded.file }, `runwarden running: ${roles.join(', ')}`);
+  say(io, `runwarden is running (${roles.join(', ')}) with ${loaded.file}${runtime.boardUrl ? `; board at ${runtime.boardUrl}` : ''}. Press Ctrl+C to stop.`);
+  return runUntilSignal({ close: async () => { await runtime.close(); await redis.stop(); } }, logger);
+}
+
+export function registerServeCommands(program: Command, io: CliIo, done: (code: number) => void): void {
+  const globals = () => program.opts<GlobalOptions>();
+  program
+    .command('start')
+    .description('run the scanner, every worker and the board in one process (the default for one machine)')
+    .option('--no-board', 'leave the board out')
+    .option('--open', 'serve the board without login (only behind another access control)')
+    .action(async (opts: { board: boolean; open?: boolean }) => {
+      const roles: Role[] = ['scanner', ...WORKER_ROLES, ...(opts.board ? (['board'] as const) : [])];
+      done(await serve(io, globals(), { roles, bootstrapRedis: true, boardOpen: opts.open, boardOptional: true }, 'runwarden'));
+    });
+  program
+    .command('scanner')
+    .description('run a scanner: polls the orchestration database and enqueues events (several may run; a lease picks one)')
+    .action(async () => done(await serve(io, globals(), { roles: ['scanner'], bootstrapRedis: false }, 'scanner')));
+  program
+    .command('worker')
+    .description('run workers for one or more roles: archive, report, alert')
+    .argument('<roles...>', 'archive | report | alert')
+    .action(async (roles: string[]) => {
+      const unknown = roles.filter((r) => !(WORKER_ROLES as readonly string[]).includes(r));
+      if (unknown.length > 0) throw new CliError(`unknown worker role ${unknown.join(', ')}: choose from ${WORKER_ROLES.join(', ')}`, 2);
+      done(await serve(io, globals(), { roles: [...new Set(roles)] as Role[], bootstrapRedis: false }, `${roles.join('+')}-worker`));
+    });
+  program
+    .command('board')
+    .description('serve Bull Board, /healthz, /readyz and /metrics')
+    .option('--open', 'serve without login (only behind another access control)')
+    .action(async (opts: { open?: boolean }) => done(await serve(io, globals(), { roles: ['board'], bootstrapRedis: false, boardOpen: opts.open }, 'board')));
+}

@@ -1,0 +1,76 @@
+/**
+ * One process, several roles: `runwarden start` runs them all; `scanner`,
+ * `worker …` and `board` run some. Closing stops the producer first (the
+ * scanner), then lets workers finish the jobs in hand, then the board and
+ * the connections: every step runs even when one throws.
+ */
+import { closeAll, createRedisConnection, onceClose, QueueSet, type AlertsConfig, type Logger, type RunwardenConfig } from '@runwarden/core';
+import { createAlertWorker } from '@runwarden/alert-worker';
+import { createArchiveWorker } from '@runwarden/archive-worker';
+import { createBoard } from '@runwarden/board';
+import { createReportWorker } from '@runwarden/report-worker';
+import { createScanner } from '@runwarden/scanner';
+
+export const WORKER_ROLES = ['archive', 'report', 'alert'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+export type Role = 'scanner' | WorkerRole | 'board';
+
+export interface RuntimeDeps {
+  config: RunwardenConfig;
+  alerts: AlertsConfig;
+  redisUrl: string;
+  logger: Logger;
+  roles: readonly Role[];
+  /** Run the board without credentials (`--open`). */
+  boardOpen?: boolean;
+  /** Where console alerts are written. @defaultValue process.stdout */
+  consoleOut?: NodeJS.WritableStream;
+}
+
+export interface Runtime {
+  queues: QueueSet;
+  boardUrl?: string;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
+  const { config, logger, redisUrl } = deps;
+  const connection = createRedisConnection(redisUrl, { name: 'runwarden:producer' });
+  connection.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection problem; retrying'));
+  const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
+  const closers: (() => Promise<void>)[] = [];
+  const runtime: Runtime = {
+    queues,
+    close: onceClose(() => closeAll([...closers.reverse(), () => queues.close(), () => connection.quit().then(() => undefined)], 'shutdown')),
+  };
+  try {
+    const has = (role: Role) => deps.roles.includes(role);
+    const common = { config, queues, redisUrl };
+    if (has('archive')) closers.push(pick(createArchiveWorker({ ...common, logger: logger.child({ role: 'archive-worker' }) })));
+    if (has('report')) closers.push(pick(createReportWorker({ ...common, logger: logger.child({ role: 'report-worker' }) })));
+    if (has('alert')) {
+      const worker = createAlertWorker({ ...common, alerts: deps.alerts, logger: logger.child({ role: 'alert-worker' }), consoleOut: deps.consoleOut });
+      closers.push(pick(worker));
+    }
+    if (has('board')) {
+      const board = createBoard({ config, logger: logger.child({ role: 'board' }), redisUrl, prefix: config.redis.prefix, open: deps.boardOpen });
+      const { url } = await board.listen(config.board.port, config.board.host);
+      runtime.boardUrl = url;
+      closers.push(pick(board));
+    }
+    // The scanner starts last and closes first: nothing is produced that no worker takes.
+    if (has('scanner')) {
+      const scanner = createScanner({ ...common, logger: logger.child({ role: 'scanner' }) });
+      closers.push(pick(scanner));
+      await scanner.start();
+    }
+  } catch (err) {
+    await runtime.close().catch(() => undefined);
+    throw err;
+  }
+  return runtime;
+}
+
+function pick(closeable: { close(): Promise<void> }): () => Promise<void> {
+  return () => closeable.close();
+}
