@@ -1,0 +1,99 @@
+/**
+ * The `delivery` queue: one notification to one channel, at most once.
+ *
+ *   job ──pace (paced channels)──▶ claim ──▶ send ──▶ mark sent ──▶ ledger
+ *        far slot: delayed job     "sent" already: skip (deduplicated)
+ *                                  send failed: release claim, then
+ *                                    429 → hold channel, rateLimit queue, RateLimitError (no attempt used)
+ *                                    permanent (4xx, SMTP 5xx) → UnrecoverableError → dead letter
+ *                                    otherwise → retried with backoff
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChannelError, claimDelivery, holdChannelUntil, incrementStat, markDeliverySent, releaseDelivery, reserveSlot, type Channel } from '@runwarden/alerts';
+import { QUEUES, toError, type Logger, type QueueSet } from '@runwarden/core';
+import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { deliveryId, type DeliveryJobData } from './job-data.js';
+
+export interface DeliveryProcessorDeps {
+  queues: QueueSet;
+  redis: Redis;
+  logger: Logger;
+  clock: () => number;
+  channels: ReadonlyMap<string, Channel>;
+  memoryMs: number;
+  /** A paced channel's job waits in the worker for a slot this near, and is delayed for a later one. @defaultValue 5000 */
+  maxPaceWaitMs?: number;
+  /** After this many rate-limited starts a delivery fails like any other error, so it cannot wait forever. @defaultValue 100 */
+  maxRateLimitedStarts?: number;
+}
+
+async function pace(deps: DeliveryProcessorDeps, job: Job, channel: Channel): Promise<void> {
+  if (!channel.minIntervalMs) return;
+  const wait = await reserveSlot(deps.redis, deps.queues.prefix, channel.name, channel.minIntervalMs, deps.maxPaceWaitMs ?? 5_000);
+  if (wait > 0) await sleep(wait);
+  if (wait < 0) {
+    await job.moveToDelayed(Date.now() - wait, job.token);
+    throw new DelayedError();
+  }
+}
+
+async function onSendFailure(deps: DeliveryProcessorDeps, job: Job<DeliveryJobData>, thrown: unknown): Promise<never> {
+  await incrementStat(deps.redis, deps.queues.prefix, 'failed');
+  const err = toError(thrown);
+  if (err instanceof ChannelError && err.kind === 'rate_limited' && job.attemptsStarted < (deps.maxRateLimitedStarts ?? 100)) {
+    const waitMs = Math.max(1, err.retryAfterMs ?? 1_000);
+    deps.logger.warn(
+      { jobId: job.id, channel: err.channel, retryAfterMs: waitMs },
+      `${err.channel} is rate limiting us (HTTP 429); delivery ${job.id} and the rest of the delivery queue wait ${waitMs} ms as asked, then retry`,
+    );
+    await holdChannelUntil(deps.redis, deps.queues.prefix, err.channel, Date.now() + waitMs);
+    // BullMQ's limiter is per queue: this pauses every delivery for Retry-After (none is re-sent; they wait).
+    await deps.queues.get(QUEUES.delivery).rateLimit(waitMs);
+    throw new RateLimitError();
+  }
+  if (err instanceof ChannelError && err.kind === 'permanent') throw new UnrecoverableError(err.message);
+  throw err;
+}
+
+export function createDeliveryProcessor(deps: DeliveryProcessorDeps): (job: Job<DeliveryJobData>) => Promise<string> {
+  const prefix = deps.queues.prefix;
+  return async (job) => {
+    const { notification } = job.data;
+    const id = deliveryId(notification, job.data.channel);
+    const channel = deps.channels.get(job.data.channel);
+    if (!channel?.enabled) {
+      throw new UnrecoverableError(`channel ${job.data.channel} is ${channel ? `disabled (${channel.disabledReason})` : 'unknown'}; enable it and retry this dead letter`);
+    }
+    await pace(deps, job, channel);
+    const token = `${job.token ?? 'no-token'}.${job.attemptsStarted}`;
+    const claim = await claimDelivery(deps.redis, { prefix, deliveryId: id, token, leaseMs: channel.timeoutMs + 5_000 });
+    if (claim === 'sent') {
+      deps.logger.info({ deliveryId: id, channel: channel.name }, `Delivery ${id} was already sent; not sending it again`);
+      return 'already sent';
+    }
+    if (claim === 'busy') throw new Error(`delivery ${id} is being sent by another worker right now; will check again`);
+    let detail: string;
+    try {
+      detail = await channel.send(notification);
+    } catch (thrown) {
+      await releaseDelivery(deps.redis, prefix, id, token);
+      return onSendFailure(deps, job, thrown);
+    }
+    await markDeliverySent(deps.redis, prefix, id, deps.memoryMs);
+    await deps.queues.recordLedger({
+      kind: 'alert',
+      deliveryId: id,
+      eventId: notification.eventCount === 1 ? (notification.eventIds[0] ?? null) : null,
+      runId: notification.eventCount === 1 ? (notification.events[0]?.runId ?? null) : null,
+      rule: notification.rule,
+      channel: channel.name,
+      severity: notification.severity,
+      status: notification.kind === 'digest' ? 'digest_sent' : 'sent',
+      eventIds: notification.eventIds,
+      detail,
+      at: new Date(deps.clock()).toISOString(),
+    });
+    return detail;
+  };
+}
