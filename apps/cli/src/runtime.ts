@@ -11,9 +11,9 @@ import { createBoard } from '@runwarden/board';
 import { createReportWorker } from '@runwarden/report-worker';
 import { createScanner } from '@runwarden/scanner';
 
-export const WORKER_ROLES = ['archive', 'report', 'alert'] as const;
-export type WorkerRole = (typeof WORKER_ROLES)[number];
-export type Role = 'scanner' | WorkerRole | 'board';
+import type { Role } from './roles.js';
+
+export { WORKER_ROLES, type Role, type WorkerRole } from './roles.js';
 
 export interface RuntimeDeps {
   config: RunwardenConfig;

@@ -19,7 +19,7 @@ export function registerConfigCommands(program: Command, io: CliIo, done: (code:
         out(`  rule ${rule.name}: ${rule.severity}${throttle} → ${rule.channels.join(', ')}`);
       }
       for (const channel of describeChannels(loaded.alerts)) {
-        out(`  channel ${channel.name}: ${channel.enabled ? 'enabled' : 'disabled'} (${channel.detail})`);
+        out(`  channel ${channel.name}: ${channel.enabled ? `enabled (${channel.detail})` : channel.detail}`);
       }
       done(0);
     });

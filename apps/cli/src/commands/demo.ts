@@ -15,7 +15,6 @@ import { CliError } from '../cli-error.js';
 import { say, type CliIo } from '../context.js';
 import { DemoPipeline, type DemoRun } from '../demo-pipeline.js';
 import { resolveRedis } from '../redis-bootstrap.js';
-import { startRuntime } from '../runtime.js';
 import { demoConfigFiles } from './demo-config.js';
 
 const RUNS = {
@@ -92,6 +91,7 @@ async function runDemo(io: CliIo, opts: { dir: string; verbose?: boolean }): Pro
   const { config, alerts } = loadConfig({ configPath: path.join(dir, 'runwarden.yaml'), env: { REDIS_URL: redis.url }, cwd: dir });
   const pipeline = new DemoPipeline(config.database, config.paths.worktrees);
   note(`Demo folder ${path.relative(io.cwd, dir) || '.'}: orchestration database, worktrees, archives and reports. Redis ${redis.url}, queue prefix ${prefix}.`);
+  const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime({ config, alerts, redisUrl: redis.url, logger, roles: ['scanner', 'archive', 'report', 'alert'], consoleOut: io.stdout });
   try {
     await play(pipeline, runtime.queues, note, config.paths.reports);

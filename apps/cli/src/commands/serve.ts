@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { cliLogger, loadCliConfig, runUntilSignal, say, type CliIo, type GlobalOptions } from '../context.js';
 import { resolveRedis } from '../redis-bootstrap.js';
-import { startRuntime, WORKER_ROLES, type Role } from '../runtime.js';
+import { WORKER_ROLES, type Role } from '../roles.js';
 
 interface ServeOptions {
   roles: Role[];
@@ -29,6 +29,8 @@ async function serve(io: CliIo, globals: GlobalOptions, options: ServeOptions, r
   const redis = options.bootstrapRedis
     ? await resolveRedis({ url: config.redis.url, env: io.env, logger, say: (l) => say(io, l), persistent: true })
     : { url: config.redis.url, private: false, stop: async () => undefined };
+  // Loaded on demand, so `config check` and `status` start fast.
+  const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime({ config, alerts: loaded.alerts, redisUrl: redis.url, logger, roles, boardOpen: options.boardOpen }).catch(async (err) => {
     await redis.stop();
     throw err;
