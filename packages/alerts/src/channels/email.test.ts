@@ -1,0 +1,99 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { digestNotification } from '../build-notification.js';
+import type { EventSummary } from '../notification.js';
+import { ChannelError, type Channel } from './channel.js';
+import { createEmailChannel } from './email.js';
+
+interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server on 127.0.0.1 that refuses the first `refusals` recipients with 451, then accepts. */
+async function startSmtp(refusals: number) {
+  const received: Received[] = [];
+  let refused = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onAuth(auth, _session, cb) {
+      cb(auth.username === 'alerts' && auth.password === 'p4ss-w0rd-secret' ? null : new Error('bad credentials'), { user: auth.username });
+    },
+    onRcptTo(_address, _session, cb) {
+      if (refused < refusals) {
+        refused += 1;
+        return cb(Object.assign(new Error('mailbox busy, try later'), { responseCode: 451 }));
+      }
+      cb();
+    },
+    onData(stream, session, cb) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => (raw += c.toString()));
+      stream.on('end', () => {
+        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.server.address() as AddressInfo;
+  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+let cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+const events: EventSummary[] = [1, 2, 3].map((i) => ({
+  id: `r${i}.completed`,
+  type: 'run_completed',
+  runId: `r${i}`,
+  pipeline: 'etl',
+  detectedAt: `2025-12-05T14:3${i}:00.000Z`,
+  text: `run r${i} failed (4/5 steps)`,
+  steps: '4/5',
+}));
+
+describe('email channel', () => {
+  it('is refused by the SMTP server (transient, no password in the error), then sends subject, text and HTML', async () => {
+    const smtp = await startSmtp(1);
+    cleanup.push(smtp.close);
+    const email: Channel = createEmailChannel({ host: '127.0.0.1', port: smtp.port, user: 'alerts', pass: 'p4ss-w0rd-secret', from: 'runwarden@example.test', to: 'ops@example.test', timeoutMs: 2_000 });
+    cleanup.push(() => email.close!());
+    const single = { ...digestNotification({ id: 'x', rule: 'run_failure', severity: 'critical', group: { key: 'run_failure{}', hash: 'h' }, windowStart: 0, windowEnd: 1, events: events.slice(0, 1), now: 0 }) };
+    const n = { ...single, kind: 'alert' as const, title: 'run r1 failed (4/5 steps)' };
+
+    const err = await email.send(n).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ChannelError);
+    expect((err as ChannelError).kind).toBe('transient');
+    expect((err as ChannelError).message).toContain('451');
+    expect((err as ChannelError).message).not.toContain('p4ss-w0rd-secret');
+
+    await email.send(n);
+    expect(smtp.received).toHaveLength(1);
+    const mail = smtp.received[0]!;
+    expect(mail.to).toEqual(['ops@example.test']);
+    expect(mail.raw).toContain('Subject: [CRITICAL] run_failure: run r1 failed (4/5 steps)');
+    expect(mail.raw).toContain('Content-Type: text/plain');
+    expect(mail.raw).toContain('Content-Type: text/html');
+  });
+
+  it('sends a digest as one message listing its runs', async () => {
+    const smtp = await startSmtp(0);
+    cleanup.push(smtp.close);
+    const email = createEmailChannel({ host: '127.0.0.1', port: smtp.port, from: 'runwarden@example.test', to: 'ops@example.test', timeoutMs: 2_000 });
+    cleanup.push(() => email.close!());
+    const digest = digestNotification({ id: 'digest.run_failure.h.0', rule: 'run_failure', severity: 'critical', group: { key: 'run_failure{pipeline="etl"}', hash: 'h' }, windowStart: 0, windowEnd: 900_000, events, now: 900_000 });
+    await email.send(digest);
+    expect(smtp.received).toHaveLength(1);
+    const raw = smtp.received[0]!.raw.replace(/=\r?\n/g, '');
+    expect(raw).toContain('3 more run_failure alert(s) for 3 run(s)');
+    for (const e of events) expect(raw).toContain(e.text);
+  });
+});
