@@ -15,3 +15,4 @@ export { createScannerStore, type ScannerStore, type TrackedRun, type StepFailur
 export { createLedgerRecorder, type LedgerRecorder } from './ledger-recorder.js';
 export { readStatus, type StoreStatus, type ReadStatusOptions } from './status.js';
 export { scannerStatusKey, scannerLeaseKey, parseScannerStatus, type ScannerStatus } from './scanner-keys.js';
+export { createPipelineWriter, type PipelineWriter, type PipelineWriterOptions, type RunRowInput, type StepRowInput } from './pipeline-writer.js';

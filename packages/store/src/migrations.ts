@@ -95,11 +95,16 @@ export const MIGRATIONS: readonly Migration[] = [
  * check and the migration run under one write lock.
  */
 export function runMigrations(db: SqliteDb, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  db.exec('CREATE TABLE IF NOT EXISTS runwarden_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'runwarden_migrations'").get()) {
+    db.exec('CREATE TABLE IF NOT EXISTS runwarden_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  }
   const isApplied = db.prepare('SELECT 1 FROM runwarden_migrations WHERE id = ?');
   const record = db.prepare('INSERT INTO runwarden_migrations (id, name, applied_at) VALUES (?, ?, ?)');
   const applied: number[] = [];
-  for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
+  // Check before taking the write lock: a started scanner must not wait on a
+  // pipeline's long transaction when there is nothing to migrate.
+  const pending = [...migrations].sort((a, b) => a.id - b.id).filter((m) => !isApplied.get(m.id));
+  for (const migration of pending) {
     const apply = db.transaction(() => {
       if (isApplied.get(migration.id)) return;
       db.exec(migration.sql);
