@@ -67,7 +67,8 @@ type Metrics = ReturnType<typeof defineMetrics>;
 
 /** Sets a gauge when the value is known, and removes it when not, so a scrape never shows a stale figure. */
 function setOrClear(gauge: Gauge, value: number | undefined): void {
-  if (value === undefined) gauge.reset();
+  // `remove({})` rather than `reset()`: prom-client resets an unlabelled gauge to 0, which would read as a real figure.
+  if (value === undefined) gauge.remove({});
   else gauge.set(value);
 }
 
@@ -129,6 +130,8 @@ export function createBoardMetrics(options: BoardMetricsOptions): BoardMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'runwarden_board_' });
   const m = defineMetrics(registry);
+  // Unlabelled metrics start at 0 in prom-client; until someone reports them they must be absent.
+  for (const metric of [m.lag, m.scan, m.lastScan, m.scanAge, m.activeRuns, m.enqueued]) metric.remove({});
   const now = options.now ?? Date.now;
   const log = options.logger.child({ component: 'metrics' });
 

@@ -10,7 +10,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { closeAll, createRedisConnection, onceClose, QueueSet, redactUrl, RunwardenError, type Logger, type RunwardenConfig } from '@runwarden/core';
+import { ALL_QUEUES, closeAll, createRedisConnection, onceClose, QueueSet, redactUrl, RunwardenError, type Logger, type RunwardenConfig } from '@runwarden/core';
 import express, { type Express } from 'express';
 import { basicAuth } from './basic-auth.js';
 import { createBoardMetrics } from './board-metrics.js';
@@ -73,6 +73,9 @@ export function createBoard(deps: BoardDeps): Board {
   const redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:board' });
   redis.on('error', (err) => log.warn({ err: err.message, redis: redactUrl(deps.redisUrl) }, 'Board lost its Redis connection; retrying. Pages and metrics wait until it is back'));
   const queues = new QueueSet({ connection: redis, prefix: deps.prefix, config: deps.config });
+  // A Queue re-emits its connection's errors; unheard, BullMQ prints them to stderr. The connection's own
+  // handler above already says what happened, once per problem.
+  for (const name of ALL_QUEUES) queues.get(name).on('error', () => undefined);
   const metrics = createBoardMetrics({ queue: (name) => queues.get(name), redis, prefix: deps.prefix, logger: log });
 
   const app = express();

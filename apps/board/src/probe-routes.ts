@@ -7,9 +7,10 @@
  * checks are not given the board password, and it holds no secrets: counts,
  * durations and the scanner lease holder's name.
  */
-import { pingRedis, type Logger } from '@runwarden/core';
+import type { Logger } from '@runwarden/core';
 import { Router } from 'express';
 import type { BoardMetrics } from './board-metrics.js';
+import { checkRedisReady } from './redis-readiness.js';
 
 export interface ProbeRoutesOptions {
   redisUrl: string;
@@ -32,7 +33,7 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
 
   router.get('/readyz', async (_req, res) => {
     try {
-      await pingRedis(options.redisUrl, options.readyTimeoutMs ?? 1_000);
+      await checkRedisReady(options.redisUrl, options.readyTimeoutMs ?? 1_000);
       res.json({ status: 'ready', redis: 'ok' });
     } catch (err) {
       options.logger.warn({ err: (err as Error).message }, 'Readiness check failed: Redis did not answer PING. Check that Redis is up and REDIS_URL is right');
