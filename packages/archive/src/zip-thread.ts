@@ -1,0 +1,217 @@
+/**
+ * A zip thread: reads source files or zip ranges with plain synchronous I/O
+ * (this is not the event loop BullMQ needs), checksums and (de)compresses
+ * them. The main thread only orders results and writes.
+ */
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import zlib from 'node:zlib';
+import type {
+  DeflateBlockResult,
+  DeflateBlockTask,
+  DeflateFilesResult,
+  DeflateFilesTask,
+  EntryCheck,
+  FileResult,
+  InflateItem,
+  InflateLargeTask,
+  InflateRangeTask,
+  InflateResult,
+  ThreadRequest,
+  ThreadResponse,
+  ThreadTask,
+} from './thread-tasks.js';
+
+/** Never follow a symlink swapped in after the scan; never block on a FIFO. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+class SourceChangedError extends Error {
+  code = 'SOURCE_CHANGED';
+}
+
+function readExact(fd: number, position: number, length: number, what: string): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) throw new SourceChangedError(`${what} ended after ${done} of ${length} bytes: it changed while being archived`);
+    done += n;
+  }
+  return buf;
+}
+
+function openRegular(path: string): number {
+  const fd = openSync(path, OPEN_FLAGS);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw Object.assign(new Error(`${path} is no longer a regular file`), { code: 'NOT_REGULAR' });
+  }
+  return fd;
+}
+
+const PROBE_PIECES = 4;
+const PROBE_PIECE = 4096;
+
+/**
+ * Deflating random data (weights, already-compressed files) costs ~50 ms per
+ * MiB at any level and gains nothing: a quick level-1 probe of four pieces
+ * spread over the data says whether to bother. Incompressible data is then
+ * stored (level 0), which still is a valid deflate stream.
+ */
+function worthDeflating(raw: Buffer): boolean {
+  if (raw.length < 64 * 1024) return true;
+  const step = Math.floor(raw.length / PROBE_PIECES);
+  const pieces = Array.from({ length: PROBE_PIECES }, (_, i) => raw.subarray(i * step, i * step + PROBE_PIECE));
+  const sample = Buffer.concat(pieces);
+  return zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * 0.92;
+}
+
+function compress(raw: Buffer, level: number, options: zlib.ZlibOptions = {}): Buffer {
+  const chunkSize = Math.min(1 << 20, Math.max(1024, raw.length + (raw.length >> 8) + 64));
+  return zlib.deflateRawSync(raw, { level, chunkSize, ...options });
+}
+
+function deflateFile(path: string, size: number, level: number): { crc: number; method: number; data: Buffer } {
+  const fd = openRegular(path);
+  let raw: Buffer;
+  try {
+    raw = readExact(fd, 0, size, path);
+  } finally {
+    closeSync(fd);
+  }
+  const crc = zlib.crc32(raw);
+  if (level > 0 && worthDeflating(raw)) {
+    const packed = compress(raw, level);
+    if (packed.length < size) return { crc, method: 8, data: packed };
+  }
+  return { crc, method: 0, data: raw };
+}
+
+/** Copies parts into one buffer with its own ArrayBuffer, so it can be transferred, not cloned. */
+function transferable(parts: readonly Buffer[]): Buffer {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
+}
+
+function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
+  const parts: Buffer[] = [];
+  let at = 0;
+  const files = task.files.map((f): FileResult => {
+    try {
+      const { crc, method, data } = deflateFile(f.path, f.size, task.level);
+      parts.push(data);
+      at += data.length;
+      return { ok: true, crc, method, start: at - data.length, length: data.length };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { ok: false, code: e.code ?? 'ERROR', message: e.message };
+    }
+  });
+  return { files, data: transferable(parts) };
+}
+
+function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
+  const fd = openRegular(task.path);
+  let raw: Buffer;
+  try {
+    raw = readExact(fd, task.offset - task.dictLength, task.length + task.dictLength, task.path);
+  } finally {
+    closeSync(fd);
+  }
+  const block = raw.subarray(task.dictLength);
+  const crc = zlib.crc32(block);
+  if (task.level === 0) return { crc, data: transferable([block]) };
+  const options: zlib.ZlibOptions = { finishFlush: task.last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+  const level = worthDeflating(block) ? task.level : 0;
+  if (task.dictLength > 0 && level > 0) options.dictionary = raw.subarray(0, task.dictLength);
+  return { crc, data: transferable([compress(block, level, options)]) };
+}
+
+/** Offset of an entry's data, after checking its local header against the central record. */
+function dataOffset(buf: Buffer, at: number, item: InflateItem): number {
+  if (buf.readUInt32LE(at) !== 0x04034b50) throw new Error('no local header where the central directory points');
+  const nameLength = buf.readUInt16LE(at + 26);
+  const extraLength = buf.readUInt16LE(at + 28);
+  if (!Buffer.from(item.name).equals(buf.subarray(at + 30, at + 30 + nameLength))) {
+    throw new Error('local header name differs from the central directory');
+  }
+  return at + 30 + nameLength + extraLength;
+}
+
+function checkEntry(buf: Buffer, base: number, item: InflateItem): EntryCheck {
+  try {
+    const start = dataOffset(buf, item.localOffset - base, item);
+    const data = buf.subarray(start, start + item.compressedSize);
+    if (data.length !== item.compressedSize) throw new Error('entry data runs past the end of the file');
+    const out = item.method === 0 ? data : zlib.inflateRawSync(data, { maxOutputLength: Math.max(item.size, 1) });
+    return { ok: true, crc: zlib.crc32(out), size: out.length };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+}
+
+function inflateRange(task: InflateRangeTask): InflateResult {
+  const fd = openSync(task.zipPath, constants.O_RDONLY);
+  let buf: Buffer;
+  try {
+    buf = readExact(fd, task.start, task.end - task.start, task.zipPath);
+  } finally {
+    closeSync(fd);
+  }
+  return { entries: task.entries.map((item) => checkEntry(buf, task.start, item)) };
+}
+
+async function inflateLarge(task: InflateLargeTask): Promise<InflateResult> {
+  const { entry } = task;
+  const fd = openSync(task.zipPath, constants.O_RDONLY);
+  let start: number;
+  try {
+    const fixed = readExact(fd, entry.localOffset, 30, task.zipPath);
+    const variable = readExact(fd, entry.localOffset + 30, fixed.readUInt16LE(26) + fixed.readUInt16LE(28), task.zipPath);
+    start = entry.localOffset + dataOffset(Buffer.concat([fixed, variable]), 0, entry);
+  } catch (err) {
+    closeSync(fd);
+    return { entries: [{ ok: false, message: (err as Error).message }] };
+  }
+  let crc = 0;
+  let size = 0;
+  const source = createReadStream('', { fd, start, end: start + entry.compressedSize - 1, highWaterMark: 1 << 20 });
+  const stream = entry.method === 0 ? source : source.pipe(zlib.createInflateRaw({ chunkSize: 1 << 20 }));
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      crc = zlib.crc32(chunk, crc);
+      size += chunk.length;
+    }
+    return { entries: [{ ok: true, crc, size }] };
+  } catch (err) {
+    source.destroy();
+    return { entries: [{ ok: false, message: (err as Error).message }] };
+  }
+}
+
+async function handle(task: ThreadTask): Promise<ThreadResponse & { ok: true }> {
+  switch (task.kind) {
+    case 'deflate-files':
+      return { id: 0, ok: true, result: deflateFiles(task) };
+    case 'deflate-block':
+      return { id: 0, ok: true, result: deflateBlock(task) };
+    case 'inflate-range':
+      return { id: 0, ok: true, result: inflateRange(task) };
+    case 'inflate-large':
+      return { id: 0, ok: true, result: await inflateLarge(task) };
+  }
+}
+
+parentPort?.on('message', (request: ThreadRequest) => {
+  handle(request.task).then(
+    (response) => {
+      const data = 'data' in response.result ? response.result.data : undefined;
+      parentPort?.postMessage({ ...response, id: request.id } satisfies ThreadResponse, data ? [data.buffer as ArrayBuffer] : []);
+    },
+    (err: NodeJS.ErrnoException) =>
+      parentPort?.postMessage({ id: request.id, ok: false, error: { message: err.message, code: err.code } } satisfies ThreadResponse),
+  );
+});
