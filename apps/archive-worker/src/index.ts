@@ -1,1 +1,1 @@
-export {};
+export { createArchiveWorker, type ArchiveWorkerDeps, type ArchiveJobProgress } from './archive-worker.js';

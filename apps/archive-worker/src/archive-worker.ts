@@ -1,0 +1,143 @@
+/**
+ * The archive worker.
+ *
+ *   archive job (run_completed, flow child of the report job)
+ *     ──▶ archiveRun ──▶ .archive/<run_id>.zip (verified) ──▶ ledger ──▶ result (read by the report job)
+ *     ──error, attempts left──▶ retried with backoff
+ *     ──failed for good──▶ dead-letter (harness) ──▶ ledger (failed) ──▶ archival_failed on `alert`
+ *
+ * An unsafe run id fails at once (UnrecoverableError): no retry can fix it.
+ */
+import path from 'node:path';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { archiveRun, ThreadPool, type ZipProgress } from '@runwarden/archive';
+import {
+  assertSafeRunId,
+  closeAll,
+  createQueueWorker,
+  eventIds,
+  onceClose,
+  QUEUES,
+  type ArchivalFailedEvent,
+  type ArchiveOutcome,
+  type Logger,
+  type QueueSet,
+  type QueueWorker,
+  type RunCompletedEvent,
+  type RunwardenConfig,
+} from '@runwarden/core';
+
+export interface ArchiveWorkerDeps {
+  config: RunwardenConfig;
+  logger: Logger;
+  queues: QueueSet;
+  redisUrl: string;
+  /**
+   * How long a job's lock lasts without renewal (BullMQ `lockDuration`).
+   * @defaultValue 30000
+   */
+  lockDuration?: number;
+  /** Zip threads shared by all jobs of this worker. @defaultValue the CPUs available, at most 8 */
+  threads?: number;
+  /**
+   * Least time between two `job.updateProgress` calls.
+   * @defaultValue 500
+   */
+  progressIntervalMs?: number;
+}
+
+/** What `job.progress` holds while an archive is written. */
+export interface ArchiveJobProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  entriesDone: number;
+  entriesTotal: number;
+}
+
+/** Sends progress to Redis at most every `intervalMs`, one call at a time, never blocking the zip. */
+function progressReporter(job: Job, intervalMs: number, log: Logger): (p: ZipProgress) => void {
+  let last = 0;
+  let inFlight = false;
+  return (p) => {
+    const now = Date.now();
+    const final = p.bytesDone >= p.bytesTotal && p.entriesDone >= p.entriesTotal;
+    if (inFlight || (!final && now - last < intervalMs)) return;
+    last = now;
+    inFlight = true;
+    const progress: ArchiveJobProgress = { bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, entriesDone: p.entriesDone, entriesTotal: p.entriesTotal };
+    job.updateProgress({ ...progress }).then(
+      () => (inFlight = false),
+      (err: Error) => {
+        inFlight = false;
+        log.debug({ err: err.message }, 'Could not update archive progress; it is shown late, the archive goes on');
+      },
+    );
+  };
+}
+
+export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
+  const { config, queues } = deps;
+  const logger = deps.logger.child({ role: 'archive-worker' });
+  const pool = new ThreadPool({ threads: deps.threads });
+  const worktreesDir = path.resolve(config.paths.worktrees);
+  const archiveDir = path.resolve(config.paths.archive);
+
+  const processor = async (job: Job<RunCompletedEvent, ArchiveOutcome>): Promise<ArchiveOutcome> => {
+    const event = job.data;
+    try {
+      assertSafeRunId(event.runId);
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
+    const log = logger.child({ runId: event.runId, jobId: job.id });
+    const report = progressReporter(job, deps.progressIntervalMs ?? 500, log);
+    const outcome = await archiveRun({
+      runId: event.runId,
+      worktreesDir,
+      archiveDir,
+      compressionLevel: config.archive.compressionLevel,
+      diskSpaceFactor: config.archive.diskSpaceFactor,
+      removeWorktree: config.archive.removeWorktree,
+      onProgress: (_done, _total, detail) => report(detail),
+      logger: log,
+      pool,
+    });
+    await queues.recordLedger({ kind: 'archive', eventId: event.id, runId: event.runId, outcome, at: new Date().toISOString() });
+    return outcome;
+  };
+
+  const onDeadLetter = async (job: Job<RunCompletedEvent, ArchiveOutcome>, error: Error): Promise<void> => {
+    const runId = String(job.data?.runId ?? '');
+    const now = new Date().toISOString();
+    const outcome: ArchiveOutcome = { status: 'failed', reason: error.message };
+    await queues.recordLedger({ kind: 'archive', eventId: String(job.data?.id ?? job.id), runId, outcome, at: now });
+    const alert: ArchivalFailedEvent = {
+      id: eventIds.archivalFailed(runId),
+      type: 'archival_failed',
+      runId,
+      pipeline: job.data?.pipeline ?? null,
+      detectedAt: now,
+      reason: error.message,
+      attempts: job.attemptsMade + 1,
+      jobId: String(job.id),
+    };
+    await queues.get(QUEUES.alert).add(alert.type, alert, queues.jobOptions(QUEUES.alert, { jobId: alert.id }));
+    logger.error(
+      { runId, jobId: job.id, reason: error.message },
+      `Run ${runId} could not be archived (${error.message}); raised archival_failed. Fix the cause, then retry it with \`runwarden dlq retry\``,
+    );
+  };
+
+  const queueWorker = createQueueWorker<RunCompletedEvent, ArchiveOutcome>({
+    queue: QUEUES.archive,
+    redisUrl: deps.redisUrl,
+    queues,
+    logger,
+    processor,
+    onDeadLetter,
+    concurrency: config.archive.concurrency,
+    lockDuration: deps.lockDuration,
+  });
+  const close = onceClose(() => closeAll([() => queueWorker.close(), () => pool.close()], 'archive worker close'));
+  return { worker: queueWorker.worker, stats: queueWorker.stats, close };
+}
