@@ -54,24 +54,36 @@ export interface ArchiveJobProgress {
   entriesTotal: number;
 }
 
+interface ProgressReporter {
+  update(p: ZipProgress): void;
+  /** Waits for the call in flight, then sends the latest figures if they were not sent. */
+  flush(): Promise<void>;
+}
+
 /** Sends progress to Redis at most every `intervalMs`, one call at a time, never blocking the zip. */
-function progressReporter(job: Job, intervalMs: number, log: Logger): (p: ZipProgress) => void {
+function progressReporter(job: Job, intervalMs: number, log: Logger): ProgressReporter {
   let last = 0;
-  let inFlight = false;
-  return (p) => {
-    const now = Date.now();
-    const final = p.bytesDone >= p.bytesTotal && p.entriesDone >= p.entriesTotal;
-    if (inFlight || (!final && now - last < intervalMs)) return;
-    last = now;
-    inFlight = true;
-    const progress: ArchiveJobProgress = { bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, entriesDone: p.entriesDone, entriesTotal: p.entriesTotal };
-    job.updateProgress({ ...progress }).then(
-      () => (inFlight = false),
-      (err: Error) => {
-        inFlight = false;
-        log.debug({ err: err.message }, 'Could not update archive progress; it is shown late, the archive goes on');
-      },
+  let inFlight: Promise<void> | undefined;
+  let latest: ArchiveJobProgress | undefined;
+  let sent: ArchiveJobProgress | undefined;
+  const send = (progress: ArchiveJobProgress): Promise<void> => {
+    last = Date.now();
+    sent = progress;
+    return job.updateProgress({ ...progress }).then(
+      () => undefined,
+      (err: Error) => log.debug({ err: err.message }, 'Could not update archive progress; it is shown late, the archive goes on'),
     );
+  };
+  return {
+    update(p) {
+      latest = { bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, entriesDone: p.entriesDone, entriesTotal: p.entriesTotal };
+      if (inFlight || Date.now() - last < intervalMs) return;
+      inFlight = send(latest).finally(() => (inFlight = undefined));
+    },
+    async flush() {
+      await inFlight;
+      if (latest && latest !== sent) await send(latest);
+    },
   };
 }
 
@@ -90,7 +102,7 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
       throw new UnrecoverableError((err as Error).message);
     }
     const log = logger.child({ runId: event.runId, jobId: job.id });
-    const report = progressReporter(job, deps.progressIntervalMs ?? 500, log);
+    const progress = progressReporter(job, deps.progressIntervalMs ?? 500, log);
     const outcome = await archiveRun({
       runId: event.runId,
       worktreesDir,
@@ -98,10 +110,11 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
       compressionLevel: config.archive.compressionLevel,
       diskSpaceFactor: config.archive.diskSpaceFactor,
       removeWorktree: config.archive.removeWorktree,
-      onProgress: (_done, _total, detail) => report(detail),
+      onProgress: (_done, _total, detail) => progress.update(detail),
       logger: log,
       pool,
     });
+    await progress.flush();
     await queues.recordLedger({ kind: 'archive', eventId: event.id, runId: event.runId, outcome, at: new Date().toISOString() });
     return outcome;
   };
