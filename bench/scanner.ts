@@ -132,9 +132,9 @@ export const run: Bench = async (args) => {
       figures.push({ group: 'scanner', name: `detection latency ${name} (commit → job in queue, ${live.lat.length} events)`, value: v, unit: 'ms', ...(name === 'p99' ? { target: '≤ 500 ms', met: v <= 500 } : {}) });
     }
     figures.push({ group: 'scanner', name: 'events missing from the queue', value: live.missing, unit: 'events', target: '0', met: live.missing === 0 });
-    figures.push({ group: 'scanner', name: 'scanner process CPU with nothing changing (under tsx)', value: live.idleCpu, unit: '%', reference: { name: 'same process loaded, scanner not started', value: live.refCpu, unit: '%' } });
+    figures.push({ group: 'scanner', name: 'scanner process CPU with nothing changing (under tsx)', value: live.idleCpu, unit: '%', reference: { name: 'same process loaded, scanner not started', value: live.refCpu, unit: '%' }, target: '≤ 1 %', met: live.idleCpu <= 1 });
     const ownCpu = Math.max(0, live.idleCpu - live.refCpu);
-    figures.push({ group: 'scanner', name: 'scanner idle CPU above its loaded process', value: ownCpu, unit: '%', target: '≤ 1 %', met: ownCpu <= 1 });
+    figures.push({ group: 'scanner', name: 'scanner idle CPU above its loaded process (noisy: tsx alone varies ~1 %)', value: ownCpu, unit: '%' });
     const own = live.peakRss - live.baseRss;
     figures.push({ group: 'scanner', name: `scanner process peak RSS (${big} steps, run under tsx)`, value: live.peakRss, unit: 'MB', reference: { name: 'same process after imports, before start', value: live.baseRss, unit: 'MB' }, note: 'includes tsx and the TypeScript sources compiled in memory' });
     figures.push({ group: 'scanner', name: 'scanner peak RSS above its loaded process', value: own, unit: 'MB', target: '≤ 100 MB', met: own <= 100 });
