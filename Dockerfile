@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1
+# One image for every runwarden role; the command picks the role:
+#   docker run … runwarden            → `runwarden start` (scanner, workers and board in one process)
+#   docker run … runwarden scanner    → `runwarden worker archive`, `runwarden board`, …
+# Build: docker build -t runwarden .
+ARG NODE_VERSION=22
+
+# ── manifests: only the package.json files, so `npm ci` stays cached until dependencies change
+FROM node:${NODE_VERSION}-slim AS manifests
+WORKDIR /app
+COPY packages ./packages
+COPY apps ./apps
+RUN find packages apps -mindepth 2 -maxdepth 2 ! -name package.json -exec rm -rf {} +
+
+# ── build: compile every workspace, then drop dev dependencies and sources
+FROM node:${NODE_VERSION}-slim AS build
+WORKDIR /app
+ENV TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1 npm_config_fund=false npm_config_audit=false
+# better-sqlite3 falls back to a node-gyp build when no prebuilt binary fits this Node.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+COPY --from=manifests /app ./
+RUN npm ci
+COPY tsconfig.json turbo.json ./
+COPY config ./config
+COPY packages ./packages
+COPY apps ./apps
+RUN npm run build \
+ && npm prune --omit=dev \
+ && rm -rf .turbo packages/*/.turbo apps/*/.turbo \
+ && find packages apps -path '*/node_modules' -prune -o \( -path '*/src/*' -name '*.ts' -o -name '*.tsbuildinfo' \) -type f -print0 | xargs -0 rm -f
+
+# ── runtime: no compilers, a dedicated non-root user, folders owned by it
+FROM node:${NODE_VERSION}-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production
+# zip/unzip: not needed by the workers (archives are written in-process), but handy
+# for inspecting archives from `docker compose exec`; both are small.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends zip unzip \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 runwarden \
+ && useradd --system --uid 10001 --gid runwarden --home-dir /app --shell /usr/sbin/nologin runwarden \
+ && mkdir -p .state .worktrees .archive reports \
+ && chown runwarden:runwarden .state .worktrees .archive reports
+COPY --from=build --chown=root:root /app/package.json /app/package-lock.json ./
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/packages ./packages
+COPY --from=build --chown=root:root /app/apps ./apps
+COPY --from=build --chown=root:root /app/config ./config
+USER runwarden
+# The board's port (config board.port). Paths in config/runwarden.yaml are relative to /app:
+# the orchestration database in /app/.state, run folders in /app/.worktrees, zips in
+# /app/.archive, reports in /app/reports. Mount volumes there (docker-compose.yml does).
+EXPOSE 3000
+# Healthy when the config loads and Redis answers: `status` exits non-zero otherwise.
+# (Docker reserves exit status 2, which runwarden uses for bad configuration, hence `|| exit 1`.)
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+  CMD node apps/cli/bin/runwarden.js status --json > /dev/null || exit 1
+ENTRYPOINT ["node", "apps/cli/bin/runwarden.js"]
+CMD ["start"]
