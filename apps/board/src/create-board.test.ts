@@ -113,3 +113,13 @@ describe('probes', () => {
     expect((await fetch(`${origin}/readyz`)).status).toBe(200);
   });
 });
+
+describe('listen', () => {
+  it('rejects when the port is taken, instead of crashing the process', async () => {
+    const { url } = await startBoard(ctx);
+    const config = runwardenConfigSchema.parse({ board: { user: 'u', password: 'p' } });
+    const second = createBoard({ config, logger: createLogger({ level: 'silent' }), redisUrl: ctx.redisUrl, prefix: ctx.prefix });
+    ctx.defer(() => second.close());
+    await expect(second.listen(Number(new URL(url).port), '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+  });
+});
