@@ -1,12 +1,11 @@
 /**
  * The demo's stand-in for a real pipeline: it writes runs and steps into its
- * own orchestration database, through its own connection, the way an
- * orchestrator would, and fills each run's worktree with a few files.
+ * own orchestration database, on its own connection, the way an orchestrator
+ * would, and fills each run's worktree with a few files.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { PIPELINE_SCHEMA_SQL } from '@runwarden/store';
+import { createPipelineWriter, type PipelineWriter } from '@runwarden/store';
 
 export interface DemoRun {
   runId: string;
@@ -14,41 +13,36 @@ export interface DemoRun {
   steps: string[];
 }
 
+type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
 export class DemoPipeline {
-  private readonly db: Database.Database;
+  private readonly writer: PipelineWriter;
+  private readonly started = new Map<string, string>();
 
   constructor(dbPath: string, private readonly worktrees: string) {
     mkdirSync(path.dirname(dbPath), { recursive: true });
-    this.db = new Database(dbPath);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(PIPELINE_SCHEMA_SQL);
-  }
-
-  private now(): string {
-    return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.writer = createPipelineWriter(dbPath);
   }
 
   startRun(run: DemoRun): void {
-    const t = this.now();
-    this.db.transaction(() => {
-      this.db.prepare('INSERT INTO runs (run_id, pipeline, state, created_at, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(run.runId, run.pipeline, 'running', t, t, t);
-      const step = this.db.prepare('INSERT INTO steps (step_id, run_id, name, state, updated_at) VALUES (?, ?, ?, ?, ?)');
-      run.steps.forEach((name, i) => step.run(`${run.runId}-s${i + 1}`, run.runId, name, 'pending', t));
-    })();
+    const t = new Date().toISOString();
+    this.started.set(run.runId, t);
     this.writeWorktree(run);
+    this.writer.db.transaction(() => {
+      this.writer.run({ runId: run.runId, pipeline: run.pipeline, state: 'running', createdAt: t, startedAt: t });
+      run.steps.forEach((name, i) => this.writer.step({ stepId: `${run.runId}-s${i + 1}`, runId: run.runId, name, state: 'pending' }));
+    })();
   }
 
-  setStep(run: DemoRun, name: string, state: 'running' | 'succeeded' | 'failed' | 'skipped', error: string | null = null): void {
-    const t = this.now();
-    const stepId = `${run.runId}-s${run.steps.indexOf(name) + 1}`;
-    this.db
-      .prepare(`UPDATE steps SET state = ?, error = ?, updated_at = ?, started_at = COALESCE(started_at, ?), finished_at = CASE WHEN ? IN ('running') THEN NULL ELSE ? END WHERE step_id = ?`)
-      .run(state, error, t, t, state, t, stepId);
+  setStep(run: DemoRun, name: string, state: StepState, error: string | null = null): void {
+    const t = new Date().toISOString();
+    const ended = state !== 'running' && state !== 'pending';
+    this.writer.step({ stepId: `${run.runId}-s${run.steps.indexOf(name) + 1}`, runId: run.runId, name, state, startedAt: this.started.get(run.runId) ?? t, finishedAt: ended ? t : null, error });
   }
 
   finishRun(run: DemoRun, state: 'succeeded' | 'failed' | 'canceled'): void {
-    const t = this.now();
-    this.db.prepare('UPDATE runs SET state = ?, finished_at = ?, updated_at = ? WHERE run_id = ?').run(state, t, t, run.runId);
+    const t = new Date().toISOString();
+    this.writer.run({ runId: run.runId, pipeline: run.pipeline, state, createdAt: this.started.get(run.runId) ?? t, startedAt: this.started.get(run.runId) ?? t, finishedAt: t });
   }
 
   private writeWorktree(run: DemoRun): void {
@@ -60,6 +54,6 @@ export class DemoPipeline {
   }
 
   close(): void {
-    this.db.close();
+    this.writer.close();
   }
 }

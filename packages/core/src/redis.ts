@@ -45,15 +45,16 @@ export function redactUrl(url: string): string {
 
 /** Resolves when Redis answers PING, or throws a REDIS_UNAVAILABLE error saying where. */
 export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
-  const client = createRedisConnection(url, { failFast: true, name: 'runwarden:ping' });
-  client.on('error', () => undefined);
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'runwarden:ping', retryStrategy: () => null });
+  let lastError: Error | undefined;
+  client.on('error', (err: Error) => (lastError = err));
   try {
     await Promise.race([
-      client.ping(),
+      client.connect().then(() => client.ping()),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
     ]);
   } catch (err) {
-    throw new RunwardenError('REDIS_UNAVAILABLE', `Redis at ${redactUrl(url)} is not reachable (${(err as Error).message})`, { cause: err });
+    throw new RunwardenError('REDIS_UNAVAILABLE', `Redis at ${redactUrl(url)} is not reachable (${lastError?.message ?? (err as Error).message})`, { cause: err });
   } finally {
     client.disconnect();
   }

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createLogger, eventIds, loadConfig, QUEUES, stepsDone, type QueueSet } from '@runwarden/core';
+import { createLogger, createRedisConnection, eventIds, loadConfig, QUEUES, stepsDone, type QueueSet, type RunwardenConfig } from '@runwarden/core';
 import { reportPath, type RunReport } from '@runwarden/report';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
@@ -100,15 +100,25 @@ async function runDemo(io: CliIo, opts: { dir: string; verbose?: boolean }): Pro
   } finally {
     await runtime.close();
     pipeline.close();
-    if (!redis.private) await obliterate(runtime.queues).catch(() => undefined);
+    if (!redis.private) await obliterate(config, redis.url).catch((err) => logger.warn({ err }, `Could not remove the demo's queues under prefix ${prefix}`));
     await redis.stop();
   }
   return 0;
 }
 
-async function obliterate(queues: QueueSet): Promise<void> {
-  for (const name of Object.values(QUEUES)) await queues.get(name).obliterate({ force: true });
-  await queues.close();
+/** On a shared Redis, the demo leaves nothing behind: every key under its own prefix goes. */
+async function obliterate(config: RunwardenConfig, url: string): Promise<void> {
+  const connection = createRedisConnection(url, { name: 'runwarden:demo-cleanup' });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await connection.scan(cursor, 'MATCH', `${config.redis.prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await connection.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await connection.quit();
+  }
 }
 
 export function registerDemoCommand(program: Command, io: CliIo, done: (code: number) => void): void {

@@ -131,6 +131,8 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
   };
   set('redis', 'url', env.REDIS_URL);
   set('redis', 'prefix', env.RUNWARDEN_PREFIX);
+  set('board', 'host', env.BOARD_HOST);
+  set('board', 'port', env.BOARD_PORT);
   set('board', 'user', env.BOARD_USER);
   set('board', 'password', env.BOARD_PASSWORD);
   if (env.RUNWARDEN_DATABASE) data.database = env.RUNWARDEN_DATABASE;
@@ -175,7 +177,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = path.resolve(cwd, options.configPath ?? env.RUNWARDEN_CONFIG ?? 'config/runwarden.yaml');
+  const file = path.resolve(cwd, options.configPath || env.RUNWARDEN_CONFIG || 'config/runwarden.yaml');
   const parsed = readYamlFile(file, env);
   if (parsed.data === null || typeof parsed.data !== 'object' || Array.isArray(parsed.data)) {
     throw new ConfigError([{ file, line: 1, column: 1, key: '', message: 'expected a mapping of settings at the top level' }]);
