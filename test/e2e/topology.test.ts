@@ -77,11 +77,16 @@ describe('the compose topology as processes', () => {
 
     // Kill -9 whichever scanner holds the lease; the other takes over.
     const holder = (await lease())!.scanner.holder!;
-    const leader = scanners.find((s) => s.output().includes(holder)) ?? scanners[0]!;
-    await leader.stop('SIGKILL');
+    // A scanner's instance id is `<host>-<pid>-<random>`.
+    const leader = scanners.find((s) => holder.includes(`-${s.child.pid}-`));
+    expect(leader, `the lease holder ${holder} is one of the two scanners`).toBeDefined();
+    await leader!.stop('SIGKILL');
     const late = runs.map((r) => `${r}-late`);
     completeRuns(db, worktrees, late);
     await waitFor(() => allDone(late), 'reports for runs completed after the lead scanner died', 60_000, 200);
+    const successor = (await lease())?.scanner.holder;
+    expect(successor).toBeTruthy();
+    expect(successor).not.toBe(holder);
 
     for (const runId of [...runs, ...late]) {
       expect(unzipTest(path.join(ctx.dir, '.archive', `${runId}.zip`))).toMatch(/No errors detected/);
