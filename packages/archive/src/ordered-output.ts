@@ -1,12 +1,12 @@
 /**
  * Append-only output of a zip being written: buffers are hashed (SHA-256) as
- * they are appended, gathered, and written with one `writev` per few MiB.
+ * they are appended, gathered, and written with one `writev` per MiB.
  * Nothing is ever rewritten, so the hash is the file's.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
-const FLUSH_AT = 4 * 1024 * 1024;
+const FLUSH_AT = 1024 * 1024;
 
 export class OrderedOutput {
   /** Bytes appended so far: the offset of the next byte. */

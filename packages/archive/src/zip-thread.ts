@@ -29,8 +29,16 @@ class SourceChangedError extends Error {
   code = 'SOURCE_CHANGED';
 }
 
+/**
+ * One read buffer per thread, reused: allocating a fresh one per file or
+ * block leaves GC to reclaim tens of MiB of external memory late, per thread.
+ * Anything kept past the next read is copied out of it.
+ */
+let scratch = Buffer.allocUnsafeSlow(0);
+
 function readExact(fd: number, position: number, length: number, what: string): Buffer {
-  const buf = Buffer.allocUnsafe(length);
+  if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * 1024 * 1024 + 64 * 1024));
+  const buf = scratch.subarray(0, length);
   let done = 0;
   while (done < length) {
     const n = readSync(fd, buf, done, length - done, position + done);
@@ -84,7 +92,7 @@ function deflateFile(path: string, size: number, level: number): { crc: number; 
     const packed = compress(raw, level);
     if (packed.length < size) return { crc, method: 8, data: packed };
   }
-  return { crc, method: 0, data: raw };
+  return { crc, method: 0, data: Buffer.from(raw) };
 }
 
 /** Copies parts into one buffer with its own ArrayBuffer, so it can be transferred, not cloned. */
@@ -169,7 +177,7 @@ async function inflateLarge(task: InflateLargeTask): Promise<InflateResult> {
   const fd = openSync(task.zipPath, constants.O_RDONLY);
   let start: number;
   try {
-    const fixed = readExact(fd, entry.localOffset, 30, task.zipPath);
+    const fixed = Buffer.from(readExact(fd, entry.localOffset, 30, task.zipPath));
     const variable = readExact(fd, entry.localOffset + 30, fixed.readUInt16LE(26) + fixed.readUInt16LE(28), task.zipPath);
     start = entry.localOffset + dataOffset(Buffer.concat([fixed, variable]), 0, entry);
   } catch (err) {

@@ -40,7 +40,7 @@ export interface WriteZipOptions {
   sizes?: UnitSizes;
   /**
    * Bytes of source read but not yet written that may be held at once.
-   * @defaultValue 32 MiB
+   * @defaultValue 16 MiB
    */
   windowBytes?: number;
   /** Write ZIP64 end records even when not needed (tests). @defaultValue false */
@@ -184,8 +184,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 /** Writes `entries` as a zip at `path` (created or truncated), fsynced before it resolves. */
 export async function writeZip(path: string, entries: readonly SourceEntry[], options: WriteZipOptions): Promise<WriteZipResult> {
   const sizes = options.sizes ?? DEFAULT_UNIT_SIZES;
-  const windowBytes = options.windowBytes ?? 32 * 1024 * 1024;
-  const maxUnits = options.pool.size * 4;
+  const windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
+  const maxUnits = options.pool.size * 3;
   const progress: ZipProgress = { bytesDone: 0, bytesTotal: 0, entriesDone: 0, entriesTotal: entries.length };
   for (const e of entries) if (e.kind === 'file') progress.bytesTotal += e.size;
 

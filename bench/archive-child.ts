@@ -1,0 +1,46 @@
+/**
+ * One measured step of the archive benchmark, in a process of its own so its
+ * peak RSS is its own: `zip <tree> <out.zip> <level>` (scan + write, what
+ * `zip -r` does), `archive <worktrees> <runId> <archiveDir> <level>` (the whole
+ * job: scan, write, verify, manifest, rename) or `verify <zip>`. The zip
+ * threads are started before the clock starts, as in a worker, where one pool
+ * serves every job. Prints one JSON line: { ms, bytes, maxRssMb, maxLoopDelayMs }.
+ */
+import { rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { archiveRun, scanWorktree, ThreadPool, verifyZip, writeZip } from '@runwarden/archive';
+
+async function main(): Promise<void> {
+  const [mode, ...args] = process.argv.slice(2);
+  const pool = new ThreadPool();
+  await Promise.all(Array.from({ length: pool.size }, () => pool.run({ kind: 'deflate-files', level: 6, files: [] })));
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const started = performance.now();
+  let bytes: number;
+  if (mode === 'zip') {
+    const [tree, out, level] = args as [string, string, string];
+    const listing = await scanWorktree(tree);
+    await writeZip(out, listing.entries, { level: Number(level), pool });
+    bytes = listing.bytes;
+  } else if (mode === 'archive') {
+    const [worktrees, runId, archiveDir, level] = args as [string, string, string, string];
+    rmSync(archiveDir, { recursive: true, force: true });
+    const outcome = await archiveRun({ runId, worktreesDir: worktrees, archiveDir, compressionLevel: Number(level), diskSpaceFactor: 1.5, pool });
+    bytes = outcome.sourceBytes ?? 0;
+  } else if (mode === 'verify') {
+    bytes = (await verifyZip(args[0]!, undefined, { pool })).bytes;
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  const ms = performance.now() - started;
+  await pool.close();
+  loop.disable();
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ ms, bytes, maxRssMb, maxLoopDelayMs: loop.max / 1e6 })}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench -- archive [--large] [--rounds=N]`: runwarden's archive and
+ * verify against Info-ZIP on the same generated tree, in the same run.
+ *
+ *   generate tree (once, cached in the temp folder)
+ *   ─▶ per round: zip -r -q -6 │ runwarden zip (child) │ unzip -tq │ runwarden verify (child)
+ *                 │ runwarden archive job end to end (child: zip + verify + manifest + rename)
+ *   ─▶ best of the rounds for each ─▶ ratios, output size, peak RSS, event-loop delay
+ *
+ * Each step runs in a process of its own so peak RSS is that step's alone.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateTree, TREE_200MB, TREE_2GB } from './archive-tree.js';
+import type { Bench, BenchFigure } from './types.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const MB = 1024 * 1024;
+
+interface Step {
+  ms: number;
+  maxRssMb: number;
+  maxLoopDelayMs?: number;
+}
+
+/** Runs a system tool under /usr/bin/time for its peak RSS. */
+function timed(cmd: string, args: string[], cwd: string): Step {
+  const started = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd, encoding: 'utf8' });
+  const ms = performance.now() - started;
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  return { ms, maxRssMb: Number(r.stderr.trim().split('\n').at(-1)) / 1024 };
+}
+
+function child(args: string[]): Step {
+  const r = spawnSync(process.execPath, ['--conditions=@runwarden/source', '--import', 'tsx', path.join(root, 'bench/archive-child.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`archive-child ${args[0]} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Step;
+}
+
+function best(steps: Step[]): Step {
+  return steps.reduce((a, b) => (b.ms < a.ms ? b : a));
+}
+
+function prepareTree(large: boolean): { base: string; bytes: number } {
+  const base = path.join(os.tmpdir(), `runwarden-bench-archive-${large ? '2gb' : '200mb'}`);
+  const marker = path.join(base, 'ready.json');
+  if (!existsSync(marker)) {
+    rmSync(base, { recursive: true, force: true });
+    console.error(`generating the ${large ? '2 GB' : '200 MB'} tree under ${base} …`);
+    const bytes = generateTree(path.join(base, 'worktrees', 'bench-run'), large ? TREE_2GB : TREE_200MB);
+    writeFileSync(marker, JSON.stringify({ bytes }));
+  }
+  return { base, bytes: (JSON.parse(spawnSync('cat', [marker], { encoding: 'utf8' }).stdout) as { bytes: number }).bytes };
+}
+
+export const run: Bench = async (args) => {
+  const large = args.includes('--large');
+  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 2);
+  const { base, bytes } = prepareTree(large);
+  const tree = path.join(base, 'worktrees', 'bench-run');
+  const out = path.join(base, 'out');
+  mkdirSync(out, { recursive: true });
+  const refZip = path.join(out, 'info-zip.zip');
+  const ourZip = path.join(out, 'archive', 'bench-run.zip');
+  const steps = { zip: [] as Step[], ours: [] as Step[], unzip: [] as Step[], verify: [] as Step[], job: [] as Step[] };
+  for (let i = 0; i < rounds; i += 1) {
+    console.error(`round ${i + 1}/${rounds}: zip -r -q -6 …`);
+    rmSync(refZip, { force: true });
+    steps.zip.push(timed('zip', ['-r', '-q', '-6', refZip, '.'], tree));
+    console.error(`round ${i + 1}/${rounds}: runwarden zip …`);
+    steps.ours.push(child(['zip', tree, path.join(out, 'runwarden.zip'), '6']));
+    console.error(`round ${i + 1}/${rounds}: runwarden archive job (zip + verify) …`);
+    steps.job.push(child(['archive', path.join(base, 'worktrees'), 'bench-run', path.join(out, 'archive'), '6']));
+    console.error(`round ${i + 1}/${rounds}: unzip -tq / runwarden verify …`);
+    steps.unzip.push(timed('unzip', ['-tq', ourZip], out));
+    steps.verify.push(child(['verify', ourZip]));
+  }
+  const [zip, ours, unzip, verify, job] = [best(steps.zip), best(steps.ours), best(steps.unzip), best(steps.verify), best(steps.job)];
+  const zipThenTest = { ms: zip.ms + unzip.ms, maxRssMb: zip.maxRssMb };
+  const mbs = (s: Step) => bytes / MB / (s.ms / 1000);
+  const tree_ = `${(bytes / MB).toFixed(0)} MiB tree`;
+  const figure = (f: Omit<BenchFigure, 'group'>): BenchFigure => ({ group: 'archive', ...f });
+  const archiveRatio = mbs(ours) / mbs(zip);
+  const verifyRatio = mbs(verify) / mbs(unzip);
+  const sizeRatio = statSync(ourZip).size / statSync(refZip).size;
+  const rssTarget = large ? 200 : undefined;
+  return [
+    figure({ name: `archive throughput (${tree_})`, value: mbs(ours), unit: 'MiB/s', reference: { name: 'zip -r -q -6', value: mbs(zip), unit: 'MiB/s' }, ratio: archiveRatio, target: 'ratio ≥ 1.3', met: archiveRatio >= 1.3 }),
+    figure({ name: `archive job end to end (${tree_})`, value: mbs(job), unit: 'MiB/s', reference: { name: 'zip -r -q -6 then unzip -tq', value: mbs(zipThenTest), unit: 'MiB/s' }, ratio: mbs(job) / mbs(zipThenTest), note: 'scan, write, verify, manifest, rename' }),
+    figure({ name: `verify throughput (${tree_})`, value: mbs(verify), unit: 'MiB/s', reference: { name: 'unzip -tq', value: mbs(unzip), unit: 'MiB/s' }, ratio: verifyRatio, target: 'ratio ≥ 1.0', met: verifyRatio >= 1.0 }),
+    figure({ name: 'zip size vs Info-ZIP', value: statSync(ourZip).size / MB, unit: 'MiB', reference: { name: 'zip -6 output', value: statSync(refZip).size / MB, unit: 'MiB' }, ratio: sizeRatio, target: 'ratio ≤ 1.02', met: sizeRatio <= 1.02 }),
+    figure({ name: 'archive job peak RSS', value: Math.max(ours.maxRssMb, job.maxRssMb), unit: 'MB', reference: { name: 'zip', value: zip.maxRssMb, unit: 'MB' }, target: rssTarget ? '≤ 200 MB (2 GB tree)' : 'informational (≤ 200 MB is for --large)', met: rssTarget ? ours.maxRssMb <= rssTarget : undefined, note: 'source mode: tsx in the main process and in each zip thread' }),
+    figure({ name: 'verify peak RSS', value: verify.maxRssMb, unit: 'MB', reference: { name: 'unzip -tq', value: unzip.maxRssMb, unit: 'MB' } }),
+    figure({ name: 'archive max event-loop delay', value: Math.max(ours.maxLoopDelayMs ?? NaN, job.maxLoopDelayMs ?? NaN), unit: 'ms', target: '≪ lockDuration (30 s)', met: Math.max(ours.maxLoopDelayMs ?? Infinity, job.maxLoopDelayMs ?? Infinity) < 1_000 }),
+  ];
+};
