@@ -46,21 +46,21 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   try {
     const has = (role: Role) => deps.roles.includes(role);
     const common = { config, queues, redisUrl };
-    if (has('archive')) closers.push(pick(createArchiveWorker({ ...common, logger: logger.child({ role: 'archive-worker' }) })));
-    if (has('report')) closers.push(pick(createReportWorker({ ...common, logger: logger.child({ role: 'report-worker' }) })));
+    if (has('archive')) closers.push(pick(createArchiveWorker({ ...common, logger })));
+    if (has('report')) closers.push(pick(createReportWorker({ ...common, logger: logger.child({ component: 'report-worker' }) })));
     if (has('alert')) {
-      const worker = createAlertWorker({ ...common, alerts: deps.alerts, logger: logger.child({ role: 'alert-worker' }), consoleOut: deps.consoleOut });
+      const worker = createAlertWorker({ ...common, alerts: deps.alerts, logger, consoleOut: deps.consoleOut });
       closers.push(pick(worker));
     }
     if (has('board')) {
-      const board = createBoard({ config, logger: logger.child({ role: 'board' }), redisUrl, prefix: config.redis.prefix, open: deps.boardOpen });
+      const board = createBoard({ config, logger, redisUrl, prefix: config.redis.prefix, open: deps.boardOpen });
       const { url } = await board.listen(config.board.port, config.board.host);
       runtime.boardUrl = url;
       closers.push(pick(board));
     }
     // The scanner starts last and closes first: nothing is produced that no worker takes.
     if (has('scanner')) {
-      const scanner = createScanner({ ...common, logger: logger.child({ role: 'scanner' }) });
+      const scanner = createScanner({ ...common, logger });
       closers.push(pick(scanner));
       await scanner.start();
     }

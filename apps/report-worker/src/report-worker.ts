@@ -65,7 +65,7 @@ export async function processReportJob(job: Job<RunCompletedEvent>, deps: Report
 }
 
 export function createReportWorker(deps: ReportWorkerDeps): QueueWorker {
-  const logger = deps.logger.child({ worker: 'report' });
+  const logger = deps.logger;
   return createQueueWorker<RunCompletedEvent, ReportResult>({
     queue: QUEUES.report,
     redisUrl: deps.redisUrl,
