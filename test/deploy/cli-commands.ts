@@ -1,8 +1,6 @@
 /**
- * The `runwarden` commands that deployment files may name, and a checker for
- * an argument list. Written from the CLI's contract while the CLI is built
- * alongside; the shape mirrors commander's (name path, arguments, options),
- * so this list can later be read from the real program instead.
+ * The `runwarden` commands that deployment files may name — read from the
+ * CLI's own commander program — and a checker for an argument list.
  */
 export interface CliArgumentSpec {
   name: string;
@@ -24,7 +22,10 @@ export interface CliCommandSpec {
   valueOptions?: readonly string[];
 }
 
-export const WORKER_ROLES = ['archive', 'report', 'alert'] as const;
+import type { Command } from 'commander';
+import { createProgram } from '../../apps/cli/src/program.js';
+
+export { WORKER_ROLES } from '../../apps/cli/src/roles.js';
 
 /** Options every command accepts, before or after the command name. */
 export const GLOBAL_OPTIONS = {
@@ -32,19 +33,25 @@ export const GLOBAL_OPTIONS = {
   valueOptions: ['--config', '-c', '--log-level'],
 } as const;
 
-export const CLI_COMMANDS: readonly CliCommandSpec[] = [
-  { path: ['start'], flags: ['--open', '--no-board'] },
-  { path: ['scanner'] },
-  { path: ['worker'], args: [{ name: 'roles', choices: WORKER_ROLES, variadic: true }] },
-  { path: ['board'], flags: ['--open'] },
-  { path: ['status'], flags: ['--json'] },
-  { path: ['dlq', 'list'], flags: ['--json'] },
-  { path: ['dlq', 'retry'], args: [{ name: 'ids', variadic: true, required: false }], flags: ['--all'] },
-  { path: ['dlq', 'purge'], args: [{ name: 'ids', variadic: true, required: false }], flags: ['--all'] },
-  { path: ['config', 'check'] },
-  { path: ['alert', 'test'] },
-  { path: ['demo'] },
-];
+function describe(command: Command, parents: readonly string[]): CliCommandSpec[] {
+  const path = [...parents, command.name()];
+  if (command.commands.length > 0) return command.commands.flatMap((c) => describe(c, path));
+  const options = command.options.flatMap((o) => [o.long, o.short].filter((n): n is string => Boolean(n)).map((name) => ({ name, value: o.required || o.optional })));
+  return [
+    {
+      path,
+      args: command.registeredArguments.map((a) => ({ name: a.name(), variadic: a.variadic, required: a.required, ...(a.argChoices ? { choices: a.argChoices } : {}) })),
+      flags: options.filter((o) => !o.value).map((o) => o.name),
+      valueOptions: options.filter((o) => o.value).map((o) => o.name),
+    },
+  ];
+}
+
+/** The real command tree, read from the CLI's commander program. */
+export const CLI_COMMANDS: readonly CliCommandSpec[] = createProgram(
+  { stdout: process.stdout, stderr: process.stderr, env: {}, cwd: process.cwd() },
+  () => undefined,
+).commands.flatMap((c) => describe(c, []));
 
 function findCommand(tokens: readonly string[]): CliCommandSpec | undefined {
   const matching = CLI_COMMANDS.filter((c) => c.path.every((word, i) => tokens[i] === word));

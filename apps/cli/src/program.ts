@@ -9,10 +9,14 @@ import { registerServeCommands } from './commands/serve.js';
 import { registerStatusCommand } from './commands/status.js';
 import type { CliIo } from './context.js';
 
+/** The version of this checkout's CLI. */
+const VERSION = '0.1.0';
+
 export function createProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('runwarden')
     .description('Watches the runs of data and AI pipelines: detects finished, failed and stalled runs; archives, reports and alerts.')
     .option('-c, --config <file>', 'runwarden.yaml to use (default: $RUNWARDEN_CONFIG or config/runwarden.yaml)')
+    .version(VERSION)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })

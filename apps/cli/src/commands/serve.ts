@@ -2,8 +2,7 @@
  * The long-running commands: `start` (everything in one process), `scanner`,
  * `worker <role>…` and `board`.
  */
-import type { Command } from 'commander';
-import { CliError } from '../cli-error.js';
+import { Argument, type Command } from 'commander';
 import { cliLogger, loadCliConfig, runUntilSignal, say, type CliIo, type GlobalOptions } from '../context.js';
 import { resolveRedis } from '../redis-bootstrap.js';
 import { WORKER_ROLES, type Role } from '../roles.js';
@@ -58,10 +57,8 @@ export function registerServeCommands(program: Command, io: CliIo, done: (code: 
   program
     .command('worker')
     .description('run workers for one or more roles: archive, report, alert')
-    .argument('<roles...>', 'archive | report | alert')
+    .addArgument(new Argument('<roles...>', 'archive | report | alert').choices(WORKER_ROLES))
     .action(async (roles: string[]) => {
-      const unknown = roles.filter((r) => !(WORKER_ROLES as readonly string[]).includes(r));
-      if (unknown.length > 0) throw new CliError(`unknown worker role ${unknown.join(', ')}: choose from ${WORKER_ROLES.join(', ')}`, 2);
       done(await serve(io, globals(), { roles: [...new Set(roles)] as Role[], bootstrapRedis: false }, `${roles.join('+')}-worker`));
     });
   program
