@@ -105,7 +105,11 @@ async function applyRule(deps: AlertProcessorDeps, rule: AlertRule, event: Runwa
     channels: channels.map((c) => c.name),
   };
   const id = digestId(rule.name, group.hash, decision.windowStart);
-  await deps.queues.get(QUEUES.alert).add(DIGEST_JOB, data, deps.queues.jobOptions(QUEUES.alert, { jobId: id, delay: Math.max(0, decision.windowEnd - now) }));
+  // Only the first held event schedules the digest (its id is deterministic, so a replay may add it again
+  // harmlessly): that spares a BullMQ add per event in a storm. If that job died before adding it, its retry does.
+  if (decision.firstHeld || decision.replay) {
+    await deps.queues.get(QUEUES.alert).add(DIGEST_JOB, data, deps.queues.jobOptions(QUEUES.alert, { jobId: id, delay: Math.max(0, decision.windowEnd - now) }));
+  }
   if (!decision.replay) {
     deps.logger.info(
       { eventId: event.id, runId: event.runId, rule: rule.name, group: group.key, digest: id },

@@ -35,7 +35,7 @@ export interface AlertWorkerDeps {
   consoleOut?: NodeJS.WritableStream;
   /** @defaultValue 16 */
   alertConcurrency?: number;
-  /** @defaultValue 8 */
+  /** @defaultValue 16 */
   deliveryConcurrency?: number;
   /**
    * How long an event's decision and a delivery's "sent" mark are remembered:
@@ -75,7 +75,7 @@ export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
     redisUrl: deps.redisUrl,
     queues: deps.queues,
     logger,
-    concurrency: deps.deliveryConcurrency ?? 8,
+    concurrency: deps.deliveryConcurrency ?? 16,
     // Without a limiter BullMQ ignores queue.rateLimit(); the max is far above any real alert rate.
     limiter: { max: 100_000, duration: 1_000 },
     // Longer than any channel's send plus its claim lease, so a slow SMTP server is not mistaken for a stalled job.

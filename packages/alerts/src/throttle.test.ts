@@ -21,9 +21,9 @@ const base = () => ({ prefix: ctx.prefix, rule: 'run_failure', throttleMs: 1_000
 
 describe('throttle windows', () => {
   it('sends the first event of a window, holds the rest, and digests them once', async () => {
-    expect(await decide(redis, { ...base(), event: ev(1), now: 10_000 })).toEqual({ action: 'send', replay: false, windowStart: 10_000, windowEnd: 11_000 });
-    expect((await decide(redis, { ...base(), event: ev(2), now: 10_500 })).action).toBe('held');
-    expect((await decide(redis, { ...base(), event: ev(3), now: 10_999 })).action).toBe('held');
+    expect(await decide(redis, { ...base(), event: ev(1), now: 10_000 })).toEqual({ action: 'send', replay: false, firstHeld: false, windowStart: 10_000, windowEnd: 11_000 });
+    expect(await decide(redis, { ...base(), event: ev(2), now: 10_500 })).toMatchObject({ action: 'held', firstHeld: true });
+    expect(await decide(redis, { ...base(), event: ev(3), now: 10_999 })).toMatchObject({ action: 'held', firstHeld: false });
     // A redelivered event gets its first answer again and is not held twice.
     expect(await decide(redis, { ...base(), event: ev(2), now: 10_600 })).toMatchObject({ action: 'held', replay: true, windowStart: 10_000 });
 

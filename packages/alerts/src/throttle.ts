@@ -19,9 +19,10 @@ import type { EventSummary } from './notification.js';
 
 const DECIDE = new LuaScript(`
 local prev = redis.call('GET', KEYS[1])
-if prev then return {1, prev} end
+if prev then return {1, prev, 0} end
 local now, throttle, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])
 local decision
+local first = 0
 if throttle <= 0 then
   decision = 'send|' .. now .. '|' .. now
 else
@@ -30,6 +31,7 @@ else
   if start and stop and now < stop and w[3] ~= '1' then
     local held = ARGV[6] .. w[1]
     redis.call('HSET', held, ARGV[3], ARGV[4])
+    if redis.call('HLEN', held) == 1 then first = 1 end
     redis.call('PEXPIRE', held, ttl)
     redis.call('HINCRBY', KEYS[3], 'held', 1)
     decision = 'held|' .. w[1] .. '|' .. w[2]
@@ -40,7 +42,7 @@ else
   end
 end
 redis.call('SET', KEYS[1], decision, 'PX', ttl)
-return {0, decision}
+return {0, decision, first}
 `);
 
 const TAKE = new LuaScript(`
@@ -58,6 +60,8 @@ export interface ThrottleDecision {
   action: 'send' | 'held';
   /** True when this (rule, event) was decided before: a redelivery or replay. */
   replay: boolean;
+  /** True for the first event held in its window: the one that schedules the digest. */
+  firstHeld: boolean;
   windowStart: number;
   windowEnd: number;
 }
@@ -76,9 +80,9 @@ export interface DecideOptions {
 export async function decide(redis: Redis, o: DecideOptions): Promise<ThrottleDecision> {
   const keys = [alertKeys.decided(o.prefix, o.rule, o.event.id), alertKeys.window(o.prefix, o.rule, o.groupHash), alertKeys.stats(o.prefix)];
   const args = [o.now, o.throttleMs, o.event.id, JSON.stringify(o.event), o.ttlMs, alertKeys.heldPrefix(o.prefix, o.rule, o.groupHash)];
-  const [replay, decision] = (await DECIDE.run(redis, keys, args)) as [number, string];
+  const [replay, decision, first] = (await DECIDE.run(redis, keys, args)) as [number, string, number];
   const [action, start, end] = decision.split('|');
-  return { action: action === 'held' ? 'held' : 'send', replay: replay === 1, windowStart: Number(start), windowEnd: Number(end) };
+  return { action: action === 'held' ? 'held' : 'send', replay: replay === 1, firstHeld: first === 1, windowStart: Number(start), windowEnd: Number(end) };
 }
 
 /** The id of the digest of one window of one group: also its BullMQ job id. */
