@@ -19,15 +19,12 @@ import { createPipelineReader, createScannerStore, openOrchestrationDb, runMigra
 import { createScanCycle } from '../apps/scanner/src/scan-cycle.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { writeHistory } from './scanner-history.js';
+import { quantile } from './support-stats.js';
 import type { Bench, BenchFigure } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STEPS_PER_RUN = 10;
 const ACTIVE = 500;
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-};
 
 function pollCost(dir: string, steps: number): number {
   const file = path.join(dir, `history-${steps}.db`);
