@@ -53,9 +53,9 @@ const THIRTY_DAYS = 30 * 24 * 3_600_000;
 
 export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
   const clock = deps.clock ?? Date.now;
-  const logger = deps.logger.child({ role: 'alert-worker' });
+  const logger = deps.logger.child({ component: 'alert-worker' });
   const channelList = deps.channels ?? createChannels(deps.alerts, { ...(deps.consoleOut ? { consoleOut: deps.consoleOut } : {}), clock });
-  logChannelStatus(channelList, logger);
+  logChannelStatus(channelList, logger, deps.alerts.rules);
   const channels = new Map(channelList.map((c) => [c.name, c]));
   const redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:alert-engine' });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection problem for the alert engine; retrying'));

@@ -3,7 +3,7 @@
  * short summaries of its events), so the delivery worker needs nothing but the
  * job's data, and a retried delivery sends exactly what the first attempt did.
  */
-import { stepsDone, type RunwardenEvent, type Severity } from '@runwarden/core';
+import { formatDuration, stepsDone, type RunwardenEvent, type Severity } from '@runwarden/core';
 
 export type NotificationKind = 'alert' | 'digest' | 'resolved' | 'dead_letter' | 'test';
 
@@ -61,8 +61,7 @@ export function describeEvent(event: RunwardenEvent): { text: string; steps?: st
     }
     case 'run_stalled': {
       const steps = stepsDone(event.stepCounts);
-      const minutes = Math.round(event.stalledForMs / 60_000);
-      return { text: `${run} stalled: nothing changed for ${minutes} min (${steps} steps)`, steps };
+      return { text: `${run} stalled: nothing changed for ${formatDuration(Math.round(event.stalledForMs / 1000) * 1000)} (${steps} steps)`, steps };
     }
     case 'step_failed':
       return { text: `step ${event.stepName} of ${run} failed${event.failure > 1 ? ` (failure ${event.failure})` : ''}${event.error ? `: ${clip(event.error)}` : ''}` };

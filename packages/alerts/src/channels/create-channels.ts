@@ -101,10 +101,18 @@ export function describeChannels(alerts: AlertsConfig): ChannelDescription[] {
 
 const nullStream = { write: () => true, once: () => undefined } as unknown as NodeJS.WritableStream;
 
-/** One line per channel at start: enabled ones at info, disabled ones at warn saying what to set. */
-export function logChannelStatus(channels: readonly Channel[], logger: Logger): void {
+/**
+ * One line per channel at start: enabled ones at info; disabled ones that a
+ * rule routes to at warn, saying what to set; disabled ones no rule uses at
+ * debug, since nothing is lost by them.
+ */
+export function logChannelStatus(channels: readonly Channel[], logger: Logger, rules: AlertsConfig['rules'] = []): void {
+  const used = new Set(rules.flatMap((r) => r.channels));
   for (const c of channels) {
     if (c.enabled) logger.info({ channel: c.name }, `Alert channel ${c.name} is enabled`);
-    else logger.warn({ channel: c.name, reason: c.disabledReason }, `Alert channel ${c.name} is disabled: ${c.disabledReason}; alerts routed to it are not sent there`);
+    else if (used.has(c.name as never) || rules.length === 0) {
+      const users = rules.filter((r) => (r.channels as readonly string[]).includes(c.name)).map((r) => r.name);
+      logger.warn({ channel: c.name, reason: c.disabledReason, rules: users }, `Alert channel ${c.name} is disabled: ${c.disabledReason}; alerts routed to it${users.length ? ` by ${users.join(', ')}` : ''} are not sent there`);
+    } else logger.debug({ channel: c.name, reason: c.disabledReason }, `Alert channel ${c.name} is not configured and no rule uses it`);
   }
 }
