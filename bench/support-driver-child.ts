@@ -176,3 +176,5 @@ process.on('message', (m: { cmd: string }) => {
   if (m.cmd === 'stop') finish();
 });
 process.on('disconnect', () => process.exit(0));
+// Ctrl+C reaches the whole process group: the parent decides when driving stops.
+process.on('SIGINT', () => undefined);
