@@ -71,7 +71,7 @@ function summary(reports: string, cwd: string): string {
     const file = reportPath(reports, run.runId);
     const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
     const a = report.archive;
-    const archive = a.status === 'archived' ? `archived ${a.entries} files (${a.bytes} bytes, verified, sha256 ${a.sha256?.slice(0, 12)}…)` : `archive ${a.status}: ${a.reason}`;
+    const archive = a.status === 'archived' ? `archived ${a.entries} entries (${a.bytes} bytes, verified, sha256 ${a.sha256?.slice(0, 12)}…)` : `archive ${a.status}: ${a.reason}`;
     lines.push(`  ${run.runId.padEnd(12)} ${report.outcome.padEnd(9)} steps ${stepsDone(report.steps.counts)}  ${archive}`);
     lines.push(`  ${''.padEnd(12)} report ${path.relative(cwd, file)}; detected ${report.detection.lagMs ?? '?'} ms after the change`);
   }
