@@ -76,8 +76,6 @@ export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
     queues: deps.queues,
     logger,
     concurrency: deps.deliveryConcurrency ?? 16,
-    // Without a limiter BullMQ ignores queue.rateLimit(); the max is far above any real alert rate.
-    limiter: { max: 100_000, duration: 1_000 },
     // Longer than any channel's send plus its claim lease, so a slow SMTP server is not mistaken for a stalled job.
     lockDuration: Math.max(30_000, ...channelList.map((c) => c.timeoutMs * 2 + 10_000)),
     processor: createDeliveryProcessor(shared),

@@ -4,14 +4,14 @@
  *   job ──pace (paced channels)──▶ claim ──▶ send ──▶ mark sent ──▶ ledger
  *        far slot: delayed job     "sent" already: skip (deduplicated)
  *                                  send failed: release claim, then
- *                                    429 → hold channel, rateLimit queue, RateLimitError (no attempt used)
+ *                                    429 → hold the channel until Retry-After, delay this job (no attempt used)
  *                                    permanent (4xx, SMTP 5xx) → UnrecoverableError → dead letter
  *                                    otherwise → retried with backoff
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChannelError, claimDelivery, holdChannelUntil, incrementStat, markDeliverySent, releaseDelivery, reserveSlot, type Channel } from '@runwarden/alerts';
-import { QUEUES, toError, type Logger, type QueueSet } from '@runwarden/core';
-import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { toError, type Logger, type QueueSet } from '@runwarden/core';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { deliveryId, type DeliveryJobData } from './job-data.js';
 
@@ -28,9 +28,14 @@ export interface DeliveryProcessorDeps {
   maxRateLimitedStarts?: number;
 }
 
+/**
+ * Waits for the channel's next send slot. Unpaced channels (interval 0) still
+ * go through it, so a hold set by a 429's Retry-After applies to every job of
+ * that channel, and only of that channel. The console never answers 429.
+ */
 async function pace(deps: DeliveryProcessorDeps, job: Job, channel: Channel): Promise<void> {
-  if (!channel.minIntervalMs) return;
-  const wait = await reserveSlot(deps.redis, deps.queues.prefix, channel.name, channel.minIntervalMs, deps.maxPaceWaitMs ?? 5_000);
+  if (!channel.minIntervalMs && channel.name === 'console') return;
+  const wait = await reserveSlot(deps.redis, deps.queues.prefix, channel.name, channel.minIntervalMs ?? 0, deps.maxPaceWaitMs ?? 5_000);
   if (wait > 0) await sleep(wait);
   if (wait < 0) {
     await job.moveToDelayed(Date.now() - wait, job.token);
@@ -45,12 +50,13 @@ async function onSendFailure(deps: DeliveryProcessorDeps, job: Job<DeliveryJobDa
     const waitMs = Math.max(1, err.retryAfterMs ?? 1_000);
     deps.logger.warn(
       { jobId: job.id, channel: err.channel, retryAfterMs: waitMs },
-      `${err.channel} is rate limiting us (HTTP 429); delivery ${job.id} and the rest of the delivery queue wait ${waitMs} ms as asked, then retry`,
+      `${err.channel} is rate limiting us (HTTP 429); delivery ${job.id} and every other ${err.channel} delivery wait ${waitMs} ms as asked, then retry`,
     );
+    // Only this channel waits: BullMQ's queue.rateLimit would also hold up
+    // email and webhook deliveries, which Slack's limit has nothing to do with.
     await holdChannelUntil(deps.redis, deps.queues.prefix, err.channel, Date.now() + waitMs);
-    // BullMQ's limiter is per queue: this pauses every delivery for Retry-After (none is re-sent; they wait).
-    await deps.queues.get(QUEUES.delivery).rateLimit(waitMs);
-    throw new RateLimitError();
+    await job.moveToDelayed(Date.now() + waitMs, job.token);
+    throw new DelayedError();
   }
   if (err instanceof ChannelError && err.kind === 'permanent') throw new UnrecoverableError(err.message);
   throw err;

@@ -52,4 +52,21 @@ describe('alert worker over HTTP channels', () => {
     expect(text).toContain('webhook answered HTTP 500');
     for (const secret of ['sekritSlackToken', 'sekritHookToken', 'sekritBearer']) expect(text).not.toContain(secret);
   });
+
+  it("holds only Slack during its Retry-After: the webhook is delivered meanwhile", async () => {
+    const slackPath = '/services/T0/B0/sekritSlackToken';
+    const server = await startServer({ [slackPath]: [{ status: 429, headers: { 'retry-after': '60' } }] });
+    const f = createFixture(ctx, {
+      channels: { slack: { webhookUrl: `${server.base}${slackPath}` }, webhook: { url: `${server.base}/hook` } },
+      rules: [{ name: 'run_failure', match: { type: 'run_completed' }, severity: 'critical', channels: ['slack', 'webhook'] }],
+    });
+    f.start();
+    await f.enqueue(failedRun('78'));
+    await waitFor(() => server.arrivals.some((a) => a.path === slackPath), 'the 429 from Slack', 20_000);
+    // Enqueued after the 429: with a queue-wide rate limit it would wait the whole minute.
+    await f.enqueue(failedRun('79'));
+    await waitFor(() => server.arrivals.filter((a) => a.path === '/hook').length === 2, 'both webhook deliveries', 20_000);
+    // Slack asked for 60 s: it has been called once, and nothing more until then.
+    expect(server.arrivals.filter((a) => a.path === slackPath)).toHaveLength(1);
+  });
 });
