@@ -2,8 +2,10 @@
  * kill -9 the scanner between the outbox write and the enqueue.
  *
  * To land the kill exactly there, Redis is frozen (SIGSTOP): the scanner
- * still holds its lease for up to leaseTtl, so it scans, records the events in
- * runwarden_events, and then hangs on the fence before enqueueing. The test
+ * still holds its lease for up to leaseTtl (5 s here), so it scans, records
+ * the events in runwarden_events, and then hangs on the fence before
+ * enqueueing. No periodic full scan (pollInterval 1h): a scan in flight when
+ * Redis freezes would hang on its status write before seeing the runs. The test
  * sees the rows with enqueued_at NULL and no job in any queue, kills the
  * scanner, thaws Redis and starts a new one, which must replay them.
  */
@@ -23,7 +25,10 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
   it('is replaced by one that enqueues the recorded events once, and nothing is doubled', async () => {
     fc = await createFaultContext('scanner');
     const hook = await startHttpStandIn(fc.ctx);
-    const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url) });
+    const s = startFaultSystem(fc, {
+      alerts: webhookAlerts(hook.url),
+      scanner: '{ pollInterval: 1h, stallThreshold: 1h, changeCheckInterval: 50ms, leaseTtl: 5s }',
+    });
 
     const first = ['a-1', 'a-2', 'a-3', 'a-4', 'a-5'];
     for (const runId of first) s.worktree(runId);

@@ -21,6 +21,8 @@ import { startRedisServer, type RedisServer } from './redis-server.js';
 export interface FaultSystemOptions {
   /** Extra top-level YAML for runwarden.yaml (e.g. `archive: { concurrency: 1 }`). */
   configYaml?: string;
+  /** `scanner:` settings. @defaultValue polls every 200 ms, lease 1 s, change check 50 ms */
+  scanner?: string;
   /** `queues:` section; the default gives every queue 3 attempts, fixed 200 ms backoff. */
   queuesYaml?: string;
   /** Archive folder (absolute or relative to the test folder). @defaultValue .archive */
@@ -94,7 +96,7 @@ export function startFaultSystem({ ctx, redis }: FaultContext, options: FaultSys
   const yaml = `database: ${JSON.stringify(database)}
 redis: { prefix: ${JSON.stringify(ctx.prefix)} }
 paths: { worktrees: ${JSON.stringify(worktrees)}, archive: ${JSON.stringify(archiveDir)}, reports: ${JSON.stringify(reportsDir)} }
-scanner: { pollInterval: 200ms, stallThreshold: 1h, changeCheckInterval: 50ms, leaseTtl: 1s }
+scanner: ${options.scanner ?? '{ pollInterval: 200ms, stallThreshold: 1h, changeCheckInterval: 50ms, leaseTtl: 1s }'}
 ${options.queuesYaml ?? DEFAULT_QUEUES}
 ${options.configYaml ?? ''}`;
   const files = writeConfigFiles(ctx, yaml, JSON.stringify(options.alerts, null, 2));
