@@ -4,7 +4,7 @@
  * instead of failing commands). Admin calls get a connection of their own:
  * in BullMQ 6 `queue.client` is not public.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { RunwardenError } from './errors.js';
 
 export interface RedisConnectionOptions {
@@ -18,6 +18,35 @@ export interface RedisConnectionOptions {
   failFast?: boolean;
 }
 
+/**
+ * Where Redis is, from a URL:
+ * - `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS): one server;
+ * - `redis-sentinel://[:pass@]host1:26379,host2:26379/<master-name>[/db]`: Sentinel;
+ * - `redis-cluster://[:pass@]host1:7000,host2:7001`: Cluster (use a hash-tagged
+ *   prefix such as `{runwarden}` so each queue's keys share a slot).
+ */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string; password?: string; db: number }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: string };
+
+function hostList(text: string, defaultPort: number): { host: string; port: number }[] {
+  return text.split(',').filter(Boolean).map((part) => {
+    const [host, port] = part.split(':');
+    return { host: host || '127.0.0.1', port: port ? Number(port) : defaultPort };
+  });
+}
+
+export function parseRedisUrl(url: string): RedisTarget {
+  const match = /^(redis-sentinel|redis-cluster):\/\/(?:([^@/]*)@)?([^/]+)(?:\/([^/]*))?(?:\/(\d+))?$/.exec(url);
+  if (!match) return { kind: 'single', url };
+  const [, scheme, auth, hosts, name, db] = match;
+  const password = auth ? decodeURIComponent(auth.includes(':') ? auth.slice(auth.indexOf(':') + 1) : auth) : undefined;
+  if (scheme === 'redis-cluster') return { kind: 'cluster', nodes: hostList(hosts!, 6379), ...(password ? { password } : {}) };
+  if (!name) throw new RunwardenError('USAGE', `Sentinel URL ${redactUrl(url)} names no master: write redis-sentinel://host:26379/<master-name>`);
+  return { kind: 'sentinel', sentinels: hostList(hosts!, 26379), name: decodeURIComponent(name), db: db ? Number(db) : 0, ...(password ? { password } : {}) };
+}
+
 export function createRedisConnection(url: string, options: RedisConnectionOptions = {}): Redis {
   const redisOptions: RedisOptions = {
     maxRetriesPerRequest: options.failFast ? 1 : null,
@@ -28,6 +57,15 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
     retryStrategy: (times) => (options.failFast && times > 2 ? null : Math.min(times * 100, 2_000)),
     lazyConnect: false,
   };
+  const target = parseRedisUrl(url);
+  if (target.kind === 'sentinel') {
+    const { kind: _kind, ...sentinel } = target;
+    return new Redis({ ...redisOptions, ...sentinel });
+  }
+  if (target.kind === 'cluster') {
+    // BullMQ accepts a Cluster wherever it takes a connection; the type is widened here once.
+    return new Cluster(target.nodes, { redisOptions: { ...redisOptions, ...(target.password ? { password: target.password } : {}) } }) as unknown as Redis;
+  }
   return new Redis(url, redisOptions);
 }
 
@@ -36,6 +74,7 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    if (parsed.username && !parsed.password && /^redis-(sentinel|cluster):$/.test(parsed.protocol)) parsed.username = '***';
     if (parsed.protocol.startsWith('http')) return `${parsed.protocol}//${parsed.host}/***`;
     return parsed.toString();
   } catch {
