@@ -1,8 +1,9 @@
 /** `runwarden status [--json]`: what the system is doing, read from Redis. */
-import { ALL_QUEUES, QUEUES } from '@runwarden/core';
+import { ALL_QUEUES, QUEUES, redactUrl } from '@runwarden/core';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
+import { formatProgress } from '../progress-bar.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 
@@ -13,6 +14,8 @@ export interface StatusReport {
   queues: Record<string, Record<string, number>>;
   deadLetters: number;
   alerts: Record<string, number>;
+  /** Archive jobs being written now, with their progress. */
+  archiving: { runId: string; jobId: string; bytesDone: number; bytesTotal: number }[];
 }
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
@@ -26,6 +29,11 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
   const queues: StatusReport['queues'] = {};
   for (const name of ALL_QUEUES) queues[name] = await admin.queues.get(name).getJobCounts(...STATES);
   const dead = queues[QUEUES.deadLetter]!;
+  const active = await admin.queues.get(QUEUES.archive).getActive(0, 49);
+  const archiving = active.map((job) => {
+    const p = (typeof job.progress === 'object' ? job.progress : {}) as { bytesDone?: number; bytesTotal?: number };
+    return { runId: String((job.data as { runId?: string }).runId ?? ''), jobId: String(job.id), bytesDone: p.bytesDone ?? 0, bytesTotal: p.bytesTotal ?? 0 };
+  });
   return {
     redis: redisLabel,
     prefix: admin.prefix,
@@ -40,10 +48,11 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
     queues,
     deadLetters: (dead.waiting ?? 0) + (dead.prioritized ?? 0) + (dead.delayed ?? 0),
     alerts: Object.fromEntries(Object.entries(alerts).map(([k, v]) => [k, Number(v)])),
+    archiving,
   };
 }
 
-export function formatStatus(s: StatusReport): string {
+export function formatStatus(s: StatusReport, tty = false): string {
   const lines = [
     `Redis ${s.redis} (prefix ${s.prefix})`,
     s.scanner.holder
@@ -56,6 +65,10 @@ export function formatStatus(s: StatusReport): string {
     const cells = [c.waiting! + (c.prioritized ?? 0), c.active, c.delayed, c['waiting-children'], c.completed, c.failed];
     lines.push(`${name.padEnd(12)}${cells.map((n) => String(n ?? 0).padStart(10)).join('')}`);
   }
+  if (s.archiving.length > 0) {
+    lines.push('', 'Archiving now:');
+    for (const a of s.archiving) lines.push(`  ${a.runId.padEnd(24)} ${formatProgress({ done: a.bytesDone, total: a.bytesTotal }, tty)}`);
+  }
   lines.push('', s.deadLetters > 0 ? `Dead letters: ${s.deadLetters} — see \`runwarden dlq list\`` : 'Dead letters: none');
   const alertStats = Object.entries(s.alerts).map(([k, v]) => `${k} ${v}`).join(', ');
   lines.push(`Alerts: ${alertStats || 'none sent yet'}`);
@@ -67,14 +80,23 @@ export function registerStatusCommand(program: Command, io: CliIo, done: (code: 
     .command('status')
     .description('active runs, queue counts, dead letters, lease holder and last scan')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--watch', 'refresh every second until Ctrl+C (archive progress as bars on a terminal)')
+    .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
       const admin = await openAdmin(loaded);
+      const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
+      let stop = false;
+      const onSignal = () => (stop = true);
+      process.once('SIGINT', onSignal);
       try {
-        const { redactUrl } = await import('@runwarden/core');
-        const status = await readStatus(admin, redactUrl(loaded.config.redis.url));
-        io.stdout.write(`${opts.json ? JSON.stringify(status, null, 2) : formatStatus(status)}\n`);
+        do {
+          const status = await readStatus(admin, redactUrl(loaded.config.redis.url));
+          const text = opts.json ? JSON.stringify(status, null, 2) : formatStatus(status, tty);
+          io.stdout.write(`${opts.watch && tty ? '\x1b[2J\x1b[H' : ''}${text}\n`);
+          if (opts.watch) await new Promise((r) => setTimeout(r, 1_000));
+        } while (opts.watch && !stop);
       } finally {
+        process.off('SIGINT', onSignal);
         await admin.close();
       }
       done(0);
