@@ -77,9 +77,9 @@ async function printInterval(system: BenchSystem, slack: SlackStandIn, driver: D
   const lat = percentiles(intervalLatency(slack, driver, from, now));
   const ledger = system.ledger();
   const queues = Object.entries(backlog).map(([q, n]) => `${q}=${n}`).join(' ');
-  const rss = memory.map((m) => `${m.name}=${mb(m.rssMb)}`).join(' ');
+  const rss = memory.map((m) => `${m.name}=${mb(m.rssMb)}(${mb(m.anonMb)})`).join(' ');
   const latency = lat.count > 0 ? `p50=${mb(lat.p50)} p99=${mb(lat.p99)} ms (n=${lat.count})` : 'no alerts';
-  console.log(`[${String(Math.round((now - started) / 1000)).padStart(5)} s] completed ${driver.commits.length} (reported ${ledger.reports}, archived ${ledger.archives}, Slack ${slack.arrivals.length}) | waiting ${queues} | RSS MB ${rss} | latency ${latency}`);
+  console.log(`[${String(Math.round((now - started) / 1000)).padStart(5)} s] completed ${driver.commits.length} (reported ${ledger.reports}, archived ${ledger.archives}, Slack ${slack.arrivals.length}) | waiting ${queues} | RSS(anon) MB ${rss} | latency ${latency}`);
   return { at: now, memory };
 }
 
@@ -96,11 +96,12 @@ async function summary(system: BenchSystem, slack: SlackStandIn, driver: Driver,
   const first = intervals[0]!;
   const last = intervals.at(-1)!;
   console.log(`\nsummary (${intervals.length} intervals; ${drained ? 'queues drained' : `queues NOT drained within ${DRAIN_MS / 1000} s`})`);
-  console.log(`RSS first → last interval (${Math.round((last.at - first.at) / 1000)} s apart):`);
+  console.log(`RSS first → last interval (${Math.round((last.at - first.at) / 1000)} s apart; anon = heaps, without mapped files):`);
+  const change = (a: number, b: number) => `${b - a >= 0 ? '+' : ''}${mb(b - a)} MB (${(((b - a) / a) * 100).toFixed(0)} %)`;
   for (const m of last.memory) {
     const before = first.memory.find((f) => f.name === m.name);
-    const growth = before ? `${m.rssMb - before.rssMb >= 0 ? '+' : ''}${mb(m.rssMb - before.rssMb)} MB (${(((m.rssMb - before.rssMb) / before.rssMb) * 100).toFixed(0)} %)` : 'n/a';
-    console.log(`  ${m.name.padEnd(13)} ${before ? mb(before.rssMb) : '?'} → ${mb(m.rssMb)} MB  ${growth}; peak ${mb(m.hwmMb)} MB`);
+    if (!before) continue;
+    console.log(`  ${m.name.padEnd(13)} RSS ${mb(before.rssMb)} → ${mb(m.rssMb)} MB ${change(before.rssMb, m.rssMb)}; anon ${mb(before.anonMb)} → ${mb(m.anonMb)} MB ${change(before.anonMb, m.anonMb)}; peak ${mb(m.hwmMb)} MB`);
   }
   const ledger = system.ledger();
   const stats = await system.alertStats();

@@ -38,6 +38,8 @@ export interface ProcessMemory {
   name: string;
   pid: number;
   rssMb: number;
+  /** The anonymous part of RSS (heaps, not mapped files): where a leak shows. */
+  anonMb: number;
   /** Peak RSS so far (the kernel's high-water mark). */
   hwmMb: number;
 }
@@ -68,12 +70,12 @@ export interface BenchSystem {
   close(): Promise<void>;
 }
 
-/** VmRSS and VmHWM of a live process, in MB; undefined when it is gone. */
-export function readProcessMemory(pid: number): { rssMb: number; hwmMb: number } | undefined {
+/** VmRSS, RssAnon and VmHWM of a live process, in MB; undefined when it is gone. */
+export function readProcessMemory(pid: number): { rssMb: number; anonMb: number; hwmMb: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+    return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, hwmMb: kb('VmHWM') / 1024 };
   } catch {
     return undefined;
   }
