@@ -41,7 +41,7 @@ describe('runwarden status', () => {
     expect(status.queues.archive).toMatchObject({ active: 1 });
     const text = formatStatus(status, false);
     expect(text).toContain('Scanner: lease held by host-1-abc; last scan 2026-11-26T14:00:00.000Z (12 ms); monitoring 7 active runs');
-    expect(text).toContain('run-7                      25% (3.0 MiB of 12.0 MiB)');
+    expect(text).toContain('Archiving now:\n  run-7                     25% (3.0 MiB of 12.0 MiB)');
     expect(text).toContain('Dead letters: 1 — see `runwarden dlq list`');
     release();
   });
