@@ -135,6 +135,7 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
   set('board', 'port', env.BOARD_PORT);
   set('board', 'user', env.BOARD_USER);
   set('board', 'password', env.BOARD_PASSWORD);
+  set('log', 'level', env.LOG_LEVEL);
   if (env.RUNWARDEN_DATABASE) data.database = env.RUNWARDEN_DATABASE;
 }
 
