@@ -9,7 +9,7 @@ import { createAlertWorker } from '@runwarden/alert-worker';
 import { createArchiveWorker } from '@runwarden/archive-worker';
 import { createBoard } from '@runwarden/board';
 import { createReportWorker } from '@runwarden/report-worker';
-import { createScanner } from '@runwarden/scanner';
+import { alertableTypes, createScanner } from '@runwarden/scanner';
 
 import type { Role } from './roles.js';
 
@@ -60,7 +60,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     }
     // The scanner starts last and closes first: nothing is produced that no worker takes.
     if (has('scanner')) {
-      const scanner = createScanner({ ...common, logger });
+      const scanner = createScanner({ ...common, logger, alertTypes: alertableTypes(deps.alerts) });
       closers.push(pick(scanner));
       await scanner.start();
     }

@@ -3,18 +3,33 @@
  *
  *   run_completed ──▶ flow: report (parent) ◀── archive (child, ignoreDependencyOnFailure)
  *                 ──▶ alert
- *   anything else ──▶ alert
+ *   anything else ──▶ alert (when some alert rule can match its type)
  *
  * Every job id is the event id, so adding an event twice (replay after a
  * crash, a second scanner) is ignored by BullMQ as a duplicate.
  */
-import { QUEUES, type QueueName, type QueueSet, type RunwardenEvent } from '@runwarden/core';
+import { EVENT_TYPES, QUEUES, type AlertsConfig, type EventType, type QueueName, type QueueSet, type RunwardenEvent } from '@runwarden/core';
 
-export function queuesFor(event: RunwardenEvent): QueueName[] {
-  return event.type === 'run_completed' ? [QUEUES.report, QUEUES.archive, QUEUES.alert] : [QUEUES.alert];
+/**
+ * The event types some alert rule can match: a rule without a `type` matcher
+ * can match any. Events of other types need no alert job (the architecture
+ * routes `run_started` nowhere by default); they are still in the outbox.
+ */
+export function alertableTypes(alerts: AlertsConfig): ReadonlySet<EventType> {
+  const types = new Set<EventType>();
+  for (const rule of alerts.rules) {
+    if (rule.match.type === undefined) return new Set(EVENT_TYPES);
+    types.add(rule.match.type as EventType);
+  }
+  return types;
 }
 
-export async function enqueueEvent(queues: QueueSet, event: RunwardenEvent): Promise<void> {
+export function queuesFor(event: RunwardenEvent, alertTypes?: ReadonlySet<EventType>): QueueName[] {
+  const alert = !alertTypes || alertTypes.has(event.type) ? [QUEUES.alert] : [];
+  return event.type === 'run_completed' ? [QUEUES.report, QUEUES.archive, ...alert] : alert;
+}
+
+export async function enqueueEvent(queues: QueueSet, event: RunwardenEvent, alertTypes?: ReadonlySet<EventType>): Promise<void> {
   if (event.type === 'run_completed') {
     await queues.flowProducer().add({
       name: event.type,
@@ -32,7 +47,9 @@ export async function enqueueEvent(queues: QueueSet, event: RunwardenEvent): Pro
       ],
     });
   }
-  await queues.get(QUEUES.alert).add(event.type, event, queues.jobOptions(QUEUES.alert, { jobId: event.id }));
+  if (queuesFor(event, alertTypes).includes(QUEUES.alert)) {
+    await queues.get(QUEUES.alert).add(event.type, event, queues.jobOptions(QUEUES.alert, { jobId: event.id }));
+  }
 }
 
 /** One human line per event: what happened, to which run. */

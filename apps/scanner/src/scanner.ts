@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { closeAll, createRedisConnection, formatDuration, onceClose, type Logger, type QueueSet, type QueueWorker, type RunwardenConfig, type RunwardenEvent } from '@runwarden/core';
+import { closeAll, createRedisConnection, formatDuration, onceClose, type EventType, type Logger, type QueueSet, type QueueWorker, type RunwardenConfig, type RunwardenEvent } from '@runwarden/core';
 import {
   createLedgerRecorder,
   createMissingIndexes,
@@ -45,6 +45,11 @@ export interface ScannerDeps {
   consumeLedger?: boolean;
   /** How long one SQLite statement waits for a lock (blocks the event loop). @defaultValue 250 */
   busyTimeoutMs?: number;
+  /**
+   * Event types worth an alert job (see `alertableTypes`); others are only
+   * recorded. @defaultValue every type
+   */
+  alertTypes?: ReadonlySet<EventType>;
 }
 
 export interface ScanResult {
@@ -151,7 +156,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     while (!closing) {
       const batch = r.store.pending(100);
       if (batch.length === 0 || !(await r.lease.fence())) break;
-      await Promise.all(batch.map((event) => enqueueEvent(deps.queues, event)));
+      await Promise.all(batch.map((event) => enqueueEvent(deps.queues, event, deps.alertTypes)));
       const at = Date.now();
       r.store.markEnqueued(batch.map((e) => e.id), new Date(at).toISOString());
       enqueued += batch.length;
