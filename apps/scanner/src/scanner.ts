@@ -138,7 +138,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     const lease = createScannerLease({
       redis, key: scannerLeaseKey(deps.queues.prefix), instanceId, ttlMs: settings.leaseTtl, logger: log,
       onChange: (held) => {
-        if (!held) return void log.info('This scanner is a standby: another holds the lease; it takes over if that one stops');
+        if (!held) return void (closing || log.info('This scanner is a standby: another holds the lease; it takes over if that one stops'));
         lastDataVersion = undefined;
         nextFullScanAt = 0;
         log.info({ database: deps.config.database }, `This scanner holds the lease and scans ${deps.config.database} (change check every ${formatDuration(settings.changeCheckInterval)}, full scan every ${formatDuration(settings.pollInterval)})`);
