@@ -120,39 +120,40 @@ function validate<S extends z.ZodType>(schema: S, parsed: ParsedFile, data: unkn
   return result.data;
 }
 
-/** Environment variables that override config keys, applied after the file. */
-function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  const set = (section: string, key: string, value: string | undefined) => {
-    if (value === undefined || value === '') return;
-    const current = data[section];
-    const obj = current && typeof current === 'object' ? (current as Record<string, unknown>) : {};
-    obj[key] = value;
-    data[section] = obj;
-  };
-  set('redis', 'url', env.REDIS_URL);
-  set('redis', 'prefix', env.RUNWARDEN_PREFIX);
-  set('board', 'host', env.BOARD_HOST);
-  set('board', 'port', env.BOARD_PORT);
-  set('board', 'user', env.BOARD_USER);
-  set('board', 'password', env.BOARD_PASSWORD);
-  set('log', 'level', env.LOG_LEVEL);
-  if (env.RUNWARDEN_DATABASE) data.database = env.RUNWARDEN_DATABASE;
-}
+/** Environment variables that override config keys, applied after the file (an empty one counts as unset). */
+const CONFIG_ENV: readonly (readonly [string, readonly string[]])[] = [
+  ['REDIS_URL', ['redis', 'url']],
+  ['RUNWARDEN_PREFIX', ['redis', 'prefix']],
+  ['RUNWARDEN_DATABASE', ['database']],
+  ['BOARD_HOST', ['board', 'host']],
+  ['BOARD_PORT', ['board', 'port']],
+  ['BOARD_USER', ['board', 'user']],
+  ['BOARD_PASSWORD', ['board', 'password']],
+  ['LOG_LEVEL', ['log', 'level']],
+];
 
-function applyChannelOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  const channels = (data.channels && typeof data.channels === 'object' ? data.channels : (data.channels = {})) as Record<string, Record<string, unknown> | null>;
-  const set = (channel: string, key: string, value: string | undefined) => {
-    if (value === undefined || value === '') return;
-    channels[channel] = { ...(channels[channel] ?? {}), [key]: value };
-  };
-  set('slack', 'webhookUrl', env.SLACK_WEBHOOK_URL);
-  set('email', 'host', env.SMTP_HOST);
-  set('email', 'port', env.SMTP_PORT);
-  set('email', 'user', env.SMTP_USER);
-  set('email', 'pass', env.SMTP_PASS);
-  set('email', 'from', env.ALERT_EMAIL_FROM);
-  set('email', 'to', env.ALERT_EMAIL_TO);
-  set('webhook', 'url', env.ALERT_WEBHOOK_URL);
+const ALERTS_ENV: readonly (readonly [string, readonly string[]])[] = [
+  ['SLACK_WEBHOOK_URL', ['channels', 'slack', 'webhookUrl']],
+  ['SMTP_HOST', ['channels', 'email', 'host']],
+  ['SMTP_PORT', ['channels', 'email', 'port']],
+  ['SMTP_USER', ['channels', 'email', 'user']],
+  ['SMTP_PASS', ['channels', 'email', 'pass']],
+  ['ALERT_EMAIL_FROM', ['channels', 'email', 'from']],
+  ['ALERT_EMAIL_TO', ['channels', 'email', 'to']],
+  ['ALERT_WEBHOOK_URL', ['channels', 'webhook', 'url']],
+];
+
+function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv, table: typeof CONFIG_ENV): void {
+  for (const [name, keyPath] of table) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let target = data;
+    for (const key of keyPath.slice(0, -1)) {
+      const next = target[key];
+      target = (target[key] = next && typeof next === 'object' ? next : {}) as Record<string, unknown>;
+    }
+    target[keyPath.at(-1)!] = value;
+  }
 }
 
 export interface LoadedConfig {
@@ -184,7 +185,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     throw new ConfigError([{ file, line: 1, column: 1, key: '', message: 'expected a mapping of settings at the top level' }]);
   }
   const data = parsed.data as Record<string, unknown>;
-  applyEnvOverrides(data, env);
+  applyEnvOverrides(data, env, CONFIG_ENV);
   const config = validate(runwardenConfigSchema, parsed, data);
   config.database = path.resolve(cwd, config.database);
   config.paths = {
@@ -200,6 +201,6 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 export function loadAlertsConfig(file: string, env: NodeJS.ProcessEnv = process.env): AlertsConfig {
   const parsed = readYamlFile(file, env);
   const data = (parsed.data && typeof parsed.data === 'object' ? parsed.data : {}) as Record<string, unknown>;
-  applyChannelOverrides(data, env);
+  applyEnvOverrides(data, env, ALERTS_ENV);
   return validate(alertsConfigSchema, parsed, data);
 }
