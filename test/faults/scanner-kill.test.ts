@@ -4,8 +4,12 @@
  * To land the kill exactly there, Redis is frozen (SIGSTOP): the scanner
  * still holds its lease for up to leaseTtl (5 s here), so it scans, records
  * the events in runwarden_events, and then hangs on the fence before
- * enqueueing. No periodic full scan (pollInterval 1h): a scan in flight when
- * Redis freezes would hang on its status write before seeing the runs. The test
+ * enqueueing. Before freezing, the test waits for the status hash that ends
+ * each scan, and there is no periodic full scan (pollInterval 1h): a scan in
+ * flight when Redis freezes would hang on its Redis calls before seeing the
+ * runs. The lease is long (15 s) so a slow machine still scans inside it;
+ * once its holder is dead the test deletes the lease key rather than wait
+ * out the TTL (what a lapse would do, sooner). The test
  * sees the rows with enqueued_at NULL and no job in any queue, kills the
  * scanner, thaws Redis and starts a new one, which must replay them.
  */
@@ -27,7 +31,7 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
     const hook = await startHttpStandIn(fc.ctx);
     const s = startFaultSystem(fc, {
       alerts: webhookAlerts(hook.url),
-      scanner: '{ pollInterval: 1h, stallThreshold: 1h, changeCheckInterval: 50ms, leaseTtl: 5s }',
+      scanner: '{ pollInterval: 1h, stallThreshold: 1h, changeCheckInterval: 50ms, leaseTtl: 15s }',
     });
 
     const first = ['a-1', 'a-2', 'a-3', 'a-4', 'a-5'];
@@ -38,6 +42,10 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
     const enqueuedCount = (type: string, ids: readonly string[]) =>
       s.query<{ n: number }>(`SELECT COUNT(*) AS n FROM runwarden_events WHERE type = ? AND enqueued_at IS NOT NULL AND run_id IN (${ids.map(() => '?').join(',')})`, type, ...ids)[0]!.n;
     await waitFor(() => enqueuedCount('run_started', first) === first.length, 'run_started of every run to be enqueued', 30_000);
+    const redis = s.client();
+    const statusKey = `${s.ctx.prefix}:scanner:status`;
+    await waitFor(async () => (await redis.hget(statusKey, 'activeRuns')) === String(first.length), 'the scan to finish (its status written)', 30_000);
+    const leaseKey = `${s.ctx.prefix}:scanner:lease`;
 
     // Freeze Redis, then complete the runs: the scan records them, the enqueue hangs.
     s.redis.process.kill('SIGSTOP');
@@ -48,11 +56,14 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
         return rows.length === first.length ? rows : undefined;
       },
       'the scanner to record the completions in the outbox',
-      10_000,
-    );
+      20_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; scanner output:\n${roles.scanner.output().slice(-3000)}`, { cause: err });
+    });
     expect(recorded.every((r) => r.enqueued_at === null), 'recorded, not marked enqueued').toBe(true);
     expect(await roles.scanner.stop('SIGKILL')).toBe('SIGKILL');
     s.redis.process.kill('SIGCONT');
+    await redis.del(leaseKey);
 
     // Nothing reached the queues: the kill landed between the outbox write and the enqueue.
     for (const runId of first) expect(await s.queue('archive').getJob(`${runId}.completed`), `archive job of ${runId}`).toBeUndefined();
@@ -67,6 +78,9 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
     s.completeRuns(second, (r) => r === 'b-2');
     await waitFor(() => s.query("SELECT 1 FROM runwarden_events WHERE run_id = 'b-3' AND type = 'run_completed'").length > 0, 'b-3 to be recorded');
     await successor.stop('SIGKILL');
+    await redis.del(leaseKey);
+    // A ledger job the dead scanner held comes back once its 30 s lock lapses; let the next check find it at once.
+    await redis.del(`${s.ctx.prefix}:ledger:stalled-check`);
     s.role('scanner-3', ['scanner']);
 
     await auditFaultSystem(s, { runs: [...first, ...second], received: { webhook: () => webhookMessages(hook) } });
