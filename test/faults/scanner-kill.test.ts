@@ -72,7 +72,8 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
     await waitFor(() => enqueuedCount('run_completed', first) === first.length, 'the new scanner to replay the outbox', 60_000);
     await waitFor(() => /Re-enqueued run_completed a-1\.completed/.test(successor.output()) && successor.output(), 'the replay to be logged');
 
-    // Then kill it again right after more runs complete, at whatever point it is, and restart.
+    // Once the first batch is handled and recorded, kill it again right after more runs complete, and restart.
+    await waitFor(() => s.query('SELECT 1 FROM runwarden_reports').length === first.length, 'the first batch to be reported and recorded', 60_000);
     const second = ['b-1', 'b-2', 'b-3'];
     for (const runId of second) s.worktree(runId);
     s.completeRuns(second, (r) => r === 'b-2');
