@@ -12,7 +12,14 @@ import { Writable } from 'node:stream';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAlertWorker } from '../apps/alert-worker/src/index.js';
-import { alertsConfigSchema, createLogger, emptyStepCounts, QueueSet, runwardenConfigSchema, type RunwardenEvent } from '../packages/core/src/index.js';
+import {
+  alertsConfigSchema,
+  createLogger,
+  emptyStepCounts,
+  QueueSet,
+  runwardenConfigSchema,
+  type RunwardenEvent,
+} from '../packages/core/src/index.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import type { Bench, BenchFigure } from './types.js';
 
@@ -28,7 +35,16 @@ function event(i: number): RunwardenEvent {
     detectedAt: new Date().toISOString(),
     outcome: 'failed',
     stepCounts: { ...emptyStepCounts(), succeeded: 4, failed: 1, total: 5 },
-    run: { runId, pipeline: `p${i % 4}`, state: 'failed', createdAt: '', startedAt: null, finishedAt: null, updatedAt: '', steps: [] },
+    run: {
+      runId,
+      pipeline: `p${i % 4}`,
+      state: 'failed',
+      createdAt: '',
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: '',
+      steps: [],
+    },
   };
 }
 
@@ -44,11 +60,21 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 async function noopJobsPerSecond(url: string, n: number): Promise<number> {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const queue = new Queue('noop', { connection, prefix: 'bench-noop' });
-  await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: { count: n } } })));
+  await queue.addBulk(
+    Array.from({ length: n }, (_, i) => ({
+      name: 'noop',
+      data: { i },
+      opts: { removeOnComplete: { count: n } },
+    })),
+  );
   let done = 0;
   const started = performance.now();
   const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
-  const worker = new Worker('noop', async () => undefined, { connection: workerConnection, prefix: 'bench-noop', concurrency: 16 });
+  const worker = new Worker('noop', async () => undefined, {
+    connection: workerConnection,
+    prefix: 'bench-noop',
+    concurrency: 16,
+  });
   worker.on('completed', () => (done += 1));
   await until(async () => done >= n);
   const seconds = (performance.now() - started) / 1_000;
@@ -59,22 +85,55 @@ async function noopJobsPerSecond(url: string, n: number): Promise<number> {
   return n / seconds;
 }
 
-async function alertEventsPerSecond(url: string, n: number, throttle: number, prefix: string): Promise<{ perSecond: number; commandsPerEvent: number }> {
+async function alertEventsPerSecond(
+  url: string,
+  n: number,
+  throttle: number,
+  prefix: string,
+): Promise<{ perSecond: number; commandsPerEvent: number }> {
   const config = runwardenConfigSchema.parse({ redis: { url, prefix } });
   const alerts = alertsConfigSchema.parse({
     channels: { console: { color: 'never' } },
-    rules: [{ name: 'run_failure', match: { type: 'run_completed', outcome: 'failed' }, severity: 'critical', throttle, groupBy: ['pipeline'], channels: ['console'] }],
+    rules: [
+      {
+        name: 'run_failure',
+        match: { type: 'run_completed', outcome: 'failed' },
+        severity: 'critical',
+        throttle,
+        groupBy: ['pipeline'],
+        channels: ['console'],
+      },
+    ],
   });
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const admin = new Redis(url);
   const queues = new QueueSet({ connection, prefix, config });
-  await queues.get('alert').addBulk(Array.from({ length: n }, (_, i) => ({ name: 'run_completed', data: event(i), opts: { jobId: `bench-${i}.completed` } })));
+  await queues
+    .get('alert')
+    .addBulk(
+      Array.from({ length: n }, (_, i) => ({
+        name: 'run_completed',
+        data: event(i),
+        opts: { jobId: `bench-${i}.completed` },
+      })),
+    );
   const before = await commandsProcessed(admin);
   const started = performance.now();
-  const worker = createAlertWorker({ config, alerts, logger: createLogger({ level: 'silent' }), queues, redisUrl: url, consoleOut: nullStream });
-  const deliveries = await until(async () => (await queues.get('alert').getJobCountByTypes('completed')) >= n).then(async () => {
+  const worker = createAlertWorker({
+    config,
+    alerts,
+    logger: createLogger({ level: 'silent' }),
+    queues,
+    redisUrl: url,
+    consoleOut: nullStream,
+  });
+  const deliveries = await until(
+    async () => (await queues.get('alert').getJobCountByTypes('completed')) >= n,
+  ).then(async () => {
     const expected = throttle === 0 ? n : 4; // with a long throttle only the first event of each pipeline is sent now
-    await until(async () => (await queues.get('delivery').getJobCountByTypes('completed')) >= expected);
+    await until(
+      async () => (await queues.get('delivery').getJobCountByTypes('completed')) >= expected,
+    );
     return expected;
   });
   const seconds = (performance.now() - started) / 1_000;
@@ -83,7 +142,9 @@ async function alertEventsPerSecond(url: string, n: number, throttle: number, pr
   await queues.close();
   connection.disconnect();
   admin.disconnect();
-  process.stderr.write(`  ${n} events (${deliveries} console deliveries) in ${seconds.toFixed(2)} s\n`);
+  process.stderr.write(
+    `  ${n} events (${deliveries} console deliveries) in ${seconds.toFixed(2)} s\n`,
+  );
   return { perSecond: n / seconds, commandsPerEvent: commands / n };
 }
 
@@ -95,14 +156,46 @@ export const run: Bench = async (args) => {
     const noop = await noopJobsPerSecond(server.url, n);
     process.stderr.write(`alerts: ${n} events, no throttle (every event to the console) …\n`);
     const all = await alertEventsPerSecond(server.url, n, 0, 'bench-all');
-    process.stderr.write(`alerts: ${n} events, 15m throttle on 4 pipelines (a storm: almost all held) …\n`);
+    process.stderr.write(
+      `alerts: ${n} events, 15m throttle on 4 pipelines (a storm: almost all held) …\n`,
+    );
     const storm = await alertEventsPerSecond(server.url, n, 15 * 60_000, 'bench-storm');
     const reference = { name: 'BullMQ no-op jobs, concurrency 16', value: noop, unit: 'jobs/s' };
     const figures: BenchFigure[] = [
-      { group: 'alerts', name: 'events/s, each sent to the console', value: all.perSecond, unit: 'events/s', reference, ratio: all.perSecond / noop, target: 'ratio ≥ 0.25 (two jobs per event)', met: all.perSecond / noop >= 0.25 },
-      { group: 'alerts', name: 'events/s, storm (held for digests)', value: storm.perSecond, unit: 'events/s', reference, ratio: storm.perSecond / noop, target: 'ratio ≥ 0.5 (one job per event)', met: storm.perSecond / noop >= 0.5 },
-      { group: 'alerts', name: 'Redis commands per event, each sent', value: all.commandsPerEvent, unit: 'commands', note: 'INFO total_commands_processed delta ÷ events; includes BullMQ and ledger' },
-      { group: 'alerts', name: 'Redis commands per event, storm', value: storm.commandsPerEvent, unit: 'commands', note: 'INFO total_commands_processed delta ÷ events' },
+      {
+        group: 'alerts',
+        name: 'events/s, each sent to the console',
+        value: all.perSecond,
+        unit: 'events/s',
+        reference,
+        ratio: all.perSecond / noop,
+        target: 'ratio ≥ 0.25 (two jobs per event)',
+        met: all.perSecond / noop >= 0.25,
+      },
+      {
+        group: 'alerts',
+        name: 'events/s, storm (held for digests)',
+        value: storm.perSecond,
+        unit: 'events/s',
+        reference,
+        ratio: storm.perSecond / noop,
+        target: 'ratio ≥ 0.5 (one job per event)',
+        met: storm.perSecond / noop >= 0.5,
+      },
+      {
+        group: 'alerts',
+        name: 'Redis commands per event, each sent',
+        value: all.commandsPerEvent,
+        unit: 'commands',
+        note: 'INFO total_commands_processed delta ÷ events; includes BullMQ and ledger',
+      },
+      {
+        group: 'alerts',
+        name: 'Redis commands per event, storm',
+        value: storm.commandsPerEvent,
+        unit: 'commands',
+        note: 'INFO total_commands_processed delta ÷ events',
+      },
     ];
     return figures;
   } finally {

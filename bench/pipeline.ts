@@ -40,15 +40,20 @@ rules:
   - { name: run_failure, match: { type: run_completed, outcome: failed }, severity: critical, throttle: 1h, groupBy: [pipeline], channels: [slack] }
 `;
 
-const option = (args: string[], name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const option = (args: string[], name: string, fallback: number) =>
+  Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes the worktrees, then commits every run, complete, in one transaction; returns the commit time. */
-function commitBurst(system: BenchSystem, runs: number): { at: number; failed: number; failurePipelines: number } {
+function commitBurst(
+  system: BenchSystem,
+  runs: number,
+): { at: number; failed: number; failurePipelines: number } {
   for (let i = 0; i < runs; i++) {
     const folder = path.join(system.worktrees, `burst-${i}`);
     mkdirSync(folder, { recursive: true });
-    for (const f of ['input.csv', 'model.json', 'log.txt']) writeFileSync(path.join(folder, f), `burst-${i} ${f}\n${'0123456789'.repeat(20)}\n`);
+    for (const f of ['input.csv', 'model.json', 'log.txt'])
+      writeFileSync(path.join(folder, f), `burst-${i} ${f}\n${'0123456789'.repeat(20)}\n`);
   }
   const writer = createPipelineWriter(system.dbFile);
   let failed = 0;
@@ -64,7 +69,13 @@ function commitBurst(system: BenchSystem, runs: number): { at: number; failed: n
       }
       for (const s of ['extract', 'train', 'publish']) {
         const bad = fail && s === 'publish';
-        writer.step({ stepId: `${runId}.${s}`, runId, name: s, state: bad ? 'failed' : 'succeeded', error: bad ? 'bench: publish failed' : null });
+        writer.step({
+          stepId: `${runId}.${s}`,
+          runId,
+          name: s,
+          state: bad ? 'failed' : 'succeeded',
+          error: bad ? 'bench: publish failed' : null,
+        });
       }
       writer.run({ runId, pipeline, state: fail ? 'failed' : 'succeeded' });
     }
@@ -78,8 +89,16 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
   const { at, failed, failurePipelines } = commitBurst(system, runs);
   const expectedSent = runs - failed + failurePipelines;
   const expectedHeld = failed - failurePipelines;
-  const reached: Record<'enqueued' | 'archived' | 'reported' | 'alerted', number | undefined> = { enqueued: undefined, archived: undefined, reported: undefined, alerted: undefined };
-  const enqueued = () => system.countRows("SELECT count(*) FROM runwarden_events WHERE type = 'run_completed' AND enqueued_at IS NOT NULL AND run_id LIKE 'burst-%'");
+  const reached: Record<'enqueued' | 'archived' | 'reported' | 'alerted', number | undefined> = {
+    enqueued: undefined,
+    archived: undefined,
+    reported: undefined,
+    alerted: undefined,
+  };
+  const enqueued = () =>
+    system.countRows(
+      "SELECT count(*) FROM runwarden_events WHERE type = 'run_completed' AND enqueued_at IS NOT NULL AND run_id LIKE 'burst-%'",
+    );
   let lastLog = Date.now();
   while (Date.now() - at < timeoutMs) {
     const ledger = system.ledger();
@@ -88,40 +107,82 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
     if (reached.enqueued === undefined && enqueued() >= runs) reached.enqueued = now - at;
     if (reached.archived === undefined && ledger.archives >= runs) reached.archived = now - at;
     if (reached.reported === undefined && ledger.reports >= runs) reached.reported = now - at;
-    if (reached.alerted === undefined && slack.arrivals.length >= expectedSent && stats.held >= expectedHeld) reached.alerted = now - at;
+    if (
+      reached.alerted === undefined &&
+      slack.arrivals.length >= expectedSent &&
+      stats.held >= expectedHeld
+    )
+      reached.alerted = now - at;
     if (now - lastLog > 5_000) {
       lastLog = now;
-      console.error(`  ${((now - at) / 1000).toFixed(0)} s: archived ${ledger.archives}, reported ${ledger.reports}, Slack ${slack.arrivals.length}/${expectedSent}, held ${stats.held}/${expectedHeld}; backlog ${JSON.stringify(await system.backlog())}`);
+      console.error(
+        `  ${((now - at) / 1000).toFixed(0)} s: archived ${ledger.archives}, reported ${ledger.reports}, Slack ${slack.arrivals.length}/${expectedSent}, held ${stats.held}/${expectedHeld}; backlog ${JSON.stringify(await system.backlog())}`,
+      );
     }
-    if (reached.archived !== undefined && reached.reported !== undefined && reached.alerted !== undefined) break;
+    if (
+      reached.archived !== undefined &&
+      reached.reported !== undefined &&
+      reached.alerted !== undefined
+    )
+      break;
     await sleep(100);
   }
   const stats = await system.alertStats();
   const files = {
     zips: readdirSync(path.join(system.dir, '.archive')).filter((f) => f.endsWith('.zip')).length,
-    reports: readdirSync(path.join(system.dir, 'reports')).filter((f) => f.endsWith('_summary.json')).length,
+    reports: readdirSync(path.join(system.dir, 'reports')).filter((f) =>
+      f.endsWith('_summary.json'),
+    ).length,
   };
-  return { reached, expectedSent, expectedHeld, failed, stats, files, sentAtSlack: slack.arrivals.length, ledger: system.ledger() };
+  return {
+    reached,
+    expectedSent,
+    expectedHeld,
+    failed,
+    stats,
+    files,
+    sentAtSlack: slack.arrivals.length,
+    ledger: system.ledger(),
+  };
 }
 
 async function latency(system: BenchSystem, slack: SlackStandIn, active: number, seconds: number) {
   const driver = startDriver({
-    db: system.dbFile, worktrees: system.worktrees, runPrefix: 'live', active, stepsPerRun: 5,
-    stepUpdatesPerSec: 200, completionsPerSec: 20, seconds, failRatio: 0, stallRatio: 0, stallMs: 0,
-    filesPerRun: 3, fileBytes: 200, pipelines: PIPELINES,
+    db: system.dbFile,
+    worktrees: system.worktrees,
+    runPrefix: 'live',
+    active,
+    stepsPerRun: 5,
+    stepUpdatesPerSec: 200,
+    completionsPerSec: 20,
+    seconds,
+    failRatio: 0,
+    stallRatio: 0,
+    stallMs: 0,
+    filesPerRun: 3,
+    fileBytes: 200,
+    pipelines: PIPELINES,
   });
   try {
     await driver.ready;
     // Let the scanner see the active runs and the workers absorb their run_started events first.
     const deadline = Date.now() + 120_000;
-    while (system.countRows("SELECT count(*) FROM runwarden_runs WHERE run_id LIKE 'live-%'") < active || Object.values(await system.backlog()).some((n) => n > 0)) {
-      if (Date.now() > deadline) throw new Error('the scanner did not pick up the active runs within 120 s');
+    while (
+      system.countRows("SELECT count(*) FROM runwarden_runs WHERE run_id LIKE 'live-%'") < active ||
+      Object.values(await system.backlog()).some((n) => n > 0)
+    ) {
+      if (Date.now() > deadline)
+        throw new Error('the scanner did not pick up the active runs within 120 s');
       await sleep(200);
     }
     driver.go();
     const totals = await driver.done;
     const settle = Date.now() + 30_000;
-    while (Date.now() < settle && driver.commits.some((c) => slack.firstArrivalOf(c.runId) === undefined)) await sleep(100);
+    while (
+      Date.now() < settle &&
+      driver.commits.some((c) => slack.firstArrivalOf(c.runId) === undefined)
+    )
+      await sleep(100);
     const lat = driver.commits.flatMap((c) => {
       const arrived = slack.firstArrivalOf(c.runId);
       return arrived === undefined ? [] : [arrived - c.at];
@@ -132,21 +193,87 @@ async function latency(system: BenchSystem, slack: SlackStandIn, active: number,
   }
 }
 
-function burstFigures(runs: number, b: Awaited<ReturnType<typeof burst>>, noop: number): BenchFigure[] {
+function burstFigures(
+  runs: number,
+  b: Awaited<ReturnType<typeof burst>>,
+  noop: number,
+): BenchFigure[] {
   const g = 'pipeline';
-  const all = Math.max(b.reached.archived ?? NaN, b.reached.reported ?? NaN, b.reached.alerted ?? NaN);
+  const all = Math.max(
+    b.reached.archived ?? NaN,
+    b.reached.reported ?? NaN,
+    b.reached.alerted ?? NaN,
+  );
   const perSec = runs / (all / 1000);
-  const reference = { name: 'raw BullMQ no-op jobs (addBulk, concurrency 50)', value: noop, unit: 'jobs/s' };
+  const reference = {
+    name: 'raw BullMQ no-op jobs (addBulk, concurrency 50)',
+    value: noop,
+    unit: 'jobs/s',
+  };
   return [
-    { group: g, name: `burst of ${runs} completed runs: all archived, reported and alerted`, value: all / 1000, unit: 's', ...(Number.isNaN(all) ? { note: 'not reached before the timeout' } : {}) },
-    { group: g, name: 'burst throughput', value: perSec, unit: 'runs/s', reference, ratio: perSec / noop, note: 'each run is ≥ 7 jobs: archive, report, alert, delivery, 3+ ledger' },
-    { group: g, name: '  time to all run_completed events enqueued by the scanner', value: (b.reached.enqueued ?? NaN) / 1000, unit: 's' },
-    { group: g, name: '  time to all archived (ledger rows)', value: (b.reached.archived ?? NaN) / 1000, unit: 's' },
-    { group: g, name: '  time to all reported (ledger rows)', value: (b.reached.reported ?? NaN) / 1000, unit: 's' },
-    { group: g, name: '  time to all alerted (Slack arrivals + held)', value: (b.reached.alerted ?? NaN) / 1000, unit: 's' },
-    { group: g, name: `notifications at the Slack stand-in (expected ${b.expectedSent})`, value: b.sentAtSlack, unit: 'msgs', target: `= ${b.expectedSent}`, met: b.sentAtSlack === b.expectedSent },
-    { group: g, name: `failure alerts held for the 1 h digest (expected ${b.expectedHeld} of ${b.failed})`, value: b.stats.held, unit: 'alerts', target: `= ${b.expectedHeld}`, met: b.stats.held === b.expectedHeld },
-    { group: g, name: 'zips in .archive / reports in reports/', value: b.files.zips, unit: 'zips', note: `${b.files.reports} reports; ledger ${b.ledger.archives} archives, ${b.ledger.reports} reports, ${b.ledger.alertRows} alert rows` },
+    {
+      group: g,
+      name: `burst of ${runs} completed runs: all archived, reported and alerted`,
+      value: all / 1000,
+      unit: 's',
+      ...(Number.isNaN(all) ? { note: 'not reached before the timeout' } : {}),
+    },
+    {
+      group: g,
+      name: 'burst throughput',
+      value: perSec,
+      unit: 'runs/s',
+      reference,
+      ratio: perSec / noop,
+      note: 'each run is ≥ 7 jobs: archive, report, alert, delivery, 3+ ledger',
+    },
+    {
+      group: g,
+      name: '  time to all run_completed events enqueued by the scanner',
+      value: (b.reached.enqueued ?? NaN) / 1000,
+      unit: 's',
+    },
+    {
+      group: g,
+      name: '  time to all archived (ledger rows)',
+      value: (b.reached.archived ?? NaN) / 1000,
+      unit: 's',
+    },
+    {
+      group: g,
+      name: '  time to all reported (ledger rows)',
+      value: (b.reached.reported ?? NaN) / 1000,
+      unit: 's',
+    },
+    {
+      group: g,
+      name: '  time to all alerted (Slack arrivals + held)',
+      value: (b.reached.alerted ?? NaN) / 1000,
+      unit: 's',
+    },
+    {
+      group: g,
+      name: `notifications at the Slack stand-in (expected ${b.expectedSent})`,
+      value: b.sentAtSlack,
+      unit: 'msgs',
+      target: `= ${b.expectedSent}`,
+      met: b.sentAtSlack === b.expectedSent,
+    },
+    {
+      group: g,
+      name: `failure alerts held for the 1 h digest (expected ${b.expectedHeld} of ${b.failed})`,
+      value: b.stats.held,
+      unit: 'alerts',
+      target: `= ${b.expectedHeld}`,
+      met: b.stats.held === b.expectedHeld,
+    },
+    {
+      group: g,
+      name: 'zips in .archive / reports in reports/',
+      value: b.files.zips,
+      unit: 'zips',
+      note: `${b.files.reports} reports; ledger ${b.ledger.archives} archives, ${b.ledger.reports} reports, ${b.ledger.alertRows} alert rows`,
+    },
   ];
 }
 
@@ -159,7 +286,13 @@ export const run: Bench = async (args) => {
   let system: BenchSystem | undefined;
   try {
     console.error('pipeline: starting redis-server, scanner, workers …');
-    system = await startBenchSystem({ name: 'pipeline', configYaml: CONFIG, alertsYaml: ALERTS(slack.url), slackUrl: slack.url, archiveWorkers: option(args, 'archive-workers', 1) });
+    system = await startBenchSystem({
+      name: 'pipeline',
+      configYaml: CONFIG,
+      alertsYaml: ALERTS(slack.url),
+      slackUrl: slack.url,
+      archiveWorkers: option(args, 'archive-workers', 1),
+    });
     // At least 10,000 jobs: below that the worker's start-up dominates the reference.
     const noopJobs = Math.max(runs, 10_000);
     console.error(`pipeline: reference, ${noopJobs} raw BullMQ no-op jobs …`);
@@ -168,23 +301,72 @@ export const run: Bench = async (args) => {
     const b = await burst(system, slack, runs, quick ? 180_000 : 900_000);
     const peak = system.memory();
     const figures = burstFigures(runs, b, noop.processPerSec);
-    figures.push({ group: 'pipeline', name: 'reference: raw BullMQ addBulk', value: noop.addPerSec, unit: 'jobs/s' });
-    for (const p of peak) figures.push({ group: 'pipeline', name: `peak RSS during the burst: ${p.name}`, value: p.hwmMb, unit: 'MB', note: p.name === 'redis-server' ? '' : 'VmHWM; runs under tsx from sources' });
-    console.error(`pipeline: (b) detection latency, ${active} active runs, 20 completions/s for ${seconds} s …`);
+    figures.push({
+      group: 'pipeline',
+      name: 'reference: raw BullMQ addBulk',
+      value: noop.addPerSec,
+      unit: 'jobs/s',
+    });
+    for (const p of peak)
+      figures.push({
+        group: 'pipeline',
+        name: `peak RSS during the burst: ${p.name}`,
+        value: p.hwmMb,
+        unit: 'MB',
+        note: p.name === 'redis-server' ? '' : 'VmHWM; runs under tsx from sources',
+      });
+    console.error(
+      `pipeline: (b) detection latency, ${active} active runs, 20 completions/s for ${seconds} s …`,
+    );
     const l = await latency(system, slack, active, seconds);
     const p = percentiles(l.lat);
-    const name = (q: string) => `detection latency ${q}: DB commit → Slack stand-in (${p.count} runs, ${active} active, ratePerSecond ${SLACK_RATE})`;
+    const name = (q: string) =>
+      `detection latency ${q}: DB commit → Slack stand-in (${p.count} runs, ${active} active, ratePerSecond ${SLACK_RATE})`;
     figures.push({ group: 'pipeline', name: name('p50'), value: p.p50, unit: 'ms' });
     figures.push({ group: 'pipeline', name: name('p95'), value: p.p95, unit: 'ms' });
-    figures.push({ group: 'pipeline', name: name('p99'), value: p.p99, unit: 'ms', note: `max ${p.max.toFixed(0)} ms` });
-    figures.push({ group: 'pipeline', name: 'completion rate the driver achieved (asked for 20/s)', value: l.totals.completed / seconds, unit: 'runs/s', note: `${l.totals.touches} step updates (asked for 200/s)` });
-    figures.push({ group: 'pipeline', name: 'completions with no Slack alert within 30 s', value: l.missing, unit: 'runs', target: '0', met: l.missing === 0 });
-    figures.push({ group: 'pipeline', name: 'dead letters after both phases', value: await system.deadLetters(), unit: 'jobs', target: '0', met: (await system.deadLetters()) === 0 });
-    for (const m of system.memory()) figures.push({ group: 'pipeline', name: `peak RSS at the end: ${m.name}`, value: m.hwmMb, unit: 'MB', note: `now ${m.rssMb.toFixed(0)} MB` });
+    figures.push({
+      group: 'pipeline',
+      name: name('p99'),
+      value: p.p99,
+      unit: 'ms',
+      note: `max ${p.max.toFixed(0)} ms`,
+    });
+    figures.push({
+      group: 'pipeline',
+      name: 'completion rate the driver achieved (asked for 20/s)',
+      value: l.totals.completed / seconds,
+      unit: 'runs/s',
+      note: `${l.totals.touches} step updates (asked for 200/s)`,
+    });
+    figures.push({
+      group: 'pipeline',
+      name: 'completions with no Slack alert within 30 s',
+      value: l.missing,
+      unit: 'runs',
+      target: '0',
+      met: l.missing === 0,
+    });
+    figures.push({
+      group: 'pipeline',
+      name: 'dead letters after both phases',
+      value: await system.deadLetters(),
+      unit: 'jobs',
+      target: '0',
+      met: (await system.deadLetters()) === 0,
+    });
+    for (const m of system.memory())
+      figures.push({
+        group: 'pipeline',
+        name: `peak RSS at the end: ${m.name}`,
+        value: m.hwmMb,
+        unit: 'MB',
+        note: `now ${m.rssMb.toFixed(0)} MB`,
+      });
     return figures;
   } finally {
     await system?.close();
-    if (system && Object.values(system.exitCodes).some((c) => c !== 0)) console.error(`pipeline: role exit codes ${JSON.stringify(system.exitCodes)}`);
+    if (system && Object.values(system.exitCodes).some((c) => c !== 0))
+      console.error(`pipeline: role exit codes ${JSON.stringify(system.exitCodes)}`);
     await slack.close();
   }
 };

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   const groups = wanted.length > 0 ? wanted : Object.keys(GROUPS);
   const unknown = groups.filter((g) => !GROUPS[g]);
   if (unknown.length > 0) {
-    console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(GROUPS).join(', ')}`);
+    console.error(
+      `unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(GROUPS).join(', ')}`,
+    );
     process.exit(2);
   }
   const figures: BenchFigure[] = [];
@@ -61,7 +63,18 @@ async function main(): Promise<void> {
   const dir = path.join(here, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, figures }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        host: { cpus: os.cpus().length, node: process.version },
+        figures,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 

@@ -28,10 +28,33 @@ export function writeHistory(file: string, o: HistoryOptions): void {
       const created = o.now - (o.runs - i) * 60_000 - 3_600_000;
       const t = iso(isActive ? o.now - 1_000 : created + 600_000);
       const state = isActive ? 'running' : i % 20 === 0 ? 'failed' : 'succeeded';
-      run.run(runId, `pipeline-${i % 7}`, state, iso(created), iso(created), isActive ? null : t, t);
+      run.run(
+        runId,
+        `pipeline-${i % 7}`,
+        state,
+        iso(created),
+        iso(created),
+        isActive ? null : t,
+        t,
+      );
       for (let s = 0; s < o.stepsPerRun; s++) {
-        const stepState = isActive ? (s < o.stepsPerRun / 2 ? 'succeeded' : 'pending') : state === 'failed' && s === o.stepsPerRun - 1 ? 'failed' : 'succeeded';
-        step.run(`${runId}-s${s}`, runId, `step-${s}`, stepState, iso(created), isActive ? null : t, t, stepState === 'failed' ? 'exit 1' : null);
+        const stepState = isActive
+          ? s < o.stepsPerRun / 2
+            ? 'succeeded'
+            : 'pending'
+          : state === 'failed' && s === o.stepsPerRun - 1
+            ? 'failed'
+            : 'succeeded';
+        step.run(
+          `${runId}-s${s}`,
+          runId,
+          `step-${s}`,
+          stepState,
+          iso(created),
+          isActive ? null : t,
+          t,
+          stepState === 'failed' ? 'exit 1' : null,
+        );
       }
     }
   })();

@@ -13,7 +13,9 @@ const active = Number(activeArg);
 const firstActive = Number(firstActiveArg);
 const db = new Database(file!);
 db.pragma('busy_timeout = 5000');
-const update = db.prepare('UPDATE steps SET state = ?, finished_at = ?, updated_at = ?, error = ? WHERE step_id = ?');
+const update = db.prepare(
+  'UPDATE steps SET state = ?, finished_at = ?, updated_at = ?, error = ? WHERE step_id = ?',
+);
 const touchRun = db.prepare('UPDATE runs SET updated_at = ? WHERE run_id = ?');
 const end = Date.now() + Number(secondsArg) * 1000;
 let n = 0;
@@ -28,7 +30,13 @@ function tick(): void {
   const stepId = `run-${runIndex}-s${stepsPerRun - 1}`;
   const now = new Date().toISOString();
   const fails = n % 10 === 0;
-  update.run(fails ? 'failed' : 'running', fails ? now : null, now, fails ? 'bench failure' : null, stepId);
+  update.run(
+    fails ? 'failed' : 'running',
+    fails ? now : null,
+    now,
+    fails ? 'bench failure' : null,
+    stepId,
+  );
   touchRun.run(now, `run-${runIndex}`);
   const at = Date.now();
   if (fails) process.stdout.write(`${JSON.stringify({ stepId, runId: `run-${runIndex}`, at })}\n`);

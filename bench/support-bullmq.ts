@@ -14,14 +14,21 @@ export interface NoopThroughput {
   processPerSec: number;
 }
 
-export async function measureNoopJobs(redisUrl: string, jobs: number, concurrency = 50): Promise<NoopThroughput> {
+export async function measureNoopJobs(
+  redisUrl: string,
+  jobs: number,
+  concurrency = 50,
+): Promise<NoopThroughput> {
   const prefix = `reference-${randomUUID().slice(0, 8)}`;
   const connection = { url: redisUrl };
   const queue = new Queue('noop', { connection, prefix });
   try {
     const t0 = performance.now();
     for (let i = 0; i < jobs; i += 1_000) {
-      const batch = Array.from({ length: Math.min(1_000, jobs - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } }));
+      const batch = Array.from({ length: Math.min(1_000, jobs - i) }, (_, k) => ({
+        name: 'noop',
+        data: { i: i + k },
+      }));
       await queue.addBulk(batch.map((b) => ({ ...b, opts: { removeOnComplete: true } })));
     }
     const added = performance.now() - t0;

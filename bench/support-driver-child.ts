@@ -39,7 +39,14 @@ export type DriverMessage =
   | { type: 'ready'; active: number }
   | { type: 'completed'; runId: string; outcome: 'succeeded' | 'failed'; at: number }
   | { type: 'stalled' | 'resumed'; runId: string; at: number }
-  | { type: 'done'; started: number; completed: number; failed: number; stalls: number; touches: number };
+  | {
+      type: 'done';
+      started: number;
+      completed: number;
+      failed: number;
+      stalls: number;
+      touches: number;
+    };
 
 interface LiveRun {
   id: string;
@@ -64,11 +71,18 @@ function startRun(): void {
   next += 1;
   const folder = path.join(opts.worktrees, id);
   mkdirSync(folder, { recursive: true });
-  for (let f = 0; f < opts.filesPerRun; f++) writeFileSync(path.join(folder, `out-${f}.txt`), `${id} ${f}\n${payload}`);
+  for (let f = 0; f < opts.filesPerRun; f++)
+    writeFileSync(path.join(folder, `out-${f}.txt`), `${id} ${f}\n${payload}`);
   const now = new Date().toISOString();
   writer.run({ runId: id, pipeline, state: 'running', createdAt: now, startedAt: now });
   for (let s = 0; s < opts.stepsPerRun; s++) {
-    writer.step({ stepId: `${id}.s${s}`, runId: id, name: `s${s}`, state: s === 0 ? 'running' : 'pending', startedAt: s === 0 ? now : null });
+    writer.step({
+      stepId: `${id}.s${s}`,
+      runId: id,
+      name: `s${s}`,
+      state: s === 0 ? 'running' : 'pending',
+      startedAt: s === 0 ? now : null,
+    });
   }
   live.push({ id, pipeline, step: 0, frozenUntil: 0 });
   totals.started += 1;
@@ -77,11 +91,29 @@ function startRun(): void {
 /** Touches the running step; every 4th touch of a run moves it on, never past its last step. */
 function touch(run: LiveRun, now: string): void {
   if (totals.touches % 4 === 0 && run.step < opts.stepsPerRun - 1) {
-    writer.step({ stepId: `${run.id}.s${run.step}`, runId: run.id, name: `s${run.step}`, state: 'succeeded', finishedAt: now });
+    writer.step({
+      stepId: `${run.id}.s${run.step}`,
+      runId: run.id,
+      name: `s${run.step}`,
+      state: 'succeeded',
+      finishedAt: now,
+    });
     run.step += 1;
-    writer.step({ stepId: `${run.id}.s${run.step}`, runId: run.id, name: `s${run.step}`, state: 'running', startedAt: now });
+    writer.step({
+      stepId: `${run.id}.s${run.step}`,
+      runId: run.id,
+      name: `s${run.step}`,
+      state: 'running',
+      startedAt: now,
+    });
   } else {
-    writer.step({ stepId: `${run.id}.s${run.step}`, runId: run.id, name: `s${run.step}`, state: 'running', updatedAt: now });
+    writer.step({
+      stepId: `${run.id}.s${run.step}`,
+      runId: run.id,
+      name: `s${run.step}`,
+      state: 'running',
+      updatedAt: now,
+    });
   }
   writer.run({ runId: run.id, pipeline: run.pipeline, state: 'running', updatedAt: now });
   totals.touches += 1;
@@ -89,10 +121,31 @@ function touch(run: LiveRun, now: string): void {
 
 function complete(run: LiveRun, fail: boolean, now: string): void {
   for (let s = 0; s < opts.stepsPerRun; s++) {
-    const state = s < run.step ? 'succeeded' : s === run.step ? (fail ? 'failed' : 'succeeded') : fail ? 'skipped' : 'succeeded';
-    writer.step({ stepId: `${run.id}.s${s}`, runId: run.id, name: `s${s}`, state, finishedAt: now, error: fail && s === run.step ? 'bench: step failed' : null });
+    const state =
+      s < run.step
+        ? 'succeeded'
+        : s === run.step
+          ? fail
+            ? 'failed'
+            : 'succeeded'
+          : fail
+            ? 'skipped'
+            : 'succeeded';
+    writer.step({
+      stepId: `${run.id}.s${s}`,
+      runId: run.id,
+      name: `s${s}`,
+      state,
+      finishedAt: now,
+      error: fail && s === run.step ? 'bench: step failed' : null,
+    });
   }
-  writer.run({ runId: run.id, pipeline: run.pipeline, state: fail ? 'failed' : 'succeeded', finishedAt: now });
+  writer.run({
+    runId: run.id,
+    pipeline: run.pipeline,
+    state: fail ? 'failed' : 'succeeded',
+    finishedAt: now,
+  });
 }
 
 let completionCredit = 0;

@@ -35,7 +35,10 @@ export interface Driver {
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support-driver-child.ts');
 
 export function startDriver(options: DriverOptions): Driver {
-  const child = fork(CHILD, [JSON.stringify(options)], { execArgv: SOURCE_NODE_ARGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [JSON.stringify(options)], {
+    execArgv: SOURCE_NODE_ARGS,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const commits: Commit[] = [];
   const stalls: { runId: string; at: number }[] = [];
   let onReady!: (n: number) => void;
@@ -43,7 +46,9 @@ export function startDriver(options: DriverOptions): Driver {
   const ready = new Promise<number>((resolve) => (onReady = resolve));
   const done = new Promise<DriverTotals>((resolve) => (onDone = resolve));
   const failed = new Promise<never>((_, reject) =>
-    child.on('exit', (code, signal) => reject(new Error(`the pipeline driver exited (${code ?? signal}) before it was done`))),
+    child.on('exit', (code, signal) =>
+      reject(new Error(`the pipeline driver exited (${code ?? signal}) before it was done`)),
+    ),
   );
   failed.catch(() => undefined);
   child.on('message', (m: DriverMessage) => {

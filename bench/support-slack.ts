@@ -39,7 +39,9 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       const at = Date.now();
       let text: string;
       try {
-        text = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown }).text ?? '');
+        text = String(
+          (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown }).text ?? '',
+        );
       } catch {
         text = '(unparsable body)';
       }

@@ -71,20 +71,28 @@ export interface BenchSystem {
 }
 
 /** VmRSS, RssAnon and VmHWM of a live process, in MB; undefined when it is gone. */
-export function readProcessMemory(pid: number): { rssMb: number; anonMb: number; hwmMb: number } | undefined {
+export function readProcessMemory(
+  pid: number,
+): { rssMb: number; anonMb: number; hwmMb: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
     return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, hwmMb: kb('VmHWM') / 1024 };
   } catch {
     return undefined;
   }
 }
 
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -96,7 +104,13 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
   let redis: RedisServer | undefined;
   try {
     redis = await startRedisServer();
-    const ctx = { redisUrl: redis.url, prefix, dir, defer: (step: () => unknown) => cleanups.push(step), cleanup: async () => undefined };
+    const ctx = {
+      redisUrl: redis.url,
+      prefix,
+      dir,
+      defer: (step: () => unknown) => cleanups.push(step),
+      cleanup: async () => undefined,
+    };
     const dbFile = path.join(dir, 'orchestration.db');
     createPipelineWriter(dbFile).close();
     const files = writeConfigFiles(
@@ -105,31 +119,53 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       options.alertsYaml,
     );
     // Only the stand-in: an outer SLACK_WEBHOOK_URL or SMTP host must never receive benchmark traffic.
-    const env = { SLACK_WEBHOOK_URL: options.slackUrl, SMTP_HOST: '', ALERT_WEBHOOK_URL: '', BOARD_USER: '', BOARD_PASSWORD: '' };
+    const env = {
+      SLACK_WEBHOOK_URL: options.slackUrl,
+      SMTP_HOST: '',
+      ALERT_WEBHOOK_URL: '',
+      BOARD_USER: '',
+      BOARD_PASSWORD: '',
+    };
     const roles = [
       startRole(ctx, 'scanner', ['scanner'], files, env),
-      ...Array.from({ length: options.archiveWorkers ?? 1 }, (_, i) => startRole(ctx, `archive-${i + 1}`, ['worker', 'archive'], files, env)),
+      ...Array.from({ length: options.archiveWorkers ?? 1 }, (_, i) =>
+        startRole(ctx, `archive-${i + 1}`, ['worker', 'archive'], files, env),
+      ),
       startRole(ctx, 'report', ['worker', 'report'], files, env),
       startRole(ctx, 'alert', ['worker', 'alert'], files, env),
     ];
     for (const role of roles) {
-      await waitUntil(() => {
-        if (role.child.exitCode !== null) throw new Error(`${role.name} exited with ${role.child.exitCode}:\n${role.output()}`);
-        return role.output().includes('runwarden is running');
-      }, `${role.name} to start`, 120_000);
+      await waitUntil(
+        () => {
+          if (role.child.exitCode !== null)
+            throw new Error(`${role.name} exited with ${role.child.exitCode}:\n${role.output()}`);
+          return role.output().includes('runwarden is running');
+        },
+        `${role.name} to start`,
+        120_000,
+      );
     }
     const reader = new Database(dbFile, { readonly: true, fileMustExist: true });
     reader.pragma('busy_timeout = 5000');
     cleanups.push(() => reader.close());
     // Runs already finished at the scanner's first scan are recorded, not announced: wait for that baseline.
-    await waitUntil(() => {
-      try {
-        return reader.prepare("SELECT 1 FROM runwarden_scanner_state WHERE key = 'baseline_at'").get() !== undefined;
-      } catch {
-        return false; // the scanner has not run its migrations yet
-      }
-    }, 'the scanner to baseline the database', 60_000);
-    const count = (table: string) => (reader.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    await waitUntil(
+      () => {
+        try {
+          return (
+            reader
+              .prepare("SELECT 1 FROM runwarden_scanner_state WHERE key = 'baseline_at'")
+              .get() !== undefined
+          );
+        } catch {
+          return false; // the scanner has not run its migrations yet
+        }
+      },
+      'the scanner to baseline the database',
+      60_000,
+    );
+    const count = (table: string) =>
+      (reader.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     const connection = { url: redis.url };
     const queues = ALL_QUEUES.map((name) => new Queue(name, { connection, prefix }));
     cleanups.push(() => Promise.all(queues.map((q) => q.close())));
@@ -147,23 +183,45 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       roles,
       exitCodes,
       memory() {
-        const procs = [...roles.map((r) => ({ name: r.name, pid: r.child.pid! })), { name: 'redis-server', pid: server.process.pid! }];
+        const procs = [
+          ...roles.map((r) => ({ name: r.name, pid: r.child.pid! })),
+          { name: 'redis-server', pid: server.process.pid! },
+        ];
         return procs.flatMap((p) => {
           const m = readProcessMemory(p.pid);
           return m ? [{ ...p, ...m }] : [];
         });
       },
       async backlog() {
-        const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'prioritized', 'active')));
-        return Object.fromEntries(queues.map((q, i) => [q.name, Object.values(counts[i]!).reduce((a, b) => a + b, 0)])) as Record<QueueName, number>;
+        const counts = await Promise.all(
+          queues.map((q) => q.getJobCounts('waiting', 'prioritized', 'active')),
+        );
+        return Object.fromEntries(
+          queues.map((q, i) => [q.name, Object.values(counts[i]!).reduce((a, b) => a + b, 0)]),
+        ) as Record<QueueName, number>;
       },
       async deadLetters() {
         const dlq = queues.find((q) => q.name === 'dead-letter')!;
-        const c = await dlq.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
+        const c = await dlq.getJobCounts(
+          'waiting',
+          'prioritized',
+          'active',
+          'delayed',
+          'completed',
+          'failed',
+        );
         return Object.values(c).reduce((a, b) => a + b, 0);
       },
-      countRows: (sql, ...params) => (reader.prepare(sql).pluck().get(...params) as number) ?? 0,
-      ledger: () => ({ archives: count('runwarden_archives'), reports: count('runwarden_reports'), alertRows: count('runwarden_alerts') }),
+      countRows: (sql, ...params) =>
+        (reader
+          .prepare(sql)
+          .pluck()
+          .get(...params) as number) ?? 0,
+      ledger: () => ({
+        archives: count('runwarden_archives'),
+        reports: count('runwarden_reports'),
+        alertRows: count('runwarden_alerts'),
+      }),
       alertStats: () => readAlertStats(admin, prefix),
       close() {
         closed ??= (async () => {

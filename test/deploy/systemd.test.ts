@@ -9,7 +9,9 @@ import { parseUnit } from './deploy-commands.js';
 
 const UNITS = ['runwarden-scanner.service', 'runwarden-worker@.service', 'runwarden-board.service'];
 const unitPath = (unit: string) => path.join(REPO_ROOT, 'config/systemd', unit);
-const systemdAnalyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();
+const systemdAnalyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], {
+  encoding: 'utf8',
+}).stdout.trim();
 
 /** Service keys every unit must set, with the value each must have (or a pattern). */
 const REQUIRED_SERVICE_KEYS: Record<string, RegExp> = {
@@ -26,7 +28,8 @@ const REQUIRED_SERVICE_KEYS: Record<string, RegExp> = {
 
 describe.each(UNITS)('%s', (unit) => {
   const entries = parseUnit(readFileSync(unitPath(unit), 'utf8'));
-  const value = (section: string, key: string) => entries.filter((e) => e.section === section && e.key === key).map((e) => e.value);
+  const value = (section: string, key: string) =>
+    entries.filter((e) => e.section === section && e.key === key).map((e) => e.value);
 
   it('runs as a dedicated user, restarts on failure, reads an environment file and is hardened', () => {
     for (const [key, pattern] of Object.entries(REQUIRED_SERVICE_KEYS)) {
@@ -51,20 +54,28 @@ describe('the worker unit template', () => {
   });
 });
 
-describe.skipIf(!systemdAnalyze)(`systemd-analyze verify${systemdAnalyze ? '' : ' (skipped: systemd-analyze is not installed)'}`, () => {
-  it.each(UNITS)('finds nothing wrong with %s', (unit) => {
-    // A template is verified through an instance of it, as systemctl would start it.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'runwarden-units-'));
-    try {
-      const name = unit.replace('@.service', `@${WORKER_ROLES[0]}.service`);
-      copyFileSync(unitPath(unit), path.join(dir, name));
-      const result = spawnSync(systemdAnalyze, ['verify', path.join(dir, name)], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' } });
-      // verify exits 0 on unknown keys and bad values, only warning: any line about our unit is a failure.
-      const aboutUnit = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => line.includes(name));
-      expect(aboutUnit).toEqual([]);
-      expect(result.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+describe.skipIf(!systemdAnalyze)(
+  `systemd-analyze verify${systemdAnalyze ? '' : ' (skipped: systemd-analyze is not installed)'}`,
+  () => {
+    it.each(UNITS)('finds nothing wrong with %s', (unit) => {
+      // A template is verified through an instance of it, as systemctl would start it.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'runwarden-units-'));
+      try {
+        const name = unit.replace('@.service', `@${WORKER_ROLES[0]}.service`);
+        copyFileSync(unitPath(unit), path.join(dir, name));
+        const result = spawnSync(systemdAnalyze, ['verify', path.join(dir, name)], {
+          encoding: 'utf8',
+          env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' },
+        });
+        // verify exits 0 on unknown keys and bad values, only warning: any line about our unit is a failure.
+        const aboutUnit = `${result.stdout}\n${result.stderr}`
+          .split('\n')
+          .filter((line) => line.includes(name));
+        expect(aboutUnit).toEqual([]);
+        expect(result.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);

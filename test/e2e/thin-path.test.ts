@@ -16,12 +16,31 @@ describe('a run that completes in the orchestration database', () => {
     const { pipeline } = system;
     system.worktree('run-42');
     pipeline.run({ runId: 'run-42', pipeline: 'nightly-etl', state: 'running' });
-    pipeline.step({ stepId: 'run-42.extract', runId: 'run-42', name: 'extract', state: 'succeeded' });
-    pipeline.step({ stepId: 'run-42.transform', runId: 'run-42', name: 'transform', state: 'running' });
+    pipeline.step({
+      stepId: 'run-42.extract',
+      runId: 'run-42',
+      name: 'extract',
+      state: 'succeeded',
+    });
+    pipeline.step({
+      stepId: 'run-42.transform',
+      runId: 'run-42',
+      name: 'transform',
+      state: 'running',
+    });
     pipeline.step({ stepId: 'run-42.load', runId: 'run-42', name: 'load', state: 'pending' });
-    await waitFor(() => system.rows('runwarden_events', 'run-42').some((e) => e.type === 'run_started'), 'run_started to be recorded');
+    await waitFor(
+      () => system.rows('runwarden_events', 'run-42').some((e) => e.type === 'run_started'),
+      'run_started to be recorded',
+    );
 
-    pipeline.step({ stepId: 'run-42.transform', runId: 'run-42', name: 'transform', state: 'failed', error: "KeyError: 'customer_id'" });
+    pipeline.step({
+      stepId: 'run-42.transform',
+      runId: 'run-42',
+      name: 'transform',
+      state: 'failed',
+      error: "KeyError: 'customer_id'",
+    });
     pipeline.step({ stepId: 'run-42.load', runId: 'run-42', name: 'load', state: 'skipped' });
     pipeline.run({ runId: 'run-42', pipeline: 'nightly-etl', state: 'failed' });
 
@@ -44,14 +63,35 @@ describe('a run that completes in the orchestration database', () => {
     });
     expect(unzipTest(report.archive.path)).toMatch(/No errors detected/);
 
-    const printed = await waitFor(() => /run-42/.test(system.console()) && /CRITICAL/.test(system.console()) && system.console(), 'the console alert');
+    const printed = await waitFor(
+      () =>
+        /run-42/.test(system.console()) && /CRITICAL/.test(system.console()) && system.console(),
+      'the console alert',
+    );
     expect(printed).toMatch(/\[ALERT\] \S+ - CRITICAL/);
     expect(printed).toContain('run-42');
 
-    await waitFor(() => system.rows('runwarden_reports', 'run-42').length === 1 && system.rows('runwarden_archives', 'run-42').length === 1, 'the ledger rows');
-    expect(system.rows('runwarden_archives', 'run-42')[0]).toMatchObject({ status: 'archived', verified: 1 });
-    await waitFor(() => system.rows('runwarden_alerts', 'run-42').some((a) => a.status === 'sent' && a.rule === 'run_failure'), 'the alert delivery in the ledger');
-    const events = system.rows('runwarden_events', 'run-42').map((e) => e.type).sort();
+    await waitFor(
+      () =>
+        system.rows('runwarden_reports', 'run-42').length === 1 &&
+        system.rows('runwarden_archives', 'run-42').length === 1,
+      'the ledger rows',
+    );
+    expect(system.rows('runwarden_archives', 'run-42')[0]).toMatchObject({
+      status: 'archived',
+      verified: 1,
+    });
+    await waitFor(
+      () =>
+        system
+          .rows('runwarden_alerts', 'run-42')
+          .some((a) => a.status === 'sent' && a.rule === 'run_failure'),
+      'the alert delivery in the ledger',
+    );
+    const events = system
+      .rows('runwarden_events', 'run-42')
+      .map((e) => e.type)
+      .sort();
     expect(events).toEqual(['run_completed', 'run_started', 'step_failed']);
   });
 });

@@ -11,7 +11,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineWriter } from '@runwarden/store';
 import { createTestContext, waitFor, type TestContext } from '../support/context.js';
 import { runCliProcess } from '../support/cli.js';
-import { startRole, testConfigYaml, writeConfigFiles, type RoleProcess } from '../support/processes.js';
+import {
+  startRole,
+  testConfigYaml,
+  writeConfigFiles,
+  type RoleProcess,
+} from '../support/processes.js';
 import { unzipTest } from '../support/system.js';
 
 let ctx: TestContext;
@@ -34,7 +39,13 @@ function completeRuns(db: string, worktrees: string, ids: string[]): void {
       const failed = i % 4 === 0;
       writer.run({ runId, pipeline: 'etl', state: 'running' });
       writer.step({ stepId: `${runId}.a`, runId, name: 'a', state: 'succeeded' });
-      writer.step({ stepId: `${runId}.b`, runId, name: 'b', state: failed ? 'failed' : 'succeeded', error: failed ? 'boom' : null });
+      writer.step({
+        stepId: `${runId}.b`,
+        runId,
+        name: 'b',
+        state: failed ? 'failed' : 'succeeded',
+        error: failed ? 'boom' : null,
+      });
       writer.run({ runId, pipeline: 'etl', state: failed ? 'failed' : 'succeeded' });
     }
   } finally {
@@ -56,7 +67,10 @@ describe('the compose topology as processes', () => {
       writeFileSync(path.join(worktrees, runId, 'out.txt'), `output of ${runId}\n`.repeat(100));
     }
 
-    const scanners = [startRole(ctx, 'scanner-1', ['scanner'], files), startRole(ctx, 'scanner-2', ['scanner'], files)];
+    const scanners = [
+      startRole(ctx, 'scanner-1', ['scanner'], files),
+      startRole(ctx, 'scanner-2', ['scanner'], files),
+    ];
     const roles: RoleProcess[] = [
       ...scanners,
       ...[1, 2, 3].map((n) => startRole(ctx, `archive-${n}`, ['worker', 'archive'], files)),
@@ -65,14 +79,25 @@ describe('the compose topology as processes', () => {
     ];
     const prefix = ctx.prefix;
     const lease = async () => {
-      const status = await runCliProcess(['--config', files.config, 'status', '--json'], { cwd: ctx.dir, env: { REDIS_URL: ctx.redisUrl } });
-      return status.code === 0 ? (JSON.parse(status.stdout) as { scanner: { holder: string | null } }) : undefined;
+      const status = await runCliProcess(['--config', files.config, 'status', '--json'], {
+        cwd: ctx.dir,
+        env: { REDIS_URL: ctx.redisUrl },
+      });
+      return status.code === 0
+        ? (JSON.parse(status.stdout) as { scanner: { holder: string | null } })
+        : undefined;
     };
-    await waitFor(async () => (await lease())?.scanner.holder, 'a scanner to hold the lease', 60_000, 500);
+    await waitFor(
+      async () => (await lease())?.scanner.holder,
+      'a scanner to hold the lease',
+      60_000,
+      500,
+    );
 
     completeRuns(db, worktrees, runs);
     const reports = path.join(ctx.dir, 'reports');
-    const allDone = (ids: string[]) => ids.every((r) => existsSync(path.join(reports, `${r}_summary.json`)));
+    const allDone = (ids: string[]) =>
+      ids.every((r) => existsSync(path.join(reports, `${r}_summary.json`)));
     await waitFor(() => allDone(runs), 'a report for every run', 60_000, 200);
 
     // Kill -9 whichever scanner holds the lease; the other takes over.
@@ -83,34 +108,53 @@ describe('the compose topology as processes', () => {
     await leader!.stop('SIGKILL');
     const late = runs.map((r) => `${r}-late`);
     completeRuns(db, worktrees, late);
-    await waitFor(() => allDone(late), 'reports for runs completed after the lead scanner died', 60_000, 200);
+    await waitFor(
+      () => allDone(late),
+      'reports for runs completed after the lead scanner died',
+      60_000,
+      200,
+    );
     const successor = (await lease())?.scanner.holder;
     expect(successor).toBeTruthy();
     expect(successor).not.toBe(holder);
 
     for (const runId of [...runs, ...late]) {
-      expect(unzipTest(path.join(ctx.dir, '.archive', `${runId}.zip`))).toMatch(/No errors detected/);
+      expect(unzipTest(path.join(ctx.dir, '.archive', `${runId}.zip`))).toMatch(
+        /No errors detected/,
+      );
     }
-    expect(readdirSync(path.join(ctx.dir, '.archive')).filter((f) => f.endsWith('.zip'))).toHaveLength(24);
+    expect(
+      readdirSync(path.join(ctx.dir, '.archive')).filter((f) => f.endsWith('.zip')),
+    ).toHaveLength(24);
 
     // Exactly one job per run on each queue: deterministic ids, no duplicates.
     for (const name of ['archive', 'report']) {
       const queue = new Queue(name, { connection: { url: ctx.redisUrl } as never, prefix });
       const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
-      expect(jobs.map((j) => j.id).sort()).toEqual([...runs, ...late].map((r) => `${r}.completed`).sort());
+      expect(jobs.map((j) => j.id).sort()).toEqual(
+        [...runs, ...late].map((r) => `${r}.completed`).sort(),
+      );
       await queue.close();
     }
     const alertOutput = roles.find((r) => r.name === 'alert')!.output();
     for (const runId of [...runs, ...late]) {
-      expect(alertOutput.split(`run ${runId} `).length - 1, `console alerts naming ${runId}`).toBeGreaterThanOrEqual(1);
+      expect(
+        alertOutput.split(`run ${runId} `).length - 1,
+        `console alerts naming ${runId}`,
+      ).toBeGreaterThanOrEqual(1);
     }
 
-    const dlq = await runCliProcess(['--config', files.config, 'dlq', 'list'], { cwd: ctx.dir, env: { REDIS_URL: ctx.redisUrl } });
+    const dlq = await runCliProcess(['--config', files.config, 'dlq', 'list'], {
+      cwd: ctx.dir,
+      env: { REDIS_URL: ctx.redisUrl },
+    });
     expect(dlq.code).toBe(0);
     expect(dlq.stdout).toContain('No dead letters.');
 
     // Graceful stop: SIGTERM → exit 0 for every role still running.
-    const codes = await Promise.all(roles.filter((r) => r !== leader).map((r) => r.stop('SIGTERM')));
+    const codes = await Promise.all(
+      roles.filter((r) => r !== leader).map((r) => r.stop('SIGTERM')),
+    );
     expect(codes).toEqual(codes.map(() => 0));
   });
 });

@@ -16,7 +16,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, webhookAlerts, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -36,11 +41,18 @@ describe('an alert worker killed after the receiver got a notification, before i
     await s.waitForLease();
 
     s.completeRuns(['k-1']);
-    const hung = await waitFor(() => hook.requests.find((r) => r.answer === 'hang'), 'the webhook to receive the first notification', 60_000);
+    const hung = await waitFor(
+      () => hook.requests.find((r) => r.answer === 'hang'),
+      'the webhook to receive the first notification',
+      60_000,
+    );
     const notificationId = String(hung.headers['idempotency-key']);
     expect(notificationId).toBe('k-1.completed.run_completed');
     expect(await roles.alert.stop('SIGKILL')).toBe('SIGKILL');
-    expect(s.query("SELECT * FROM runwarden_alerts WHERE status = 'sent'"), 'nothing recorded as sent yet').toEqual([]);
+    expect(
+      s.query("SELECT * FROM runwarden_alerts WHERE status = 'sent'"),
+      'nothing recorded as sent yet',
+    ).toEqual([]);
     const stats = await s.client().hgetall(`${s.ctx.prefix}:alerts:stats`);
     expect(Number(stats.sent ?? 0), 'alerts:stats counts nothing sent yet').toBe(0);
 
@@ -48,9 +60,20 @@ describe('an alert worker killed after the receiver got a notification, before i
     await s.client().del(`${s.ctx.prefix}:delivery:stalled-check`);
     s.role('alert-2', ['worker', 'alert']);
 
-    await auditFaultSystem(s, { runs, received: { webhook: () => webhookMessages(hook) }, residualDuplicates: [notificationId], timeoutMs: 120_000 });
+    await auditFaultSystem(s, {
+      runs,
+      received: { webhook: () => webhookMessages(hook) },
+      residualDuplicates: [notificationId],
+      timeoutMs: 120_000,
+    });
     const copies = webhookMessages(hook).filter((m) => m.notificationId === notificationId).length;
-    expect(copies, `copies of ${notificationId}: the one the dead worker sent, and at most one retry`).toBeGreaterThanOrEqual(1);
-    expect(s.query('SELECT * FROM runwarden_alerts WHERE delivery_id = ?', `${notificationId}.webhook`), 'recorded once').toHaveLength(1);
+    expect(
+      copies,
+      `copies of ${notificationId}: the one the dead worker sent, and at most one retry`,
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      s.query('SELECT * FROM runwarden_alerts WHERE delivery_id = ?', `${notificationId}.webhook`),
+      'recorded once',
+    ).toHaveLength(1);
   });
 });

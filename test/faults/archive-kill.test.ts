@@ -17,7 +17,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, webhookAlerts, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -29,7 +34,10 @@ describe('an archive worker killed mid-zip', () => {
   it('leaves no file under the final name, and another worker completes the job', async () => {
     fc = await createFaultContext('archive');
     const hook = await startHttpStandIn(fc.ctx);
-    const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url), configYaml: 'archive: { concurrency: 1 }' });
+    const s = startFaultSystem(fc, {
+      alerts: webhookAlerts(hook.url),
+      configYaml: 'archive: { concurrency: 1 }',
+    });
     const runs = ['small-1', 'big', 'small-2'];
     s.worktree('small-1');
     s.worktree('big', 128 * 1024 * 1024);
@@ -38,11 +46,16 @@ describe('an archive worker killed mid-zip', () => {
     const roles = s.startAll();
     await s.waitForLease();
     s.completeRuns(['big']);
-    const temp = () => (existsSync(s.archiveDir) ? readdirSync(s.archiveDir).find((f) => f.startsWith('.big.zip.tmp-')) : undefined);
+    const temp = () =>
+      existsSync(s.archiveDir)
+        ? readdirSync(s.archiveDir).find((f) => f.startsWith('.big.zip.tmp-'))
+        : undefined;
     const growing = await waitFor(
       () => {
         const t = temp();
-        return t && statSync(path.join(s.archiveDir, t), { throwIfNoEntry: false })?.size ? t : undefined;
+        return t && statSync(path.join(s.archiveDir, t), { throwIfNoEntry: false })?.size
+          ? t
+          : undefined;
       },
       'the zip of run big to be under way (a temp file with bytes in it)',
       60_000,
@@ -50,17 +63,28 @@ describe('an archive worker killed mid-zip', () => {
     );
     expect(await roles.archive.stop('SIGKILL')).toBe('SIGKILL');
     const job = await s.queue('archive').getJob('big.completed');
-    expect(await job!.getState(), 'the job is still active, held by the dead worker').toBe('active');
-    expect(readdirSync(s.archiveDir), 'no final zip, only the partial temp file').toContain(growing);
+    expect(await job!.getState(), 'the job is still active, held by the dead worker').toBe(
+      'active',
+    );
+    expect(readdirSync(s.archiveDir), 'no final zip, only the partial temp file').toContain(
+      growing,
+    );
     expect(readdirSync(s.archiveDir)).not.toContain('big.zip');
 
     // More runs complete meanwhile; a second archive worker takes them all, the stalled one too.
     s.completeRuns(['small-1', 'small-2'], (r) => r === 'small-2');
     await s.client().del(`${s.ctx.prefix}:archive:stalled-check`);
     const second = s.role('archive-2', ['worker', 'archive']);
-    await auditFaultSystem(s, { runs, received: { webhook: () => webhookMessages(hook) }, timeoutMs: 120_000 });
+    await auditFaultSystem(s, {
+      runs,
+      received: { webhook: () => webhookMessages(hook) },
+      timeoutMs: 120_000,
+    });
     const done = await s.queue('archive').getJob('big.completed');
-    expect(done!.attemptsStarted, 'the job was started again after the kill').toBeGreaterThanOrEqual(2);
+    expect(
+      done!.attemptsStarted,
+      'the job was started again after the kill',
+    ).toBeGreaterThanOrEqual(2);
     expect(second.output()).toMatch(/Removed \.big\.zip\.tmp-/);
   });
 });

@@ -9,7 +9,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { slackMessages, startHttpStandIn, startSmtpStandIn } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -29,7 +33,8 @@ describe('Slack rate limiting then failing, SMTP refusing, then both recovering'
     let errors = 0;
     slack.answer = () => {
       firstAt ??= Date.now();
-      if (Date.now() - firstAt < RATE_LIMITED_MS) return { status: 429, headers: { 'retry-after': '2' } };
+      if (Date.now() - firstAt < RATE_LIMITED_MS)
+        return { status: 429, headers: { 'retry-after': '2' } };
       if (errors < SERVER_ERRORS) {
         errors += 1;
         return { status: 500 };
@@ -46,11 +51,29 @@ describe('Slack rate limiting then failing, SMTP refusing, then both recovering'
       alerts: {
         channels: {
           slack: { webhookUrl: `${slack.url}/services/T000/B000/XXXX`, timeout: '5s' },
-          email: { host: '127.0.0.1', port: smtp.port, from: 'runwarden@example.test', to: 'oncall@example.test', timeout: '5s' },
+          email: {
+            host: '127.0.0.1',
+            port: smtp.port,
+            from: 'runwarden@example.test',
+            to: 'oncall@example.test',
+            timeout: '5s',
+          },
         },
         rules: [
-          { name: 'run_failure', match: { type: 'run_completed', outcome: 'failed' }, severity: 'critical', throttle: '3s', groupBy: ['pipeline'], channels: ['slack', 'email'] },
-          { name: 'run_completed', match: { type: 'run_completed' }, severity: 'low', channels: ['slack', 'email'] },
+          {
+            name: 'run_failure',
+            match: { type: 'run_completed', outcome: 'failed' },
+            severity: 'critical',
+            throttle: '3s',
+            groupBy: ['pipeline'],
+            channels: ['slack', 'email'],
+          },
+          {
+            name: 'run_completed',
+            match: { type: 'run_completed' },
+            severity: 'low',
+            channels: ['slack', 'email'],
+          },
         ],
       },
     });
@@ -60,7 +83,11 @@ describe('Slack rate limiting then failing, SMTP refusing, then both recovering'
     await s.waitForLease();
     s.completeRuns(runs, (r) => r === 'c-2' || r === 'c-3');
 
-    await auditFaultSystem(s, { runs, received: { slack: () => slackMessages(slack), email: () => smtp.messages() }, timeoutMs: 120_000 });
+    await auditFaultSystem(s, {
+      runs,
+      received: { slack: () => slackMessages(slack), email: () => smtp.messages() },
+      timeoutMs: 120_000,
+    });
     const answered = slack.requests.map((r) => r.answer);
     expect(answered.filter((a) => a === 429).length, 'Slack rate limited us').toBeGreaterThan(0);
     expect(answered.filter((a) => a === 500).length, 'Slack failed').toBe(SERVER_ERRORS);
@@ -69,6 +96,9 @@ describe('Slack rate limiting then failing, SMTP refusing, then both recovering'
     expect(slackMessages(slack)).toHaveLength(6);
     expect(smtp.messages()).toHaveLength(6);
     // Retry-After is obeyed: during 8 s of 429 with Retry-After: 2 the queue waits, it does not hammer.
-    expect(answered.filter((a) => a === 429).length, '429s seen (bounded because Retry-After is obeyed)').toBeLessThanOrEqual(12);
+    expect(
+      answered.filter((a) => a === 429).length,
+      '429s seen (bounded because Retry-After is obeyed)',
+    ).toBeLessThanOrEqual(12);
   });
 });

@@ -12,7 +12,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, webhookAlerts, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -56,7 +61,12 @@ describe('a full archive filesystem', () => {
       deadLetters: ['archive.full-1.completed', 'archive.full-2.completed'],
       received: { webhook: () => webhookMessages(hook) },
     });
-    const archivalAlerts = webhookMessages(hook).filter((m) => m.notificationId?.endsWith('.archival_failed.archival_failure'));
-    expect(archivalAlerts.map((m) => m.notificationId).sort(), 'one archival_failed alert per run').toEqual(runs.map((r) => `${r}.archival_failed.archival_failure`));
+    const archivalAlerts = webhookMessages(hook).filter((m) =>
+      m.notificationId?.endsWith('.archival_failed.archival_failure'),
+    );
+    expect(
+      archivalAlerts.map((m) => m.notificationId).sort(),
+      'one archival_failed alert per run',
+    ).toEqual(runs.map((r) => `${r}.archival_failed.archival_failure`));
   });
 });

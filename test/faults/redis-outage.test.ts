@@ -11,7 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, webhookAlerts, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -34,7 +39,10 @@ describe('Redis stopped for 10 s mid-burst', () => {
 
     const failed = (r: string) => Number(r.slice(-2)) % 5 === 0;
     for (const runId of runs.slice(0, 10)) s.completeRuns([runId], failed);
-    await waitFor(() => s.query("SELECT 1 FROM runwarden_events WHERE type = 'run_completed'").length >= 5, 'the burst to be under way');
+    await waitFor(
+      () => s.query("SELECT 1 FROM runwarden_events WHERE type = 'run_completed'").length >= 5,
+      'the burst to be under way',
+    );
 
     await s.redis.kill();
     for (const runId of runs.slice(10)) s.completeRuns([runId], failed);
@@ -42,7 +50,12 @@ describe('Redis stopped for 10 s mid-burst', () => {
     expect(roles.scanner.child.exitCode, 'the scanner is still running').toBeNull();
     await s.redis.start();
 
-    await auditFaultSystem(s, { runs, received: { webhook: () => webhookMessages(hook) }, timeoutMs: 120_000 });
-    for (const role of [roles.scanner, roles.archive, roles.report, roles.alert]) expect(role.child.exitCode, `${role.name} rode out the outage`).toBeNull();
+    await auditFaultSystem(s, {
+      runs,
+      received: { webhook: () => webhookMessages(hook) },
+      timeoutMs: 120_000,
+    });
+    for (const role of [roles.scanner, roles.archive, roles.report, roles.alert])
+      expect(role.child.exitCode, `${role.name} rode out the outage`).toBeNull();
   });
 });

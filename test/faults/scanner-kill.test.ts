@@ -17,7 +17,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, webhookAlerts, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -40,11 +45,23 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
     await s.waitForLease();
     s.startRuns(first);
     const enqueuedCount = (type: string, ids: readonly string[]) =>
-      s.query<{ n: number }>(`SELECT COUNT(*) AS n FROM runwarden_events WHERE type = ? AND enqueued_at IS NOT NULL AND run_id IN (${ids.map(() => '?').join(',')})`, type, ...ids)[0]!.n;
-    await waitFor(() => enqueuedCount('run_started', first) === first.length, 'run_started of every run to be enqueued', 30_000);
+      s.query<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM runwarden_events WHERE type = ? AND enqueued_at IS NOT NULL AND run_id IN (${ids.map(() => '?').join(',')})`,
+        type,
+        ...ids,
+      )[0]!.n;
+    await waitFor(
+      () => enqueuedCount('run_started', first) === first.length,
+      'run_started of every run to be enqueued',
+      30_000,
+    );
     const redis = s.client();
     const statusKey = `${s.ctx.prefix}:scanner:status`;
-    await waitFor(async () => (await redis.hget(statusKey, 'activeRuns')) === String(first.length), 'the scan to finish (its status written)', 30_000);
+    await waitFor(
+      async () => (await redis.hget(statusKey, 'activeRuns')) === String(first.length),
+      'the scan to finish (its status written)',
+      30_000,
+    );
     const leaseKey = `${s.ctx.prefix}:scanner:lease`;
 
     // Freeze Redis, then complete the runs: the scan records them, the enqueue hangs.
@@ -52,38 +69,70 @@ describe('a scanner killed between the outbox write and the enqueue', () => {
     s.completeRuns(first, (r) => r === 'a-2' || r === 'a-4');
     const recorded = await waitFor(
       () => {
-        const rows = s.query<{ id: string; enqueued_at: string | null }>("SELECT id, enqueued_at FROM runwarden_events WHERE type = 'run_completed'");
+        const rows = s.query<{ id: string; enqueued_at: string | null }>(
+          "SELECT id, enqueued_at FROM runwarden_events WHERE type = 'run_completed'",
+        );
         return rows.length === first.length ? rows : undefined;
       },
       'the scanner to record the completions in the outbox',
       20_000,
     ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; scanner output:\n${roles.scanner.output().slice(-3000)}`, { cause: err });
+      throw new Error(
+        `${(err as Error).message}; scanner output:\n${roles.scanner.output().slice(-3000)}`,
+        { cause: err },
+      );
     });
-    expect(recorded.every((r) => r.enqueued_at === null), 'recorded, not marked enqueued').toBe(true);
+    expect(
+      recorded.every((r) => r.enqueued_at === null),
+      'recorded, not marked enqueued',
+    ).toBe(true);
     expect(await roles.scanner.stop('SIGKILL')).toBe('SIGKILL');
     s.redis.process.kill('SIGCONT');
     await redis.del(leaseKey);
 
     // Nothing reached the queues: the kill landed between the outbox write and the enqueue.
-    for (const runId of first) expect(await s.queue('archive').getJob(`${runId}.completed`), `archive job of ${runId}`).toBeUndefined();
+    for (const runId of first)
+      expect(
+        await s.queue('archive').getJob(`${runId}.completed`),
+        `archive job of ${runId}`,
+      ).toBeUndefined();
 
     const successor = s.role('scanner-2', ['scanner']);
-    await waitFor(() => enqueuedCount('run_completed', first) === first.length, 'the new scanner to replay the outbox', 60_000);
-    await waitFor(() => /Re-enqueued run_completed a-1\.completed/.test(successor.output()) && successor.output(), 'the replay to be logged');
+    await waitFor(
+      () => enqueuedCount('run_completed', first) === first.length,
+      'the new scanner to replay the outbox',
+      60_000,
+    );
+    await waitFor(
+      () =>
+        /Re-enqueued run_completed a-1\.completed/.test(successor.output()) && successor.output(),
+      'the replay to be logged',
+    );
 
     // Once the first batch is handled and recorded, kill it again right after more runs complete, and restart.
-    await waitFor(() => s.query('SELECT 1 FROM runwarden_reports').length === first.length, 'the first batch to be reported and recorded', 60_000);
+    await waitFor(
+      () => s.query('SELECT 1 FROM runwarden_reports').length === first.length,
+      'the first batch to be reported and recorded',
+      60_000,
+    );
     const second = ['b-1', 'b-2', 'b-3'];
     for (const runId of second) s.worktree(runId);
     s.completeRuns(second, (r) => r === 'b-2');
-    await waitFor(() => s.query("SELECT 1 FROM runwarden_events WHERE run_id = 'b-3' AND type = 'run_completed'").length > 0, 'b-3 to be recorded');
+    await waitFor(
+      () =>
+        s.query("SELECT 1 FROM runwarden_events WHERE run_id = 'b-3' AND type = 'run_completed'")
+          .length > 0,
+      'b-3 to be recorded',
+    );
     await successor.stop('SIGKILL');
     await redis.del(leaseKey);
     // A ledger job the dead scanner held comes back once its 30 s lock lapses; let the next check find it at once.
     await redis.del(`${s.ctx.prefix}:ledger:stalled-check`);
     s.role('scanner-3', ['scanner']);
 
-    await auditFaultSystem(s, { runs: [...first, ...second], received: { webhook: () => webhookMessages(hook) } });
+    await auditFaultSystem(s, {
+      runs: [...first, ...second],
+      received: { webhook: () => webhookMessages(hook) },
+    });
   });
 });

@@ -12,7 +12,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import { createFaultContext, startFaultSystem, webhookAlerts, type FaultContext } from '../support/fault-system.js';
+import {
+  createFaultContext,
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+} from '../support/fault-system.js';
 
 let fc: FaultContext | undefined;
 afterEach(async () => {
@@ -35,7 +40,12 @@ describe('a write lock held on the orchestration database for 10 s', () => {
     const roles = s.startAll();
     await s.waitForLease();
     s.completeRuns(before);
-    await waitFor(() => s.query("SELECT 1 FROM runwarden_events WHERE type = 'run_completed'").length === before.length, 'the first runs to be recorded');
+    await waitFor(
+      () =>
+        s.query("SELECT 1 FROM runwarden_events WHERE type = 'run_completed'").length ===
+        before.length,
+      'the first runs to be recorded',
+    );
 
     const locker = new Database(s.database);
     fc.ctx.defer(() => locker.close());
@@ -45,21 +55,38 @@ describe('a write lock held on the orchestration database for 10 s', () => {
     locker.exec('BEGIN IMMEDIATE');
     const lockedAt = Date.now();
     try {
-      const done = locker.prepare("UPDATE runs SET state = 'succeeded', updated_at = ? WHERE run_id = ?");
-      const add = locker.prepare("INSERT INTO runs (run_id, pipeline, state, created_at, updated_at) VALUES (?, 'etl', 'running', ?, ?)");
+      const done = locker.prepare(
+        "UPDATE runs SET state = 'succeeded', updated_at = ? WHERE run_id = ?",
+      );
+      const add = locker.prepare(
+        "INSERT INTO runs (run_id, pipeline, state, created_at, updated_at) VALUES (?, 'etl', 'running', ?, ?)",
+      );
       for (const runId of inside) {
         const now = new Date().toISOString();
         add.run(runId, now, now);
         done.run(now, runId);
       }
-      await waitFor(() => /locked by another writer/.test(roles.scanner.output()), 'the scanner to notice the lock', LOCK_MS);
-      expect(s.query("SELECT run_id FROM runwarden_events WHERE type = 'run_completed' AND run_id LIKE 'lock-%'"), 'nothing recorded under the lock').toEqual([]);
+      await waitFor(
+        () => /locked by another writer/.test(roles.scanner.output()),
+        'the scanner to notice the lock',
+        LOCK_MS,
+      );
+      expect(
+        s.query(
+          "SELECT run_id FROM runwarden_events WHERE type = 'run_completed' AND run_id LIKE 'lock-%'",
+        ),
+        'nothing recorded under the lock',
+      ).toEqual([]);
       await sleep(Math.max(0, LOCK_MS - (Date.now() - lockedAt)));
     } finally {
       locker.exec('COMMIT');
     }
 
-    await waitFor(() => /writable again; the scanner caught up/.test(roles.scanner.output()), 'the scanner to say it caught up', 30_000);
+    await waitFor(
+      () => /writable again; the scanner caught up/.test(roles.scanner.output()),
+      'the scanner to say it caught up',
+      30_000,
+    );
     await auditFaultSystem(s, { runs, received: { webhook: () => webhookMessages(hook) } });
   });
 });

@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(REPO_ROOT, 'apps/cli/src/main.ts');
 /** tsx's loader by absolute URL, so the process may run in any folder. */
-export const TSX_LOADER = pathToFileURL(path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+export const TSX_LOADER = pathToFileURL(
+  path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs'),
+).href;
 /** Node arguments that run a TypeScript entry of this repository from sources. */
 export const SOURCE_NODE_ARGS = ['--conditions=@runwarden/source', '--import', TSX_LOADER];
 
@@ -16,7 +18,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+export function spawnCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
   return spawn(process.execPath, [...SOURCE_NODE_ARGS, MAIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
@@ -24,7 +29,10 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   });
 }
 
-export function runCliProcess(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCliProcess(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliRun> {
   const child = spawnCli(args, options);
   let stdout = '';
   let stderr = '';

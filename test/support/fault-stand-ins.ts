@@ -35,7 +35,8 @@ export async function startHttpStandIn(ctx: TestContext): Promise<HttpStandIn> {
     url: '',
     requests,
     answer: () => ({ status: 200 }),
-    delivered: () => requests.filter((r) => r.answer === 'hang' || (r.answer >= 200 && r.answer < 300)),
+    delivered: () =>
+      requests.filter((r) => r.answer === 'hang' || (r.answer >= 200 && r.answer < 300)),
   };
   const server = http.createServer((req, res) => {
     let body = '';
@@ -67,7 +68,9 @@ export async function startHttpStandIn(ctx: TestContext): Promise<HttpStandIn> {
 
 /** Webhook requests as the audit counts them: by notification id (Idempotency-Key). */
 export function webhookMessages(standIn: HttpStandIn): ReceivedMessage[] {
-  return standIn.delivered().map((r) => ({ notificationId: String(r.headers['idempotency-key']), text: r.body }));
+  return standIn
+    .delivered()
+    .map((r) => ({ notificationId: String(r.headers['idempotency-key']), text: r.body }));
 }
 
 /** Slack messages as the audit counts them: by their plain-text headline. */
@@ -92,7 +95,8 @@ export async function startSmtpStandIn(ctx: TestContext, refusals: number): Prom
     port: 0,
     accepted: [],
     refused: 0,
-    messages: () => standIn.accepted.map((m) => ({ notificationId: m.notificationId, text: m.raw })),
+    messages: () =>
+      standIn.accepted.map((m) => ({ notificationId: m.notificationId, text: m.raw })),
   };
   const server = new SMTPServer({
     authOptional: true,

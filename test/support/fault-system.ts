@@ -88,7 +88,10 @@ export async function createFaultContext(name: string): Promise<FaultContext> {
 }
 
 /** The system's config, database and helpers in a fault context (roles are started by the test). */
-export function startFaultSystem({ ctx, redis }: FaultContext, options: FaultSystemOptions): FaultSystem {
+export function startFaultSystem(
+  { ctx, redis }: FaultContext,
+  options: FaultSystemOptions,
+): FaultSystem {
   const database = path.join(ctx.dir, 'orchestration.db');
   const worktrees = path.join(ctx.dir, '.worktrees');
   const archiveDir = path.resolve(ctx.dir, options.archiveDir ?? '.archive');
@@ -111,7 +114,15 @@ ${options.configYaml ?? ''}`;
   });
 
   const system: FaultSystem = {
-    ctx, redis, files, database, worktrees, archiveDir, reportsDir, alerts, pipeline,
+    ctx,
+    redis,
+    files,
+    database,
+    worktrees,
+    archiveDir,
+    reportsDir,
+    alerts,
+    pipeline,
     role: (name, args, env = {}) => startRole(ctx, name, args, files, env),
     startAll: () => ({
       archive: system.role('archive', ['worker', 'archive']),
@@ -121,7 +132,12 @@ ${options.configYaml ?? ''}`;
     }),
     async waitForLease(timeoutMs = 60_000) {
       const client = system.client();
-      return waitFor(() => client.get(`${ctx.prefix}:scanner:lease`), 'a scanner to hold the lease', timeoutMs, 100);
+      return waitFor(
+        () => client.get(`${ctx.prefix}:scanner:lease`),
+        'a scanner to hold the lease',
+        timeoutMs,
+        100,
+      );
     },
     worktree(runId, bytes = 0) {
       const dir = path.join(worktrees, runId);
@@ -145,7 +161,13 @@ ${options.configYaml ?? ''}`;
           const bad = failed(runId);
           pipeline.run({ runId, pipeline: 'etl', state: 'running' });
           pipeline.step({ stepId: `${runId}.a`, runId, name: 'a', state: 'succeeded' });
-          pipeline.step({ stepId: `${runId}.b`, runId, name: 'b', state: bad ? 'failed' : 'succeeded', error: bad ? 'exit status 1' : null });
+          pipeline.step({
+            stepId: `${runId}.b`,
+            runId,
+            name: 'b',
+            state: bad ? 'failed' : 'succeeded',
+            error: bad ? 'exit status 1' : null,
+          });
           pipeline.run({ runId, pipeline: 'etl', state: bad ? 'failed' : 'succeeded' });
         }
       })();
@@ -161,7 +183,10 @@ ${options.configYaml ?? ''}`;
     queue(name) {
       let q = queues.get(name);
       if (!q) {
-        q = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null } as never, prefix: ctx.prefix });
+        q = new Queue(name, {
+          connection: { url: redis.url, maxRetriesPerRequest: null } as never,
+          prefix: ctx.prefix,
+        });
         queues.set(name, q);
       }
       return q;
@@ -198,9 +223,26 @@ export function webhookAlerts(url: string, failureThrottle = '3s'): Record<strin
   return {
     channels: { webhook: { url: `${url}/hook`, timeout: '5s' } },
     rules: [
-      { name: 'run_failure', match: { type: 'run_completed', outcome: 'failed' }, severity: 'critical', throttle: failureThrottle, groupBy: ['pipeline'], channels: ['webhook'] },
-      { name: 'run_completed', match: { type: 'run_completed' }, severity: 'low', channels: ['webhook'] },
-      { name: 'archival_failure', match: { type: 'archival_failed' }, severity: 'high', channels: ['webhook'] },
+      {
+        name: 'run_failure',
+        match: { type: 'run_completed', outcome: 'failed' },
+        severity: 'critical',
+        throttle: failureThrottle,
+        groupBy: ['pipeline'],
+        channels: ['webhook'],
+      },
+      {
+        name: 'run_completed',
+        match: { type: 'run_completed' },
+        severity: 'low',
+        channels: ['webhook'],
+      },
+      {
+        name: 'archival_failure',
+        match: { type: 'archival_failed' },
+        severity: 'high',
+        channels: ['webhook'],
+      },
     ],
   };
 }

@@ -1,7 +1,18 @@
 /** Events as the scanner produces them, for tests of the workers. */
-import { emptyStepCounts, eventIds, type Outcome, type RunCompletedEvent, type StepSnapshot, type StepState } from '@runwarden/core';
+import {
+  emptyStepCounts,
+  eventIds,
+  type Outcome,
+  type RunCompletedEvent,
+  type StepSnapshot,
+  type StepState,
+} from '@runwarden/core';
 
-export function step(stepId: string, state: StepState, extra: Partial<StepSnapshot> = {}): StepSnapshot {
+export function step(
+  stepId: string,
+  state: StepState,
+  extra: Partial<StepSnapshot> = {},
+): StepSnapshot {
   return {
     stepId,
     name: extra.name ?? stepId,
@@ -14,7 +25,12 @@ export function step(stepId: string, state: StepState, extra: Partial<StepSnapsh
   };
 }
 
-export function completedEvent(runId: string, steps: StepSnapshot[], outcome?: Outcome, pipeline = 'etl'): RunCompletedEvent {
+export function completedEvent(
+  runId: string,
+  steps: StepSnapshot[],
+  outcome?: Outcome,
+  pipeline = 'etl',
+): RunCompletedEvent {
   const counts = emptyStepCounts();
   for (const s of steps) {
     counts[s.state] += 1;

@@ -30,12 +30,23 @@ export function writeConfigFiles(ctx: TestContext, runwarden: string, alerts: st
   return { config, alerts: alertsFile };
 }
 
-export function startRole(ctx: TestContext, name: string, args: string[], files: ConfigFiles, env: NodeJS.ProcessEnv = {}): RoleProcess {
-  const child = spawnCli(['--config', files.config, ...args], { cwd: ctx.dir, env: { REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'info', ...env } });
+export function startRole(
+  ctx: TestContext,
+  name: string,
+  args: string[],
+  files: ConfigFiles,
+  env: NodeJS.ProcessEnv = {},
+): RoleProcess {
+  const child = spawnCli(['--config', files.config, ...args], {
+    cwd: ctx.dir,
+    env: { REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'info', ...env },
+  });
   let text = '';
   child.stdout!.on('data', (d) => (text += d));
   child.stderr!.on('data', (d) => (text += d));
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
   const role: RoleProcess = {
     name,
     child,

@@ -7,6 +7,8 @@ import { startPrivateRedis, type PrivateRedis } from '../../packages/core/src/pr
 export { freePort } from '../../packages/core/src/private-redis.js';
 export type RedisServer = PrivateRedis;
 
-export function startRedisServer(options: { appendonly?: boolean; port?: number } = {}): Promise<RedisServer> {
+export function startRedisServer(
+  options: { appendonly?: boolean; port?: number } = {},
+): Promise<RedisServer> {
   return startPrivateRedis(options);
 }

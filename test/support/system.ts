@@ -7,7 +7,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
-import { alertsConfigSchema, createLogger, runwardenConfigSchema, type AlertsConfig, type RunwardenConfig } from '@runwarden/core';
+import {
+  alertsConfigSchema,
+  createLogger,
+  runwardenConfigSchema,
+  type AlertsConfig,
+  type RunwardenConfig,
+} from '@runwarden/core';
 import { createPipelineWriter, type PipelineWriter } from '@runwarden/store';
 import { startRuntime, type Role, type Runtime } from '@runwarden/cli';
 import type { TestContext } from './context.js';
@@ -22,7 +28,10 @@ export interface TestSystem {
   /** Writes a few files into `.worktrees/<runId>/`. */
   worktree(runId: string, files?: Record<string, string>): string;
   /** Rows of a runwarden_* table for a run, read on a connection of the test's own. */
-  rows(table: 'runwarden_events' | 'runwarden_archives' | 'runwarden_reports' | 'runwarden_alerts', runId: string): Record<string, unknown>[];
+  rows(
+    table: 'runwarden_events' | 'runwarden_archives' | 'runwarden_reports' | 'runwarden_alerts',
+    runId: string,
+  ): Record<string, unknown>[];
 }
 
 export interface TestSystemOptions {
@@ -31,12 +40,24 @@ export interface TestSystemOptions {
   alerts?: Record<string, unknown>;
 }
 
-export function testConfig(ctx: TestContext, overrides: Record<string, unknown> = {}): RunwardenConfig {
+export function testConfig(
+  ctx: TestContext,
+  overrides: Record<string, unknown> = {},
+): RunwardenConfig {
   return runwardenConfigSchema.parse({
     database: path.join(ctx.dir, 'orchestration.db'),
     redis: { url: ctx.redisUrl, prefix: ctx.prefix },
-    paths: { worktrees: path.join(ctx.dir, '.worktrees'), archive: path.join(ctx.dir, '.archive'), reports: path.join(ctx.dir, 'reports') },
-    scanner: { pollInterval: '200ms', stallThreshold: '1s', changeCheckInterval: '50ms', leaseTtl: '1s' },
+    paths: {
+      worktrees: path.join(ctx.dir, '.worktrees'),
+      archive: path.join(ctx.dir, '.archive'),
+      reports: path.join(ctx.dir, 'reports'),
+    },
+    scanner: {
+      pollInterval: '200ms',
+      stallThreshold: '1s',
+      changeCheckInterval: '50ms',
+      leaseTtl: '1s',
+    },
     queues: {
       archive: { attempts: 2, backoff: { type: 'fixed', delay: '100ms' } },
       report: { attempts: 2, backoff: { type: 'fixed', delay: '100ms' } },
@@ -49,13 +70,35 @@ export function testConfig(ctx: TestContext, overrides: Record<string, unknown> 
 export const CONSOLE_RULES = {
   channels: { console: { color: 'never' } },
   rules: [
-    { name: 'run_failure', match: { type: 'run_completed', outcome: 'failed' }, severity: 'critical', throttle: '15m', groupBy: ['pipeline'], channels: ['console'] },
-    { name: 'step_failure', match: { type: 'step_failed' }, severity: 'medium', throttle: '30m', groupBy: ['pipeline'], channels: ['console'] },
-    { name: 'run_completed', match: { type: 'run_completed' }, severity: 'low', channels: ['console'] },
+    {
+      name: 'run_failure',
+      match: { type: 'run_completed', outcome: 'failed' },
+      severity: 'critical',
+      throttle: '15m',
+      groupBy: ['pipeline'],
+      channels: ['console'],
+    },
+    {
+      name: 'step_failure',
+      match: { type: 'step_failed' },
+      severity: 'medium',
+      throttle: '30m',
+      groupBy: ['pipeline'],
+      channels: ['console'],
+    },
+    {
+      name: 'run_completed',
+      match: { type: 'run_completed' },
+      severity: 'low',
+      channels: ['console'],
+    },
   ],
 };
 
-export async function startTestSystem(ctx: TestContext, options: TestSystemOptions = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  ctx: TestContext,
+  options: TestSystemOptions = {},
+): Promise<TestSystem> {
   const config = testConfig(ctx, options.config);
   const alerts = alertsConfigSchema.parse(options.alerts ?? CONSOLE_RULES);
   const pipeline = createPipelineWriter(config.database);
@@ -64,14 +107,24 @@ export async function startTestSystem(ctx: TestContext, options: TestSystemOptio
   let printed = '';
   out.on('data', (d) => (printed += String(d)));
   const runtime = await startRuntime({
-    config, alerts, redisUrl: ctx.redisUrl, logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
-    roles: options.roles ?? ['scanner', 'archive', 'report', 'alert'], consoleOut: out,
+    config,
+    alerts,
+    redisUrl: ctx.redisUrl,
+    logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    roles: options.roles ?? ['scanner', 'archive', 'report', 'alert'],
+    consoleOut: out,
   });
   ctx.defer(() => runtime.close());
   return {
-    config, alerts, pipeline, runtime,
+    config,
+    alerts,
+    pipeline,
+    runtime,
     console: () => printed,
-    worktree(runId, files = { 'params.json': '{"lr":0.01}\n', 'out/metrics.csv': 'epoch,loss\n1,0.5\n2,0.25\n' }) {
+    worktree(
+      runId,
+      files = { 'params.json': '{"lr":0.01}\n', 'out/metrics.csv': 'epoch,loss\n1,0.5\n2,0.25\n' },
+    ) {
       const dir = path.join(config.paths.worktrees, runId);
       for (const [name, text] of Object.entries(files)) {
         mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
@@ -82,7 +135,10 @@ export async function startTestSystem(ctx: TestContext, options: TestSystemOptio
     rows(table, runId) {
       const db = new Database(config.database, { readonly: true });
       try {
-        return db.prepare(`SELECT * FROM ${table} WHERE run_id = ?`).all(runId) as Record<string, unknown>[];
+        return db.prepare(`SELECT * FROM ${table} WHERE run_id = ?`).all(runId) as Record<
+          string,
+          unknown
+        >[];
       } finally {
         db.close();
       }

@@ -21,7 +21,14 @@ import {
   takeDigest,
   type Channel,
 } from '@runwarden/alerts';
-import { QUEUES, type AlertRule, type AlertsConfig, type Logger, type QueueSet, type RunwardenEvent } from '@runwarden/core';
+import {
+  QUEUES,
+  type AlertRule,
+  type AlertsConfig,
+  type Logger,
+  type QueueSet,
+  type RunwardenEvent,
+} from '@runwarden/core';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { enabledChannels, enqueueDeliveries } from './deliveries.js';
@@ -40,10 +47,18 @@ export interface AlertProcessorDeps {
 }
 
 export function createAlertProcessor(deps: AlertProcessorDeps): (job: Job) => Promise<string> {
-  return async (job) => (job.name === DIGEST_JOB ? flushDigest(deps, job.data as DigestJobData) : handleEvent(deps, job.data as RunwardenEvent));
+  return async (job) =>
+    job.name === DIGEST_JOB
+      ? flushDigest(deps, job.data as DigestJobData)
+      : handleEvent(deps, job.data as RunwardenEvent);
 }
 
-async function recordSkip(deps: AlertProcessorDeps, event: RunwardenEvent, rule: string, detail: string): Promise<void> {
+async function recordSkip(
+  deps: AlertProcessorDeps,
+  event: RunwardenEvent,
+  rule: string,
+  detail: string,
+): Promise<void> {
   await deps.queues.recordLedger({
     kind: 'alert',
     deliveryId: `${event.id}.${rule}`,
@@ -62,7 +77,10 @@ async function recordSkip(deps: AlertProcessorDeps, event: RunwardenEvent, rule:
 async function handleEvent(deps: AlertProcessorDeps, event: RunwardenEvent): Promise<string> {
   const rules = matchRules(deps.alerts, event);
   if (rules.length === 0) {
-    deps.logger.debug({ eventId: event.id, runId: event.runId, type: event.type }, `Event ${event.id} (run ${event.runId}) matches no alert rule; recorded as skipped`);
+    deps.logger.debug(
+      { eventId: event.id, runId: event.runId, type: event.type },
+      `Event ${event.id} (run ${event.runId}) matches no alert rule; recorded as skipped`,
+    );
     await incrementStat(deps.redis, deps.queues.prefix, 'unmatched');
     await recordSkip(deps, event, 'unmatched', 'no alert rule matches this event');
     return 'unmatched';
@@ -72,11 +90,18 @@ async function handleEvent(deps: AlertProcessorDeps, event: RunwardenEvent): Pro
   return outcomes.join(' ');
 }
 
-async function applyRule(deps: AlertProcessorDeps, rule: AlertRule, event: RunwardenEvent): Promise<string> {
+async function applyRule(
+  deps: AlertProcessorDeps,
+  rule: AlertRule,
+  event: RunwardenEvent,
+): Promise<string> {
   const channels = enabledChannels(deps.channels, rule.channels);
   if (channels.length === 0) {
     const detail = `every channel of rule ${rule.name} (${rule.channels.join(', ')}) is disabled`;
-    deps.logger.warn({ eventId: event.id, runId: event.runId, rule: rule.name }, `Alert for run ${event.runId} (${event.id}) not sent: ${detail}; enable one in alerts.yaml`);
+    deps.logger.warn(
+      { eventId: event.id, runId: event.runId, rule: rule.name },
+      `Alert for run ${event.runId} (${event.id}) not sent: ${detail}; enable one in alerts.yaml`,
+    );
     await recordSkip(deps, event, rule.name, detail);
     return 'no-channel';
   }
@@ -92,7 +117,11 @@ async function applyRule(deps: AlertProcessorDeps, rule: AlertRule, event: Runwa
     ttlMs: deps.memoryMs,
   });
   if (decision.action === 'send') {
-    await enqueueDeliveries(deps.queues, alertNotification(deps.alerts, rule, event, now), channels);
+    await enqueueDeliveries(
+      deps.queues,
+      alertNotification(deps.alerts, rule, event, now),
+      channels,
+    );
     return decision.replay ? 'send(replay)' : 'send';
   }
   const data: DigestJobData = {
@@ -108,7 +137,16 @@ async function applyRule(deps: AlertProcessorDeps, rule: AlertRule, event: Runwa
   // Only the first held event schedules the digest (its id is deterministic, so a replay may add it again
   // harmlessly): that spares a BullMQ add per event in a storm. If that job died before adding it, its retry does.
   if (decision.firstHeld || decision.replay) {
-    await deps.queues.get(QUEUES.alert).add(DIGEST_JOB, data, deps.queues.jobOptions(QUEUES.alert, { jobId: id, delay: Math.max(0, decision.windowEnd - now) }));
+    await deps.queues
+      .get(QUEUES.alert)
+      .add(
+        DIGEST_JOB,
+        data,
+        deps.queues.jobOptions(QUEUES.alert, {
+          jobId: id,
+          delay: Math.max(0, decision.windowEnd - now),
+        }),
+      );
   }
   if (!decision.replay) {
     deps.logger.info(
@@ -134,7 +172,13 @@ async function applyRule(deps: AlertProcessorDeps, rule: AlertRule, event: Runwa
 
 async function flushDigest(deps: AlertProcessorDeps, d: DigestJobData): Promise<string> {
   const id = digestId(d.rule, d.groupHash, d.windowStart);
-  const events = await takeDigest(deps.redis, { prefix: deps.queues.prefix, rule: d.rule, groupHash: d.groupHash, windowStart: d.windowStart, ttlMs: deps.memoryMs });
+  const events = await takeDigest(deps.redis, {
+    prefix: deps.queues.prefix,
+    rule: d.rule,
+    groupHash: d.groupHash,
+    windowStart: d.windowStart,
+    ttlMs: deps.memoryMs,
+  });
   if (events.length === 0) return 'empty';
   const notification = digestNotification({
     id,
@@ -148,10 +192,16 @@ async function flushDigest(deps: AlertProcessorDeps, d: DigestJobData): Promise<
   });
   const channels = enabledChannels(deps.channels, d.channels);
   if (channels.length === 0) {
-    deps.logger.error({ digest: id, rule: d.rule, events: events.length }, `Digest ${id} of ${events.length} held alert(s) has no enabled channel left (${d.channels.join(', ')}); enable one and retry the dead letter`);
+    deps.logger.error(
+      { digest: id, rule: d.rule, events: events.length },
+      `Digest ${id} of ${events.length} held alert(s) has no enabled channel left (${d.channels.join(', ')}); enable one and retry the dead letter`,
+    );
     throw new Error(`digest ${id}: no enabled channel among ${d.channels.join(', ')}`);
   }
   await enqueueDeliveries(deps.queues, notification, channels);
-  deps.logger.info({ digest: id, rule: d.rule, group: d.groupKey, events: events.length }, `Digest ${id}: ${events.length} held alert(s) of ${d.groupKey} queued for ${channels.map((c) => c.name).join(', ')}`);
+  deps.logger.info(
+    { digest: id, rule: d.rule, group: d.groupKey, events: events.length },
+    `Digest ${id}: ${events.length} held alert(s) of ${d.groupKey} queued for ${channels.map((c) => c.name).join(', ')}`,
+  );
   return `digest of ${events.length}`;
 }

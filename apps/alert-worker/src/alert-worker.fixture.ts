@@ -24,7 +24,11 @@ export interface RecordingChannel extends Channel {
 }
 
 /** A channel that records what it sends; `fail(call)` may throw to simulate an outage. */
-export function recordingChannel(name: string, fail?: (call: number, n: Notification) => ChannelError | undefined, sink: Notification[] = []): RecordingChannel {
+export function recordingChannel(
+  name: string,
+  fail?: (call: number, n: Notification) => ChannelError | undefined,
+  sink: Notification[] = [],
+): RecordingChannel {
   const channel: RecordingChannel = {
     name,
     enabled: true,
@@ -43,7 +47,8 @@ export function recordingChannel(name: string, fail?: (call: number, n: Notifica
 }
 
 export const transient = (name: string) => new ChannelError(name, 'transient', 'simulated outage');
-export const permanent = (name: string) => new ChannelError(name, 'permanent', 'simulated HTTP 404');
+export const permanent = (name: string) =>
+  new ChannelError(name, 'permanent', 'simulated HTTP 404');
 
 export function failedRun(runId: string, pipeline = 'etl'): RunwardenEvent {
   return {
@@ -54,7 +59,16 @@ export function failedRun(runId: string, pipeline = 'etl'): RunwardenEvent {
     detectedAt: new Date().toISOString(),
     outcome: 'failed',
     stepCounts: { ...emptyStepCounts(), succeeded: 4, failed: 1, total: 5 },
-    run: { runId, pipeline, state: 'failed', createdAt: '', startedAt: null, finishedAt: null, updatedAt: '', steps: [] },
+    run: {
+      runId,
+      pipeline,
+      state: 'failed',
+      createdAt: '',
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: '',
+      steps: [],
+    },
   };
 }
 
@@ -70,7 +84,11 @@ export interface Fixture {
   enqueue(event: RunwardenEvent, jobId?: string): Promise<void>;
 }
 
-export function createFixture(ctx: TestContext, alertsInput: unknown, options: { attempts?: number; logLevel?: string } = {}): Fixture {
+export function createFixture(
+  ctx: TestContext,
+  alertsInput: unknown,
+  options: { attempts?: number; logLevel?: string } = {},
+): Fixture {
   const config = runwardenConfigSchema.parse({
     redis: { url: ctx.redisUrl, prefix: ctx.prefix },
     queues: { alert: { attempts: options.attempts ?? 3, backoff: { type: 'fixed', delay: 50 } } },
@@ -96,10 +114,22 @@ export function createFixture(ctx: TestContext, alertsInput: unknown, options: {
     logger,
     alerts,
     consoleOut,
-    logs: () => logText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    logs: () =>
+      logText
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     consoleText: () => consoleText,
     start(extra = {}) {
-      const worker = createAlertWorker({ config, alerts, logger, queues, redisUrl: ctx.redisUrl, consoleOut, ...extra });
+      const worker = createAlertWorker({
+        config,
+        alerts,
+        logger,
+        queues,
+        redisUrl: ctx.redisUrl,
+        consoleOut,
+        ...extra,
+      });
       ctx.defer(() => worker.close());
       return worker;
     },

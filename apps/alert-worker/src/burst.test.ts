@@ -17,18 +17,39 @@ describe('three alert workers on a burst', () => {
   it('send each of 1,000 events once or count it in exactly one digest', async () => {
     const f = createFixture(
       ctx,
-      { channels: { console: {} }, rules: [{ name: 'run_failure', match: { type: 'run_completed', outcome: 'failed' }, severity: 'critical', throttle: 300, groupBy: ['pipeline'], channels: ['console'] }] },
+      {
+        channels: { console: {} },
+        rules: [
+          {
+            name: 'run_failure',
+            match: { type: 'run_completed', outcome: 'failed' },
+            severity: 'critical',
+            throttle: 300,
+            groupBy: ['pipeline'],
+            channels: ['console'],
+          },
+        ],
+      },
       { logLevel: 'warn' },
     );
     const sink: Notification[] = [];
-    for (let i = 0; i < 3; i += 1) f.start({ channels: [recordingChannel('console', undefined, sink)] });
-    const events = Array.from({ length: 1_000 }, (_, i) => failedRun(`run-${i}`, `pipeline-${i % 4}`));
-    await f.queues.get('alert').addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.id } })));
+    for (let i = 0; i < 3; i += 1)
+      f.start({ channels: [recordingChannel('console', undefined, sink)] });
+    const events = Array.from({ length: 1_000 }, (_, i) =>
+      failedRun(`run-${i}`, `pipeline-${i % 4}`),
+    );
+    await f.queues
+      .get('alert')
+      .addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.id } })));
 
     const covered = () => sink.reduce((n, s) => n + s.eventCount, 0);
     await waitFor(() => covered() >= 1_000, 'every event to be sent or digested', 45_000);
     await waitFor(async () => {
-      const counts = await Promise.all(['alert', 'delivery'].map((q) => f.queues.get(q as 'alert').getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+      const counts = await Promise.all(
+        ['alert', 'delivery'].map((q) =>
+          f.queues.get(q as 'alert').getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        ),
+      );
       return counts.every((c) => Object.values(c).every((v) => v === 0));
     }, 'the queues to drain');
 
@@ -42,7 +63,14 @@ describe('three alert workers on a burst', () => {
     expect(singles.length + digested).toBe(1_000);
     // Each group sent its first event at once, so at least one single per pipeline.
     expect(new Set(singles.map((n) => n.events[0]!.pipeline)).size).toBe(4);
-    expect(await readAlertStats(redis, ctx.prefix)).toMatchObject({ sent: singles.length + digests.length, held: digested, digests: digests.length, deadLettered: 0 });
-    console.error(`burst: ${singles.length} sent at once, ${digested} held in ${digests.length} digests`);
+    expect(await readAlertStats(redis, ctx.prefix)).toMatchObject({
+      sent: singles.length + digests.length,
+      held: digested,
+      digests: digests.length,
+      deadLettered: 0,
+    });
+    console.error(
+      `burst: ${singles.length} sent at once, ${digested} held in ${digests.length} digests`,
+    );
   });
 });

@@ -54,11 +54,18 @@ const THIRTY_DAYS = 30 * 24 * 3_600_000;
 export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger.child({ component: 'alert-worker' });
-  const channelList = deps.channels ?? createChannels(deps.alerts, { ...(deps.consoleOut ? { consoleOut: deps.consoleOut } : {}), clock });
+  const channelList =
+    deps.channels ??
+    createChannels(deps.alerts, {
+      ...(deps.consoleOut ? { consoleOut: deps.consoleOut } : {}),
+      clock,
+    });
   logChannelStatus(channelList, logger, deps.alerts.rules);
   const channels = new Map(channelList.map((c) => [c.name, c]));
   const redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:alert-engine' });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection problem for the alert engine; retrying'));
+  redis.on('error', (err) =>
+    logger.warn({ err: err.message }, 'Redis connection problem for the alert engine; retrying'),
+  );
   const memoryMs = deps.memoryMs ?? THIRTY_DAYS;
   const shared = { queues: deps.queues, redis, logger, clock, channels, memoryMs };
 

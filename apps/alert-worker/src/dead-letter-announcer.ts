@@ -19,7 +19,9 @@ export interface DeadLetterAnnouncerDeps {
   channels: ReadonlyMap<string, Channel>;
 }
 
-export function createDeadLetterAnnouncer(deps: DeadLetterAnnouncerDeps): (job: Job<DeliveryJobData>, error: Error) => Promise<void> {
+export function createDeadLetterAnnouncer(
+  deps: DeadLetterAnnouncerDeps,
+): (job: Job<DeliveryJobData>, error: Error) => Promise<void> {
   return async (job, error) => {
     const { notification, channel } = job.data;
     const id = deliveryId(notification, channel);
@@ -39,10 +41,20 @@ export function createDeadLetterAnnouncer(deps: DeadLetterAnnouncerDeps): (job: 
     });
     const others = [...deps.channels.values()].filter((c) => c.enabled && c.name !== channel);
     deps.logger.error(
-      { deliveryId: id, channel, rule: notification.rule, err: error.message, announcedOn: others.map((c) => c.name) },
+      {
+        deliveryId: id,
+        channel,
+        rule: notification.rule,
+        err: error.message,
+        announcedOn: others.map((c) => c.name),
+      },
       `Alert ${notification.id} could not be sent to ${channel} after all retries (${error.message}); it is in the dead-letter queue: fix the channel, then \`runwarden dlq retry\``,
     );
     if (notification.kind === 'dead_letter') return;
-    await enqueueDeliveries(deps.queues, deadLetterNotification(notification, channel, error.message, deps.clock()), others);
+    await enqueueDeliveries(
+      deps.queues,
+      deadLetterNotification(notification, channel, error.message, deps.clock()),
+      others,
+    );
   };
 }

@@ -7,7 +7,11 @@ import type { Channel, Notification } from '@runwarden/alerts';
 import { QUEUES, type QueueSet } from '@runwarden/core';
 import { deliveryId, type DeliveryJobData } from './job-data.js';
 
-export async function enqueueDeliveries(queues: QueueSet, notification: Notification, channels: readonly Channel[]): Promise<void> {
+export async function enqueueDeliveries(
+  queues: QueueSet,
+  notification: Notification,
+  channels: readonly Channel[],
+): Promise<void> {
   if (channels.length === 0) return;
   const opts = queues.jobOptions(QUEUES.delivery);
   await queues.get(QUEUES.delivery).addBulk(
@@ -20,6 +24,9 @@ export async function enqueueDeliveries(queues: QueueSet, notification: Notifica
 }
 
 /** The enabled channels among `names`, in the order given. */
-export function enabledChannels(channels: ReadonlyMap<string, Channel>, names: readonly string[]): Channel[] {
+export function enabledChannels(
+  channels: ReadonlyMap<string, Channel>,
+  names: readonly string[],
+): Channel[] {
   return names.map((n) => channels.get(n)).filter((c): c is Channel => c?.enabled === true);
 }

@@ -9,7 +9,16 @@
  *                                    otherwise → retried with backoff
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChannelError, claimDelivery, holdChannelUntil, incrementStat, markDeliverySent, releaseDelivery, reserveSlot, type Channel } from '@runwarden/alerts';
+import {
+  ChannelError,
+  claimDelivery,
+  holdChannelUntil,
+  incrementStat,
+  markDeliverySent,
+  releaseDelivery,
+  reserveSlot,
+  type Channel,
+} from '@runwarden/alerts';
 import { toError, type Logger, type QueueSet } from '@runwarden/core';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -35,7 +44,13 @@ export interface DeliveryProcessorDeps {
  */
 async function pace(deps: DeliveryProcessorDeps, job: Job, channel: Channel): Promise<void> {
   if (!channel.minIntervalMs && channel.name === 'console') return;
-  const wait = await reserveSlot(deps.redis, deps.queues.prefix, channel.name, channel.minIntervalMs ?? 0, deps.maxPaceWaitMs ?? 5_000);
+  const wait = await reserveSlot(
+    deps.redis,
+    deps.queues.prefix,
+    channel.name,
+    channel.minIntervalMs ?? 0,
+    deps.maxPaceWaitMs ?? 5_000,
+  );
   if (wait > 0) await sleep(wait);
   if (wait < 0) {
     await job.moveToDelayed(Date.now() - wait, job.token);
@@ -43,10 +58,18 @@ async function pace(deps: DeliveryProcessorDeps, job: Job, channel: Channel): Pr
   }
 }
 
-async function onSendFailure(deps: DeliveryProcessorDeps, job: Job<DeliveryJobData>, thrown: unknown): Promise<never> {
+async function onSendFailure(
+  deps: DeliveryProcessorDeps,
+  job: Job<DeliveryJobData>,
+  thrown: unknown,
+): Promise<never> {
   await incrementStat(deps.redis, deps.queues.prefix, 'failed');
   const err = toError(thrown);
-  if (err instanceof ChannelError && err.kind === 'rate_limited' && job.attemptsStarted < (deps.maxRateLimitedStarts ?? 100)) {
+  if (
+    err instanceof ChannelError &&
+    err.kind === 'rate_limited' &&
+    job.attemptsStarted < (deps.maxRateLimitedStarts ?? 100)
+  ) {
     const waitMs = Math.max(1, err.retryAfterMs ?? 1_000);
     deps.logger.warn(
       { jobId: job.id, channel: err.channel, retryAfterMs: waitMs },
@@ -58,27 +81,41 @@ async function onSendFailure(deps: DeliveryProcessorDeps, job: Job<DeliveryJobDa
     await job.moveToDelayed(Date.now() + waitMs, job.token);
     throw new DelayedError();
   }
-  if (err instanceof ChannelError && err.kind === 'permanent') throw new UnrecoverableError(err.message);
+  if (err instanceof ChannelError && err.kind === 'permanent')
+    throw new UnrecoverableError(err.message);
   throw err;
 }
 
-export function createDeliveryProcessor(deps: DeliveryProcessorDeps): (job: Job<DeliveryJobData>) => Promise<string> {
+export function createDeliveryProcessor(
+  deps: DeliveryProcessorDeps,
+): (job: Job<DeliveryJobData>) => Promise<string> {
   const prefix = deps.queues.prefix;
   return async (job) => {
     const { notification } = job.data;
     const id = deliveryId(notification, job.data.channel);
     const channel = deps.channels.get(job.data.channel);
     if (!channel?.enabled) {
-      throw new UnrecoverableError(`channel ${job.data.channel} is ${channel ? `disabled (${channel.disabledReason})` : 'unknown'}; enable it and retry this dead letter`);
+      throw new UnrecoverableError(
+        `channel ${job.data.channel} is ${channel ? `disabled (${channel.disabledReason})` : 'unknown'}; enable it and retry this dead letter`,
+      );
     }
     await pace(deps, job, channel);
     const token = `${job.token ?? 'no-token'}.${job.attemptsStarted}`;
-    const claim = await claimDelivery(deps.redis, { prefix, deliveryId: id, token, leaseMs: channel.timeoutMs + 5_000 });
+    const claim = await claimDelivery(deps.redis, {
+      prefix,
+      deliveryId: id,
+      token,
+      leaseMs: channel.timeoutMs + 5_000,
+    });
     if (claim === 'sent') {
-      deps.logger.info({ deliveryId: id, channel: channel.name }, `Delivery ${id} was already sent; not sending it again`);
+      deps.logger.info(
+        { deliveryId: id, channel: channel.name },
+        `Delivery ${id} was already sent; not sending it again`,
+      );
       return 'already sent';
     }
-    if (claim === 'busy') throw new Error(`delivery ${id} is being sent by another worker right now; will check again`);
+    if (claim === 'busy')
+      throw new Error(`delivery ${id} is being sent by another worker right now; will check again`);
     let detail: string;
     try {
       detail = await channel.send(notification);

@@ -22,7 +22,9 @@ function sameSecret(given: string, expected: Buffer): boolean {
 }
 
 /** Parses `Authorization: Basic base64(user:password)`; undefined when absent or malformed. */
-export function parseBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
+export function parseBasicAuth(
+  header: string | undefined,
+): { user: string; password: string } | undefined {
   if (!header) return undefined;
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match?.[1]) return undefined;
@@ -45,6 +47,12 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
       next();
       return;
     }
-    res.set('WWW-Authenticate', challenge).status(401).type('text/plain').send('Authentication required: log in with the board user and password (BOARD_USER / BOARD_PASSWORD).\n');
+    res
+      .set('WWW-Authenticate', challenge)
+      .status(401)
+      .type('text/plain')
+      .send(
+        'Authentication required: log in with the board user and password (BOARD_USER / BOARD_PASSWORD).\n',
+      );
   };
 }

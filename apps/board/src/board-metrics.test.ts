@@ -1,4 +1,10 @@
-import { ALL_QUEUES, createLogger, createRedisConnection, QueueSet, runwardenConfigSchema } from '@runwarden/core';
+import {
+  ALL_QUEUES,
+  createLogger,
+  createRedisConnection,
+  QueueSet,
+  runwardenConfigSchema,
+} from '@runwarden/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import { startRedisServer } from '../../../test/support/redis-server.js';
@@ -27,10 +33,20 @@ async function writeStatusHashes(): Promise<void> {
   const redis = createRedisConnection(ctx.redisUrl);
   try {
     await redis.hset(scannerStatusKey(ctx.prefix), {
-      holder: 'host-a:4242', lastScanAt: new Date(Date.now() - 5_000).toISOString(), lastScanMs: '12',
-      activeRuns: '7', lastDetectionLagMs: '250', eventsEnqueued: '31',
+      holder: 'host-a:4242',
+      lastScanAt: new Date(Date.now() - 5_000).toISOString(),
+      lastScanMs: '12',
+      activeRuns: '7',
+      lastDetectionLagMs: '250',
+      eventsEnqueued: '31',
     });
-    await redis.hset(alertStatsKey(ctx.prefix), { sent: '5', held: '2', digests: '1', deadLettered: '0', deduplicated: 'not-a-number' });
+    await redis.hset(alertStatsKey(ctx.prefix), {
+      sent: '5',
+      held: '2',
+      digests: '1',
+      deadLettered: '0',
+      deduplicated: 'not-a-number',
+    });
   } finally {
     await redis.quit();
   }
@@ -51,7 +67,9 @@ describe('/metrics', () => {
     expect(m.get('runwarden_queue_jobs{queue="dead-letter",state="waiting"}')).toBe(1);
     expect(m.get('runwarden_queue_jobs{queue="report",state="completed"}')).toBe(1);
     expect(m.get('runwarden_job_duration_samples{queue="report"}')).toBe(1);
-    expect(m.get('runwarden_job_duration_seconds{queue="report",quantile="0.99"}')).toBeGreaterThanOrEqual(0);
+    expect(
+      m.get('runwarden_job_duration_seconds{queue="report",quantile="0.99"}'),
+    ).toBeGreaterThanOrEqual(0);
     expect(m.get('runwarden_scanner_lease_holder{holder="host-a:4242"}')).toBe(1);
     expect(m.get('runwarden_scanner_detection_lag_seconds')).toBe(0.25);
     expect(m.get('runwarden_scanner_scan_duration_seconds')).toBe(0.012);
@@ -84,8 +102,18 @@ describe('/metrics', () => {
     ctx.defer(() => connection.disconnect());
     ctx.defer(() => queues.close());
     for (const name of ALL_QUEUES) queues.get(name).on('error', () => undefined);
-    const metrics = createBoardMetrics({ queue: (n) => queues.get(n), redis: connection, prefix: ctx.prefix, logger: createLogger({ level: 'silent' }), collectTimeoutMs: 300 });
-    expect(samples((await metrics.render()).body).get('runwarden_queue_jobs{queue="archive",state="waiting"}')).toBe(0);
+    const metrics = createBoardMetrics({
+      queue: (n) => queues.get(n),
+      redis: connection,
+      prefix: ctx.prefix,
+      logger: createLogger({ level: 'silent' }),
+      collectTimeoutMs: 300,
+    });
+    expect(
+      samples((await metrics.render()).body).get(
+        'runwarden_queue_jobs{queue="archive",state="waiting"}',
+      ),
+    ).toBe(0);
     await redis.kill();
     const down = samples((await metrics.render()).body);
     expect(down.get('runwarden_redis_up')).toBe(0);

@@ -15,7 +15,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { recentDurationsSeconds, quantile } from './recent-durations.js';
-import { ALERT_STAT_FIELDS, readRuntimeStatus, type AlertStats, type ScannerStatus } from './runtime-status.js';
+import {
+  ALERT_STAT_FIELDS,
+  readRuntimeStatus,
+  type AlertStats,
+  type ScannerStatus,
+} from './runtime-status.js';
 
 export interface BoardMetricsOptions {
   /** The board's Queue objects, by name. */
@@ -49,18 +54,71 @@ const QUANTILES = [0.5, 0.9, 0.99] as const;
 function defineMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    redisUp: new Gauge({ name: 'runwarden_redis_up', help: '1 when Redis answered the last scrape in time, else 0', registers }),
-    jobs: new Gauge({ name: 'runwarden_queue_jobs', help: 'Jobs per queue and state, as counted by BullMQ at scrape time', labelNames: ['queue', 'state'], registers }),
-    duration: new Gauge({ name: 'runwarden_job_duration_seconds', help: 'Processing time (finishedOn - processedOn) of recently completed jobs, by quantile', labelNames: ['queue', 'quantile'], registers }),
-    durationSamples: new Gauge({ name: 'runwarden_job_duration_samples', help: 'How many recently completed jobs the duration quantiles cover', labelNames: ['queue'], registers }),
-    lag: new Gauge({ name: 'runwarden_scanner_detection_lag_seconds', help: 'Time from a run changing to the scanner detecting it, for the last detection', registers }),
-    scan: new Gauge({ name: 'runwarden_scanner_scan_duration_seconds', help: 'Duration of the last scan of the orchestration database', registers }),
-    lastScan: new Gauge({ name: 'runwarden_scanner_last_scan_timestamp_seconds', help: 'When the last scan finished (unix time)', registers }),
-    scanAge: new Gauge({ name: 'runwarden_scanner_last_scan_age_seconds', help: 'Seconds since the last scan finished; grows when no scanner is scanning', registers }),
-    activeRuns: new Gauge({ name: 'runwarden_scanner_active_runs', help: 'Runs not yet complete at the last scan', registers }),
-    leaseHolder: new Gauge({ name: 'runwarden_scanner_lease_holder', help: '1 for the scanner that holds the lease (label holder)', labelNames: ['holder'], registers }),
-    enqueued: new Counter({ name: 'runwarden_scanner_events_enqueued_total', help: 'Events the scanner has enqueued, as it reports', registers }),
-    alerts: new Counter({ name: 'runwarden_alerts_total', help: 'Alert notifications by outcome (sent, held, digests, deadLettered, deduplicated), as the alert worker reports', labelNames: ['outcome'], registers }),
+    redisUp: new Gauge({
+      name: 'runwarden_redis_up',
+      help: '1 when Redis answered the last scrape in time, else 0',
+      registers,
+    }),
+    jobs: new Gauge({
+      name: 'runwarden_queue_jobs',
+      help: 'Jobs per queue and state, as counted by BullMQ at scrape time',
+      labelNames: ['queue', 'state'],
+      registers,
+    }),
+    duration: new Gauge({
+      name: 'runwarden_job_duration_seconds',
+      help: 'Processing time (finishedOn - processedOn) of recently completed jobs, by quantile',
+      labelNames: ['queue', 'quantile'],
+      registers,
+    }),
+    durationSamples: new Gauge({
+      name: 'runwarden_job_duration_samples',
+      help: 'How many recently completed jobs the duration quantiles cover',
+      labelNames: ['queue'],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'runwarden_scanner_detection_lag_seconds',
+      help: 'Time from a run changing to the scanner detecting it, for the last detection',
+      registers,
+    }),
+    scan: new Gauge({
+      name: 'runwarden_scanner_scan_duration_seconds',
+      help: 'Duration of the last scan of the orchestration database',
+      registers,
+    }),
+    lastScan: new Gauge({
+      name: 'runwarden_scanner_last_scan_timestamp_seconds',
+      help: 'When the last scan finished (unix time)',
+      registers,
+    }),
+    scanAge: new Gauge({
+      name: 'runwarden_scanner_last_scan_age_seconds',
+      help: 'Seconds since the last scan finished; grows when no scanner is scanning',
+      registers,
+    }),
+    activeRuns: new Gauge({
+      name: 'runwarden_scanner_active_runs',
+      help: 'Runs not yet complete at the last scan',
+      registers,
+    }),
+    leaseHolder: new Gauge({
+      name: 'runwarden_scanner_lease_holder',
+      help: '1 for the scanner that holds the lease (label holder)',
+      labelNames: ['holder'],
+      registers,
+    }),
+    enqueued: new Counter({
+      name: 'runwarden_scanner_events_enqueued_total',
+      help: 'Events the scanner has enqueued, as it reports',
+      registers,
+    }),
+    alerts: new Counter({
+      name: 'runwarden_alerts_total',
+      help: 'Alert notifications by outcome (sent, held, digests, deadLettered, deduplicated), as the alert worker reports',
+      labelNames: ['outcome'],
+      registers,
+    }),
   };
 }
 type Metrics = ReturnType<typeof defineMetrics>;
@@ -79,10 +137,16 @@ function setTotal(counter: Counter, value: number, labels: Record<string, string
 }
 
 function applyScanner(m: Metrics, scanner: ScannerStatus, now: number): void {
-  setOrClear(m.lag, scanner.lastDetectionLagMs === undefined ? undefined : scanner.lastDetectionLagMs / 1000);
+  setOrClear(
+    m.lag,
+    scanner.lastDetectionLagMs === undefined ? undefined : scanner.lastDetectionLagMs / 1000,
+  );
   setOrClear(m.scan, scanner.lastScanMs === undefined ? undefined : scanner.lastScanMs / 1000);
   setOrClear(m.lastScan, scanner.lastScanAt === undefined ? undefined : scanner.lastScanAt / 1000);
-  setOrClear(m.scanAge, scanner.lastScanAt === undefined ? undefined : Math.max(0, now - scanner.lastScanAt) / 1000);
+  setOrClear(
+    m.scanAge,
+    scanner.lastScanAt === undefined ? undefined : Math.max(0, now - scanner.lastScanAt) / 1000,
+  );
   setOrClear(m.activeRuns, scanner.activeRuns);
   m.leaseHolder.reset();
   if (scanner.holder) m.leaseHolder.set({ holder: scanner.holder }, 1);
@@ -103,7 +167,8 @@ async function collectQueues(options: BoardMetricsOptions, m: Metrics): Promise<
       const queue = options.queue(name);
       const counts = await queue.getJobCounts();
       // Dead letters are never processed, so they have no durations to show.
-      const durations = name === QUEUES.deadLetter ? [] : await recentDurationsSeconds(queue, options.redis, limit);
+      const durations =
+        name === QUEUES.deadLetter ? [] : await recentDurationsSeconds(queue, options.redis, limit);
       return { name, counts, durations };
     }),
   );
@@ -114,7 +179,8 @@ async function collectQueues(options: BoardMetricsOptions, m: Metrics): Promise<
     for (const [state, count] of Object.entries(counts)) m.jobs.set({ queue: name, state }, count);
     m.durationSamples.set({ queue: name }, durations.length);
     if (durations.length === 0) continue;
-    for (const q of QUANTILES) m.duration.set({ queue: name, quantile: String(q) }, quantile(durations, q));
+    for (const q of QUANTILES)
+      m.duration.set({ queue: name, quantile: String(q) }, quantile(durations, q));
   }
 }
 
@@ -131,7 +197,8 @@ export function createBoardMetrics(options: BoardMetricsOptions): BoardMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'runwarden_board_' });
   const m = defineMetrics(registry);
   // Unlabelled metrics start at 0 in prom-client; until someone reports them they must be absent.
-  for (const metric of [m.lag, m.scan, m.lastScan, m.scanAge, m.activeRuns, m.enqueued]) metric.remove({});
+  for (const metric of [m.lag, m.scan, m.lastScan, m.scanAge, m.activeRuns, m.enqueued])
+    metric.remove({});
   const now = options.now ?? Date.now;
   const log = options.logger.child({ component: 'metrics' });
 
@@ -153,7 +220,10 @@ export function createBoardMetrics(options: BoardMetricsOptions): BoardMetrics {
       m.jobs.reset();
       m.duration.reset();
       m.durationSamples.reset();
-      log.warn({ err: (err as Error).message }, 'Metrics scrape could not read Redis; reporting runwarden_redis_up 0. Check that Redis is up and REDIS_URL is right');
+      log.warn(
+        { err: (err as Error).message },
+        'Metrics scrape could not read Redis; reporting runwarden_redis_up 0. Check that Redis is up and REDIS_URL is right',
+      );
     }
   };
 

@@ -14,7 +14,13 @@ afterEach(() => ctx.cleanup());
 describe('createBoard credentials', () => {
   it('refuses to start without a user and password, saying how to fix it', () => {
     const config = runwardenConfigSchema.parse({});
-    const attempt = () => createBoard({ config, logger: createLogger({ level: 'silent' }), redisUrl: ctx.redisUrl, prefix: ctx.prefix });
+    const attempt = () =>
+      createBoard({
+        config,
+        logger: createLogger({ level: 'silent' }),
+        redisUrl: ctx.redisUrl,
+        prefix: ctx.prefix,
+      });
     expect(attempt).toThrow(RunwardenError);
     expect(attempt).toThrow(/BOARD_USER and BOARD_PASSWORD.*--open/);
     try {
@@ -26,7 +32,13 @@ describe('createBoard credentials', () => {
 
   it('serves without a login when open is set', async () => {
     const config = runwardenConfigSchema.parse({});
-    const board = createBoard({ config, logger: createLogger({ level: 'silent' }), redisUrl: ctx.redisUrl, prefix: ctx.prefix, open: true });
+    const board = createBoard({
+      config,
+      logger: createLogger({ level: 'silent' }),
+      redisUrl: ctx.redisUrl,
+      prefix: ctx.prefix,
+      open: true,
+    });
     ctx.defer(() => board.close());
     const { url: openUrl } = await board.listen(0, '127.0.0.1');
     expect((await fetch(`${openUrl}api/queues`)).status).toBe(200);
@@ -47,9 +59,13 @@ describe('board over HTTP', () => {
   it('lists every runwarden queue, the dead-letter queue included', async () => {
     const { url, config } = await startBoard(ctx);
     await seedJobs(ctx, config);
-    const res = await fetch(`${url}api/queues?activeQueue=dead-letter&status=latest&page=1`, { headers: authHeader() });
+    const res = await fetch(`${url}api/queues?activeQueue=dead-letter&status=latest&page=1`, {
+      headers: authHeader(),
+    });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[] };
+    const body = (await res.json()) as {
+      queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[];
+    };
     expect(body.queues.map((q) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
     expect(body.queues.find((q) => q.name === 'dead-letter')?.counts.waiting).toBe(1);
     expect(body.queues.every((q) => q.readOnlyMode === false)).toBe(true);
@@ -118,8 +134,15 @@ describe('listen', () => {
   it('rejects when the port is taken, instead of crashing the process', async () => {
     const { url } = await startBoard(ctx);
     const config = runwardenConfigSchema.parse({ board: { user: 'u', password: 'p' } });
-    const second = createBoard({ config, logger: createLogger({ level: 'silent' }), redisUrl: ctx.redisUrl, prefix: ctx.prefix });
+    const second = createBoard({
+      config,
+      logger: createLogger({ level: 'silent' }),
+      redisUrl: ctx.redisUrl,
+      prefix: ctx.prefix,
+    });
     ctx.defer(() => second.close());
-    await expect(second.listen(Number(new URL(url).port), '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+    await expect(second.listen(Number(new URL(url).port), '127.0.0.1')).rejects.toThrow(
+      /EADDRINUSE/,
+    );
   });
 });

@@ -10,7 +10,17 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { ALL_QUEUES, closeAll, createRedisConnection, onceClose, QueueSet, redactUrl, RunwardenError, type Logger, type RunwardenConfig } from '@runwarden/core';
+import {
+  ALL_QUEUES,
+  closeAll,
+  createRedisConnection,
+  onceClose,
+  QueueSet,
+  redactUrl,
+  RunwardenError,
+  type Logger,
+  type RunwardenConfig,
+} from '@runwarden/core';
 import express, { type Express } from 'express';
 import { basicAuth } from './basic-auth.js';
 import { createBoardMetrics } from './board-metrics.js';
@@ -51,7 +61,9 @@ function credentialsOrThrow(deps: BoardDeps): { user: string; password: string }
   const { user, password } = deps.config.board;
   if (user && password) return { user, password };
   if (deps.open) {
-    deps.logger.warn('The board is open: anyone who can reach its port can see and change jobs. Set BOARD_USER and BOARD_PASSWORD to require a login');
+    deps.logger.warn(
+      'The board is open: anyone who can reach its port can see and change jobs. Set BOARD_USER and BOARD_PASSWORD to require a login',
+    );
     return undefined;
   }
   throw new RunwardenError(
@@ -62,7 +74,11 @@ function credentialsOrThrow(deps: BoardDeps): { user: string; password: string }
 
 function displayUrl(address: AddressInfo, basePath: string): string {
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
-  const host = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const host = wildcard
+    ? 'localhost'
+    : address.family === 'IPv6'
+      ? `[${address.address}]`
+      : address.address;
   return `http://${host}:${address.port}${basePath === '/' ? '/' : `${basePath}/`}`;
 }
 
@@ -71,17 +87,34 @@ export function createBoard(deps: BoardDeps): Board {
   const log = deps.logger.child({ component: 'board' });
   const basePath = normaliseBasePath(deps.config.board.basePath);
   const redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:board' });
-  redis.on('error', (err) => log.warn({ err: err.message, redis: redactUrl(deps.redisUrl) }, 'Board lost its Redis connection; retrying. Pages and metrics wait until it is back'));
+  redis.on('error', (err) =>
+    log.warn(
+      { err: err.message, redis: redactUrl(deps.redisUrl) },
+      'Board lost its Redis connection; retrying. Pages and metrics wait until it is back',
+    ),
+  );
   const queues = new QueueSet({ connection: redis, prefix: deps.prefix, config: deps.config });
   // A Queue re-emits its connection's errors; unheard, BullMQ prints them to stderr. The connection's own
   // handler above already says what happened, once per problem.
   for (const name of ALL_QUEUES) queues.get(name).on('error', () => undefined);
-  const metrics = createBoardMetrics({ queue: (name) => queues.get(name), redis, prefix: deps.prefix, logger: log });
+  const metrics = createBoardMetrics({
+    queue: (name) => queues.get(name),
+    redis,
+    prefix: deps.prefix,
+    logger: log,
+  });
 
   const app = express();
   app.disable('x-powered-by');
   app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log }));
-  const guarded = [createEditGuard(), createBullBoardRouter({ queue: (name) => queues.get(name), basePath, readOnly: deps.config.board.readOnly })];
+  const guarded = [
+    createEditGuard(),
+    createBullBoardRouter({
+      queue: (name) => queues.get(name),
+      basePath,
+      readOnly: deps.config.board.readOnly,
+    }),
+  ];
   app.use(basePath, ...(credentials ? [basicAuth(credentials)] : []), ...guarded);
 
   let server: Server | undefined;
@@ -90,7 +123,10 @@ export function createBoard(deps: BoardDeps): Board {
       const started = app.listen(port, host, (err?: Error) => {
         if (err) return reject(err);
         const url = displayUrl(started.address() as AddressInfo, basePath);
-        log.info({ url, readOnly: deps.config.board.readOnly, auth: Boolean(credentials) }, `Board listening on ${url}`);
+        log.info(
+          { url, readOnly: deps.config.board.readOnly, auth: Boolean(credentials) },
+          `Board listening on ${url}`,
+        );
         resolve({ url });
       });
       server = started;

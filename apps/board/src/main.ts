@@ -10,14 +10,25 @@ import { createBoard, type Board } from './create-board.js';
 const logger = createLogger({ role: 'board' });
 let board: Board | undefined;
 try {
-  const { values } = parseArgs({ options: { config: { type: 'string' }, open: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, open: { type: 'boolean', default: false } },
+  });
   const { config } = loadConfig({ configPath: values.config });
   if (!process.env.LOG_LEVEL) logger.level = config.log.level;
-  board = createBoard({ config, logger, redisUrl: config.redis.url, prefix: config.redis.prefix, open: values.open });
+  board = createBoard({
+    config,
+    logger,
+    redisUrl: config.redis.url,
+    prefix: config.redis.prefix,
+    open: values.open,
+  });
   installShutdown(board, logger);
   await board.listen();
 } catch (err) {
-  const usage = err instanceof RunwardenError ? err.code === 'USAGE' || err.code === 'CONFIG_INVALID' : (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  const usage =
+    err instanceof RunwardenError
+      ? err.code === 'USAGE' || err.code === 'CONFIG_INVALID'
+      : (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   const message = err instanceof Error ? err.message : String(err);
   logger.fatal({ err: message }, usage ? message : `The board could not start: ${message}`);
   await board?.close().catch(() => undefined);

@@ -36,7 +36,10 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
       await checkRedisReady(options.redisUrl, options.readyTimeoutMs ?? 1_000);
       res.json({ status: 'ready', redis: 'ok' });
     } catch (err) {
-      options.logger.warn({ err: (err as Error).message }, 'Readiness check failed: Redis did not answer PING. Check that Redis is up and REDIS_URL is right');
+      options.logger.warn(
+        { err: (err as Error).message },
+        'Readiness check failed: Redis did not answer PING. Check that Redis is up and REDIS_URL is right',
+      );
       res.status(503).json({ status: 'unavailable', redis: (err as Error).message });
     }
   });
@@ -47,7 +50,10 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
       res.type(contentType).send(body);
     } catch (err) {
       options.logger.error({ err: (err as Error).message }, 'Rendering /metrics failed');
-      res.status(500).type('text/plain').send(`metrics failed: ${(err as Error).message}\n`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`metrics failed: ${(err as Error).message}\n`);
     }
   });
 

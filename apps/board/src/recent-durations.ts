@@ -7,7 +7,11 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** Seconds each of the last `limit` completed jobs took, newest first; jobs without both timestamps are left out. */
-export async function recentDurationsSeconds(queue: Queue, redis: Redis, limit: number): Promise<number[]> {
+export async function recentDurationsSeconds(
+  queue: Queue,
+  redis: Redis,
+  limit: number,
+): Promise<number[]> {
   if (limit <= 0) return [];
   const ids = await queue.getRanges(['completed'], 0, limit - 1);
   if (ids.length === 0) return [];
@@ -19,7 +23,13 @@ export async function recentDurationsSeconds(queue: Queue, redis: Redis, limit: 
     if (err || !Array.isArray(fields)) continue;
     const [processedOn, finishedOn] = fields.map((f) => Number(f));
     if (processedOn === undefined || finishedOn === undefined) continue;
-    if (!Number.isFinite(processedOn) || !Number.isFinite(finishedOn) || processedOn <= 0 || finishedOn < processedOn) continue;
+    if (
+      !Number.isFinite(processedOn) ||
+      !Number.isFinite(finishedOn) ||
+      processedOn <= 0 ||
+      finishedOn < processedOn
+    )
+      continue;
     durations.push((finishedOn - processedOn) / 1000);
   }
   return durations;

@@ -6,14 +6,20 @@ describe('redactJobData', () => {
   it('masks secret keys at any depth and keeps everything else', () => {
     const data = {
       runId: 'run-1',
-      channels: { slack: { webhookUrl: 'https://hooks.slack.example/T/B/xyz' }, email: { user: 'ops', pass: 'hunter2', port: 587 } },
+      channels: {
+        slack: { webhookUrl: 'https://hooks.slack.example/T/B/xyz' },
+        email: { user: 'ops', pass: 'hunter2', port: 587 },
+      },
       headers: [{ Authorization: 'Bearer abc' }],
       apiToken: 'tok',
       emptyPassword: '',
     };
     expect(redactJobData(data)).toEqual({
       runId: 'run-1',
-      channels: { slack: { webhookUrl: REDACTED }, email: { user: 'ops', pass: REDACTED, port: 587 } },
+      channels: {
+        slack: { webhookUrl: REDACTED },
+        email: { user: 'ops', pass: REDACTED, port: 587 },
+      },
       headers: [{ Authorization: REDACTED }],
       apiToken: REDACTED,
       emptyPassword: '',
@@ -21,7 +27,9 @@ describe('redactJobData', () => {
   });
 
   it('removes passwords from URLs inside strings', () => {
-    const out = redactJobData({ note: 'connect to redis://app:s3cret@redis:6379/0 now' }) as { note: string };
+    const out = redactJobData({ note: 'connect to redis://app:s3cret@redis:6379/0 now' }) as {
+      note: string;
+    };
     expect(out.note).not.toContain('s3cret');
     expect(out.note).toContain('redis://app:***@redis:6379/0');
   });

@@ -10,7 +10,8 @@ import { redactUrl } from '@runwarden/core';
 export const REDACTED = '[redacted]';
 
 /** Keys whose values are secrets, whatever their depth (compared case-insensitively). */
-const SECRET_KEY = /^(pass|password|passwd|secret|token|apikey|api_key|authorization|cookie|webhookurl|smtppass|credentials?)$|(password|secret|token)$/i;
+const SECRET_KEY =
+  /^(pass|password|passwd|secret|token|apikey|api_key|authorization|cookie|webhookurl|smtppass|credentials?)$|(password|secret|token)$/i;
 
 /** `scheme://user:secret@host` anywhere in a string value. */
 const URL_WITH_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@[^\s"']+/gi;
@@ -21,7 +22,8 @@ const URL_WITH_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@[^\s"']
  */
 export function redactJobData(value: unknown, depth = 0): unknown {
   if (depth > 20) return value;
-  if (typeof value === 'string') return value.replace(URL_WITH_CREDENTIALS, (url) => redactUrl(url));
+  if (typeof value === 'string')
+    return value.replace(URL_WITH_CREDENTIALS, (url) => redactUrl(url));
   if (Array.isArray(value)) return value.map((item) => redactJobData(item, depth + 1));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -37,6 +39,7 @@ export function containsRedacted(value: unknown, depth = 0): boolean {
   if (depth > 20) return false;
   if (typeof value === 'string') return value.includes(REDACTED) || value.includes(':***@');
   if (Array.isArray(value)) return value.some((item) => containsRedacted(item, depth + 1));
-  if (value !== null && typeof value === 'object') return Object.values(value).some((inner) => containsRedacted(inner, depth + 1));
+  if (value !== null && typeof value === 'object')
+    return Object.values(value).some((inner) => containsRedacted(inner, depth + 1));
   return false;
 }

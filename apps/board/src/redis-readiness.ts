@@ -25,7 +25,11 @@ export async function checkRedisReady(url: string, timeoutMs: number): Promise<v
     });
     await Promise.race([client.connect().then(() => client.ping()), deadline]);
   } catch (err) {
-    throw new RunwardenError('REDIS_UNAVAILABLE', `Redis at ${redactUrl(url)} is not reachable (${(err as Error).message})`, { cause: err });
+    throw new RunwardenError(
+      'REDIS_UNAVAILABLE',
+      `Redis at ${redactUrl(url)} is not reachable (${(err as Error).message})`,
+      { cause: err },
+    );
   } finally {
     clearTimeout(timer);
     client.disconnect();

@@ -11,8 +11,20 @@ describe('reading what the scanner and alert worker publish', () => {
   });
 
   it('turns missing or malformed fields into undefined instead of failing', () => {
-    expect(parseScannerStatus({ holder: ' ', lastScanMs: '-3', activeRuns: 'x', lastDetectionLagMs: '40' })).toEqual({
-      holder: undefined, lastScanAt: undefined, lastScanMs: undefined, activeRuns: undefined, lastDetectionLagMs: 40, eventsEnqueued: undefined,
+    expect(
+      parseScannerStatus({
+        holder: ' ',
+        lastScanMs: '-3',
+        activeRuns: 'x',
+        lastDetectionLagMs: '40',
+      }),
+    ).toEqual({
+      holder: undefined,
+      lastScanAt: undefined,
+      lastScanMs: undefined,
+      activeRuns: undefined,
+      lastDetectionLagMs: 40,
+      eventsEnqueued: undefined,
     });
     expect(parseAlertStats({ sent: '3', held: 'NaN', other: '9' })).toEqual({ sent: 3 });
   });

@@ -18,7 +18,13 @@ export interface ScannerStatus {
   eventsEnqueued?: number;
 }
 
-export const ALERT_STAT_FIELDS = ['sent', 'held', 'digests', 'deadLettered', 'deduplicated'] as const;
+export const ALERT_STAT_FIELDS = [
+  'sent',
+  'held',
+  'digests',
+  'deadLettered',
+  'deduplicated',
+] as const;
 export type AlertStatField = (typeof ALERT_STAT_FIELDS)[number];
 export type AlertStats = Partial<Record<AlertStatField, number>>;
 
@@ -66,11 +72,20 @@ export function parseAlertStats(hash: Record<string, string>): AlertStats {
 }
 
 /** Reads both hashes in one round trip. A key of another type yields empty results. */
-export async function readRuntimeStatus(redis: Redis, prefix: string): Promise<{ scanner: ScannerStatus; alerts: AlertStats }> {
-  const results = await redis.pipeline().hgetall(scannerStatusKey(prefix)).hgetall(alertStatsKey(prefix)).exec();
+export async function readRuntimeStatus(
+  redis: Redis,
+  prefix: string,
+): Promise<{ scanner: ScannerStatus; alerts: AlertStats }> {
+  const results = await redis
+    .pipeline()
+    .hgetall(scannerStatusKey(prefix))
+    .hgetall(alertStatsKey(prefix))
+    .exec();
   const hashAt = (i: number): Record<string, string> => {
     const [err, value] = results?.[i] ?? [null, {}];
-    return err || value === null || typeof value !== 'object' ? {} : (value as Record<string, string>);
+    return err || value === null || typeof value !== 'object'
+      ? {}
+      : (value as Record<string, string>);
   };
   return { scanner: parseScannerStatus(hashAt(0)), alerts: parseAlertStats(hashAt(1)) };
 }

@@ -2,7 +2,13 @@
  * A short-lived connection for the operator commands (status, dlq). It fails
  * fast: a person at a terminal wants an error, not a hang, when Redis is away.
  */
-import { closeAll, createRedisConnection, pingRedis, QueueSet, type LoadedConfig } from '@runwarden/core';
+import {
+  closeAll,
+  createRedisConnection,
+  pingRedis,
+  QueueSet,
+  type LoadedConfig,
+} from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { CliError } from './cli-error.js';
 
@@ -18,7 +24,9 @@ export async function openAdmin(loaded: LoadedConfig): Promise<Admin> {
   try {
     await pingRedis(config.redis.url);
   } catch (err) {
-    throw new CliError(`${(err as Error).message}: is runwarden's Redis running? Check redis.url in ${loaded.file} or REDIS_URL.`);
+    throw new CliError(
+      `${(err as Error).message}: is runwarden's Redis running? Check redis.url in ${loaded.file} or REDIS_URL.`,
+    );
   }
   const redis = createRedisConnection(config.redis.url, { name: 'runwarden:cli' });
   const queues = new QueueSet({ connection: redis, prefix: config.redis.prefix, config });

@@ -18,8 +18,10 @@ export class CliError extends Error {
 /** Exit status and the message to print for anything a command threw. */
 export function describeFailure(err: unknown): { code: 1 | 2; message: string } {
   if (err instanceof CliError) return { code: err.exitCode, message: err.message };
-  if (err instanceof ConfigError) return { code: 2, message: `Configuration is invalid:\n${err.message}` };
-  if (err instanceof RunwardenError) return { code: err.code === 'USAGE' ? 2 : 1, message: err.message };
+  if (err instanceof ConfigError)
+    return { code: 2, message: `Configuration is invalid:\n${err.message}` };
+  if (err instanceof RunwardenError)
+    return { code: err.code === 'USAGE' ? 2 : 1, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 1, message };
 }

@@ -1,5 +1,12 @@
 /** What every command gets: where to write, the environment, and config loading. */
-import { createLogger, installShutdown, loadConfig, type Closeable, type LoadedConfig, type Logger } from '@runwarden/core';
+import {
+  createLogger,
+  installShutdown,
+  loadConfig,
+  type Closeable,
+  type LoadedConfig,
+  type Logger,
+} from '@runwarden/core';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;

@@ -14,8 +14,13 @@ const VERSION = '0.1.0';
 
 export function createProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('runwarden')
-    .description('Watches the runs of data and AI pipelines: detects finished, failed and stalled runs; archives, reports and alerts.')
-    .option('-c, --config <file>', 'runwarden.yaml to use (default: $RUNWARDEN_CONFIG or config/runwarden.yaml)')
+    .description(
+      'Watches the runs of data and AI pipelines: detects finished, failed and stalled runs; archives, reports and alerts.',
+    )
+    .option(
+      '-c, --config <file>',
+      'runwarden.yaml to use (default: $RUNWARDEN_CONFIG or config/runwarden.yaml)',
+    )
     .version(VERSION)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .showHelpAfterError()
@@ -44,7 +49,10 @@ export function runCli(argv: readonly string[], io: CliIo): Promise<number> {
       },
       (err: unknown) => {
         if (err instanceof CommanderError) {
-          const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+          const ok =
+            err.code === 'commander.helpDisplayed' ||
+            err.code === 'commander.version' ||
+            err.code === 'commander.help';
           resolve(ok ? 0 : 2);
           return;
         }

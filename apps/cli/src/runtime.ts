@@ -4,7 +4,15 @@
  * scanner), then lets workers finish the jobs in hand, then the board and
  * the connections: every step runs even when one throws.
  */
-import { closeAll, createRedisConnection, onceClose, QueueSet, type AlertsConfig, type Logger, type RunwardenConfig } from '@runwarden/core';
+import {
+  closeAll,
+  createRedisConnection,
+  onceClose,
+  QueueSet,
+  type AlertsConfig,
+  type Logger,
+  type RunwardenConfig,
+} from '@runwarden/core';
 import { createAlertWorker } from '@runwarden/alert-worker';
 import { createArchiveWorker } from '@runwarden/archive-worker';
 import { createBoard } from '@runwarden/board';
@@ -36,24 +44,47 @@ export interface Runtime {
 export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, logger, redisUrl } = deps;
   const connection = createRedisConnection(redisUrl, { name: 'runwarden:producer' });
-  connection.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection problem; retrying'));
+  connection.on('error', (err) =>
+    logger.warn({ err: err.message }, 'Redis connection problem; retrying'),
+  );
   const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
   const closers: (() => Promise<void>)[] = [];
   const runtime: Runtime = {
     queues,
-    close: onceClose(() => closeAll([...closers.reverse(), () => queues.close(), () => connection.quit().then(() => undefined)], 'shutdown')),
+    close: onceClose(() =>
+      closeAll(
+        [...closers.reverse(), () => queues.close(), () => connection.quit().then(() => undefined)],
+        'shutdown',
+      ),
+    ),
   };
   try {
     const has = (role: Role) => deps.roles.includes(role);
     const common = { config, queues, redisUrl };
     if (has('archive')) closers.push(pick(createArchiveWorker({ ...common, logger })));
-    if (has('report')) closers.push(pick(createReportWorker({ ...common, logger: logger.child({ component: 'report-worker' }) })));
+    if (has('report'))
+      closers.push(
+        pick(
+          createReportWorker({ ...common, logger: logger.child({ component: 'report-worker' }) }),
+        ),
+      );
     if (has('alert')) {
-      const worker = createAlertWorker({ ...common, alerts: deps.alerts, logger, consoleOut: deps.consoleOut });
+      const worker = createAlertWorker({
+        ...common,
+        alerts: deps.alerts,
+        logger,
+        consoleOut: deps.consoleOut,
+      });
       closers.push(pick(worker));
     }
     if (has('board')) {
-      const board = createBoard({ config, logger, redisUrl, prefix: config.redis.prefix, open: deps.boardOpen });
+      const board = createBoard({
+        config,
+        logger,
+        redisUrl,
+        prefix: config.redis.prefix,
+        open: deps.boardOpen,
+      });
       const { url } = await board.listen(config.board.port, config.board.host);
       runtime.boardUrl = url;
       closers.push(pick(board));

@@ -13,53 +13,100 @@ afterEach(() => ctx.cleanup());
 
 describe('runwarden status', () => {
   it('shows the lease holder, queue counts, dead letters and archive progress', async () => {
-    const config = runwardenConfigSchema.parse({ redis: { url: ctx.redisUrl, prefix: ctx.prefix } });
+    const config = runwardenConfigSchema.parse({
+      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+    });
     const redis = createRedisConnection(ctx.redisUrl);
     const queues = new QueueSet({ connection: redis, prefix: ctx.prefix, config });
     ctx.defer(() => redis.quit());
     ctx.defer(() => queues.close());
     await redis.set(`${ctx.prefix}:scanner:lease`, 'host-1-abc');
-    await redis.hset(`${ctx.prefix}:scanner:status`, { holder: 'host-1-abc', lastScanAt: '2026-11-26T14:00:00.000Z', lastScanMs: '12', activeRuns: '7', eventsEnqueued: '40' });
-    await queues.addDeadLetter({ queue: 'archive', jobId: 'r9.completed', name: 'run_completed', data: { runId: 'r9' }, failedReason: 'disk full', attemptsMade: 5, unrecoverable: false, failedAt: '2026-11-26T14:00:00Z' });
+    await redis.hset(`${ctx.prefix}:scanner:status`, {
+      holder: 'host-1-abc',
+      lastScanAt: '2026-11-26T14:00:00.000Z',
+      lastScanMs: '12',
+      activeRuns: '7',
+      eventsEnqueued: '40',
+    });
+    await queues.addDeadLetter({
+      queue: 'archive',
+      jobId: 'r9.completed',
+      name: 'run_completed',
+      data: { runId: 'r9' },
+      failedReason: 'disk full',
+      attemptsMade: 5,
+      unrecoverable: false,
+      failedAt: '2026-11-26T14:00:00Z',
+    });
 
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const worker = new Worker(QUEUES.archive, async (job) => {
-      await job.updateProgress({ bytesDone: 3 * 1024 * 1024, bytesTotal: 12 * 1024 * 1024, entriesDone: 1, entriesTotal: 4 });
-      await held;
-    }, { connection: createRedisConnection(ctx.redisUrl), prefix: ctx.prefix });
+    const worker = new Worker(
+      QUEUES.archive,
+      async (job) => {
+        await job.updateProgress({
+          bytesDone: 3 * 1024 * 1024,
+          bytesTotal: 12 * 1024 * 1024,
+          entriesDone: 1,
+          entriesTotal: 4,
+        });
+        await held;
+      },
+      { connection: createRedisConnection(ctx.redisUrl), prefix: ctx.prefix },
+    );
     ctx.defer(() => worker.close());
     ctx.defer(() => release());
-    await queues.get(QUEUES.archive).add('run_completed', { runId: 'run-7' }, { jobId: 'run-7.completed' });
+    await queues
+      .get(QUEUES.archive)
+      .add('run_completed', { runId: 'run-7' }, { jobId: 'run-7.completed' });
 
     const admin = { redis, queues, prefix: ctx.prefix, close: async () => undefined };
-    await waitFor(async () => (await readStatus(admin, 'redis://test')).archiving[0]?.bytesDone, 'the archive job to report progress');
+    await waitFor(
+      async () => (await readStatus(admin, 'redis://test')).archiving[0]?.bytesDone,
+      'the archive job to report progress',
+    );
     // Read again now that the job is held in progress, so the counts and the progress agree.
     const status = await readStatus(admin, 'redis://test');
-    expect(status.scanner).toMatchObject({ holder: 'host-1-abc', activeRuns: 7, lastScanMs: 12, eventsEnqueued: 40 });
+    expect(status.scanner).toMatchObject({
+      holder: 'host-1-abc',
+      activeRuns: 7,
+      lastScanMs: 12,
+      eventsEnqueued: 40,
+    });
     expect(status.deadLetters).toBe(1);
     expect(status.queues.archive).toMatchObject({ active: 1 });
     const text = formatStatus(status, false);
-    expect(text).toContain('Scanner: lease held by host-1-abc; last scan 2026-11-26T14:00:00.000Z (12 ms); monitoring 7 active runs');
+    expect(text).toContain(
+      'Scanner: lease held by host-1-abc; last scan 2026-11-26T14:00:00.000Z (12 ms); monitoring 7 active runs',
+    );
     expect(text).toContain('Archiving now:\n  run-7                     25% (3.0 MiB of 12.0 MiB)');
     expect(text).toContain('Dead letters: 1 — see `runwarden dlq list`');
     release();
   });
 
   it('says when no scanner holds the lease', async () => {
-    const config = runwardenConfigSchema.parse({ redis: { url: ctx.redisUrl, prefix: ctx.prefix } });
+    const config = runwardenConfigSchema.parse({
+      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+    });
     const redis = createRedisConnection(ctx.redisUrl);
     const queues = new QueueSet({ connection: redis, prefix: ctx.prefix, config });
     ctx.defer(() => redis.quit());
     ctx.defer(() => queues.close());
-    const status = await readStatus({ redis, queues, prefix: ctx.prefix, close: async () => undefined }, 'redis://test');
-    expect(formatStatus(status)).toContain('Scanner: no scanner holds the lease: start one with `runwarden scanner` or `runwarden start`');
+    const status = await readStatus(
+      { redis, queues, prefix: ctx.prefix, close: async () => undefined },
+      'redis://test',
+    );
+    expect(formatStatus(status)).toContain(
+      'Scanner: no scanner holds the lease: start one with `runwarden scanner` or `runwarden start`',
+    );
   });
 });
 
 describe('formatProgress', () => {
   it('draws a bar on a terminal and plain figures elsewhere', () => {
-    expect(formatProgress({ done: 1024 * 1024, total: 4 * 1024 * 1024 }, true, 8)).toBe('[██░░░░░░]  25% 1.0 MiB of 4.0 MiB');
+    expect(formatProgress({ done: 1024 * 1024, total: 4 * 1024 * 1024 }, true, 8)).toBe(
+      '[██░░░░░░]  25% 1.0 MiB of 4.0 MiB',
+    );
     expect(formatProgress({ done: 0, total: 0 }, false)).toBe('  0% (0.0 MiB of 0.0 MiB)');
   });
 });

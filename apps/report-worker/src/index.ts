@@ -1,1 +1,7 @@
-export { archiveOutcomeOf, createReportWorker, processReportJob, type ReportResult, type ReportWorkerDeps } from './report-worker.js';
+export {
+  archiveOutcomeOf,
+  createReportWorker,
+  processReportJob,
+  type ReportResult,
+  type ReportWorkerDeps,
+} from './report-worker.js';

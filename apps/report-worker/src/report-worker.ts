@@ -48,7 +48,10 @@ export async function archiveOutcomeOf(job: Job): Promise<ArchiveOutcome | undef
   return undefined;
 }
 
-export async function processReportJob(job: Job<RunCompletedEvent>, deps: ReportWorkerDeps): Promise<ReportResult> {
+export async function processReportJob(
+  job: Job<RunCompletedEvent>,
+  deps: ReportWorkerDeps,
+): Promise<ReportResult> {
   const event = job.data;
   try {
     assertSafeRunId(event.runId);
@@ -59,8 +62,18 @@ export async function processReportJob(job: Job<RunCompletedEvent>, deps: Report
   const archive = await archiveOutcomeOf(job);
   const report = buildRunReport({ event, archive });
   const file = await writeRunReport(deps.config.paths.reports, report);
-  await deps.queues.recordLedger({ kind: 'report', eventId: event.id, runId: event.runId, path: file, outcome: event.outcome, at: new Date().toISOString() });
-  deps.logger.info({ runId: event.runId, path: file, outcome: event.outcome, archive: report.archive.status }, `Report for run ${event.runId} (${event.outcome}) written to ${file}`);
+  await deps.queues.recordLedger({
+    kind: 'report',
+    eventId: event.id,
+    runId: event.runId,
+    path: file,
+    outcome: event.outcome,
+    at: new Date().toISOString(),
+  });
+  deps.logger.info(
+    { runId: event.runId, path: file, outcome: event.outcome, archive: report.archive.status },
+    `Report for run ${event.runId} (${event.outcome}) written to ${file}`,
+  );
   return { path: file, outcome: event.outcome, archive: report.archive.status };
 }
 

@@ -8,15 +8,46 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function summary(state: string, steps: StepRow[], updatedAt: unknown = iso(T)): RunSummary {
   const count = (s: string) => steps.filter((x) => x.state === s).length;
   return {
-    runId: 'r1', pipeline: 'etl', state, createdAt: iso(T), startedAt: null, finishedAt: null, updatedAt,
-    total: steps.length, maxStepUpdatedAt: steps.length ? steps.map((s) => String(s.updatedAt)).sort().at(-1)! : null,
-    pending: count('pending'), running: count('running'), succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped'), canceled: count('canceled'),
+    runId: 'r1',
+    pipeline: 'etl',
+    state,
+    createdAt: iso(T),
+    startedAt: null,
+    finishedAt: null,
+    updatedAt,
+    total: steps.length,
+    maxStepUpdatedAt: steps.length
+      ? steps
+          .map((s) => String(s.updatedAt))
+          .sort()
+          .at(-1)!
+      : null,
+    pending: count('pending'),
+    running: count('running'),
+    succeeded: count('succeeded'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    canceled: count('canceled'),
   };
 }
 const step = (stepId: string, state: string, extra: Partial<StepRow> = {}): StepRow => ({
-  stepId, name: stepId, state, startedAt: null, finishedAt: null, updatedAt: iso(T), error: null, ...extra,
+  stepId,
+  name: stepId,
+  state,
+  startedAt: null,
+  finishedAt: null,
+  updatedAt: iso(T),
+  error: null,
+  ...extra,
 });
-const tracked = (extra: Partial<TrackedRun> = {}): TrackedRun => ({ runId: 'r1', completed: false, stalled: false, stallCount: 0, stallChangeMs: null, ...extra });
+const tracked = (extra: Partial<TrackedRun> = {}): TrackedRun => ({
+  runId: 'r1',
+  completed: false,
+  stalled: false,
+  stallCount: 0,
+  stallChangeMs: null,
+  ...extra,
+});
 function detect(obs: Partial<RunObservation> & { summary: RunSummary }) {
   const result = detectRunEvents({ now: T, stallThresholdMs: 1_000, ...obs });
   if (!result.ok) throw new Error(result.reason);
@@ -31,18 +62,28 @@ describe('detectRunEvents', () => {
 
   it('completes a run with no steps when its state is terminal', () => {
     const r = detect({ summary: summary('succeeded', []), steps: [], tracked: tracked() });
-    expect(r.events).toMatchObject([{ type: 'run_completed', outcome: 'succeeded', stepCounts: { total: 0 } }]);
+    expect(r.events).toMatchObject([
+      { type: 'run_completed', outcome: 'succeeded', stepCounts: { total: 0 } },
+    ]);
   });
 
   it('completes a run whose steps are all terminal while the run row still says running', () => {
     const steps = [step('a', 'succeeded'), step('b', 'skipped')];
     const r = detect({ summary: summary('running', steps), steps, tracked: tracked() });
-    expect(r.events).toMatchObject([{ type: 'run_completed', outcome: 'succeeded', stepCounts: { succeeded: 1, skipped: 1, total: 2 } }]);
+    expect(r.events).toMatchObject([
+      {
+        type: 'run_completed',
+        outcome: 'succeeded',
+        stepCounts: { succeeded: 1, skipped: 1, total: 2 },
+      },
+    ]);
     expect(r.tracked.completed).toBe(true);
   });
 
   it('gives outcome canceled for a canceled run, and failed when any step failed', () => {
-    expect(detect({ summary: summary('canceled', []), steps: [], tracked: tracked() }).events[0]).toMatchObject({ outcome: 'canceled' });
+    expect(
+      detect({ summary: summary('canceled', []), steps: [], tracked: tracked() }).events[0],
+    ).toMatchObject({ outcome: 'canceled' });
     const steps = [step('a', 'failed'), step('b', 'succeeded')];
     const r = detect({ summary: summary('canceled', steps), steps, tracked: tracked() });
     expect(r.events.map((e) => e.type)).toEqual(['step_failed', 'run_completed']);
@@ -54,33 +95,65 @@ describe('detectRunEvents', () => {
     const r1 = detect({ summary: summary('running', first), steps: first, tracked: tracked() });
     expect(r1.events.map((e) => e.id)).toEqual(['r1.step.a.failed.1']);
     const failures = new Map(r1.stepFailures.map((f) => [f.stepId, f]));
-    expect(detect({ summary: summary('running', first), steps: first, tracked: tracked(), failures }).events).toEqual([]);
-    const again = [step('a', 'failed', { finishedAt: iso(T + 5_000), updatedAt: iso(T + 5_000) }), step('b', 'pending')];
-    const r2 = detect({ summary: summary('running', again), steps: again, tracked: tracked(), failures });
+    expect(
+      detect({ summary: summary('running', first), steps: first, tracked: tracked(), failures })
+        .events,
+    ).toEqual([]);
+    const again = [
+      step('a', 'failed', { finishedAt: iso(T + 5_000), updatedAt: iso(T + 5_000) }),
+      step('b', 'pending'),
+    ];
+    const r2 = detect({
+      summary: summary('running', again),
+      steps: again,
+      tracked: tracked(),
+      failures,
+    });
     expect(r2.events).toMatchObject([{ id: 'r1.step.a.failed.2', failure: 2 }]);
   });
 
   it('stalls a pending run that never starts, once, and recovers when it makes progress', () => {
     const s = summary('pending', [], iso(T - 2_000));
     const r1 = detect({ summary: s, steps: [], tracked: tracked() });
-    expect(r1.events).toMatchObject([{ id: 'r1.stalled.1', type: 'run_stalled', stalledForMs: 2_000, stall: 1 }]);
+    expect(r1.events).toMatchObject([
+      { id: 'r1.stalled.1', type: 'run_stalled', stalledForMs: 2_000, stall: 1 },
+    ]);
     expect(detect({ summary: s, tracked: r1.tracked }).events).toEqual([]);
     const r3 = detect({ summary: summary('running', [], iso(T)), steps: [], tracked: r1.tracked });
-    expect(r3.events).toMatchObject([{ id: 'r1.recovered.1', type: 'run_recovered', stalledEventId: 'r1.stalled.1' }]);
+    expect(r3.events).toMatchObject([
+      { id: 'r1.recovered.1', type: 'run_recovered', stalledEventId: 'r1.stalled.1' },
+    ]);
     expect(r3.tracked.stalled).toBe(false);
   });
 
   it('reads unix seconds as timestamps', () => {
-    const steps = [step('a', 'succeeded', { updatedAt: T / 1000, startedAt: T / 1000 - 60, finishedAt: T / 1000 })];
+    const steps = [
+      step('a', 'succeeded', {
+        updatedAt: T / 1000,
+        startedAt: T / 1000 - 60,
+        finishedAt: T / 1000,
+      }),
+    ];
     const r = detect({ summary: summary('succeeded', steps, T / 1000), steps, tracked: tracked() });
     expect(r.events[0]).toMatchObject({ type: 'run_completed', changedAt: iso(T) });
     expect(r.events[0]).toHaveProperty('run.steps.0.startedAt', iso(T - 60_000));
   });
 
   it('rejects an unknown state or an unreadable timestamp with the reason', () => {
-    expect(detectRunEvents({ summary: summary('exploded', []), steps: [], now: T, stallThresholdMs: 1 })).toMatchObject({ ok: false, reason: expect.stringContaining('exploded') });
-    expect(detectRunEvents({ summary: summary('running', [], 'yesterday'), steps: [], now: T, stallThresholdMs: 1 })).toMatchObject({ ok: false, reason: expect.stringContaining('yesterday') });
+    expect(
+      detectRunEvents({ summary: summary('exploded', []), steps: [], now: T, stallThresholdMs: 1 }),
+    ).toMatchObject({ ok: false, reason: expect.stringContaining('exploded') });
+    expect(
+      detectRunEvents({
+        summary: summary('running', [], 'yesterday'),
+        steps: [],
+        now: T,
+        stallThresholdMs: 1,
+      }),
+    ).toMatchObject({ ok: false, reason: expect.stringContaining('yesterday') });
     const steps = [step('a', 'weird')];
-    expect(detectRunEvents({ summary: summary('running', steps), steps, now: T, stallThresholdMs: 1 })).toMatchObject({ ok: false });
+    expect(
+      detectRunEvents({ summary: summary('running', steps), steps, now: T, stallThresholdMs: 1 }),
+    ).toMatchObject({ ok: false });
   });
 });

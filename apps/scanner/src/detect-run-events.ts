@@ -36,7 +36,10 @@ export type RunDetection =
   | { ok: true; events: RunwardenEvent[]; tracked: TrackedRun; stepFailures: StepFailureCount[] }
   | { ok: false; reason: string };
 
-export function isComplete(state: string, counts: Pick<StepCounts, 'total' | 'pending' | 'running'>): boolean {
+export function isComplete(
+  state: string,
+  counts: Pick<StepCounts, 'total' | 'pending' | 'running'>,
+): boolean {
   if ((TERMINAL_RUN_STATES as readonly string[]).includes(state)) return true;
   return counts.total > 0 && counts.pending + counts.running === 0;
 }
@@ -48,12 +51,26 @@ export function outcomeOf(state: RunState, counts: StepCounts): Outcome {
 }
 
 /** True when the scanner must read the run's steps before calling {@link detectRunEvents}. */
-export function needsSteps(summary: RunSummary, tracked: TrackedRun | undefined, changed: boolean): boolean {
+export function needsSteps(
+  summary: RunSummary,
+  tracked: TrackedRun | undefined,
+  changed: boolean,
+): boolean {
   if (changed || !tracked) return true;
-  return !tracked.completed && isComplete(summary.state, { total: Number(summary.total), pending: Number(summary.pending), running: Number(summary.running) });
+  return (
+    !tracked.completed &&
+    isComplete(summary.state, {
+      total: Number(summary.total),
+      pending: Number(summary.pending),
+      running: Number(summary.running),
+    })
+  );
 }
 
-function stepFailureEvents(obs: RunObservation, base: Base): { events: RunwardenEvent[]; counts: StepFailureCount[] } {
+function stepFailureEvents(
+  obs: RunObservation,
+  base: Base,
+): { events: RunwardenEvent[]; counts: StepFailureCount[] } {
   const events: RunwardenEvent[] = [];
   const counts: StepFailureCount[] = [];
   for (const step of obs.steps ?? []) {
@@ -64,7 +81,15 @@ function stepFailureEvents(obs: RunObservation, base: Base): { events: Runwarden
     if (before && before.lastFailureKey === key) continue;
     const failure = (before?.failures ?? 0) + 1;
     counts.push({ stepId: step.stepId, runId: base.runId, failures: failure, lastFailureKey: key });
-    events.push({ ...base, id: eventIds.stepFailed(base.runId, step.stepId, failure), type: 'step_failed', stepId: step.stepId, stepName: step.name, error: step.error, failure });
+    events.push({
+      ...base,
+      id: eventIds.stepFailed(base.runId, step.stepId, failure),
+      type: 'step_failed',
+      stepId: step.stepId,
+      stepName: step.name,
+      error: step.error,
+      failure,
+    });
   }
   return { events, counts };
 }
@@ -76,12 +101,20 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
   if (!checked.ok) return checked;
   const { state, lastChangeMs, counts } = checked.value;
   const { runId, pipeline } = obs.summary;
-  const base: Base = { runId, pipeline, detectedAt: new Date(obs.now).toISOString(), changedAt: new Date(lastChangeMs).toISOString() };
-  const tracked: TrackedRun = obs.tracked ? { ...obs.tracked } : { runId, completed: false, stalled: false, stallCount: 0, stallChangeMs: null };
+  const base: Base = {
+    runId,
+    pipeline,
+    detectedAt: new Date(obs.now).toISOString(),
+    changedAt: new Date(lastChangeMs).toISOString(),
+  };
+  const tracked: TrackedRun = obs.tracked
+    ? { ...obs.tracked }
+    : { runId, completed: false, stalled: false, stallCount: 0, stallChangeMs: null };
   const complete = isComplete(state, counts);
   let snapshot: RunSnapshot | undefined;
   if (complete && !tracked.completed) {
-    if (!obs.steps) return { ok: false, reason: 'steps were not read for a run that completed (scanner bug)' };
+    if (!obs.steps)
+      return { ok: false, reason: 'steps were not read for a run that completed (scanner bug)' };
     const built = buildRunSnapshot(obs.summary, obs.steps);
     if (!built.ok) return built;
     snapshot = built.value;
@@ -93,12 +126,26 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
   const failures = stepFailureEvents(obs, base);
   events.push(...failures.events);
   if (tracked.stalled && lastChangeMs > (tracked.stallChangeMs ?? 0)) {
-    events.push({ ...base, id: eventIds.recovered(runId, tracked.stallCount), type: 'run_recovered', state, stalledEventId: eventIds.stalled(runId, tracked.stallCount), stall: tracked.stallCount });
+    events.push({
+      ...base,
+      id: eventIds.recovered(runId, tracked.stallCount),
+      type: 'run_recovered',
+      state,
+      stalledEventId: eventIds.stalled(runId, tracked.stallCount),
+      stall: tracked.stallCount,
+    });
     tracked.stalled = false;
     tracked.stallChangeMs = null;
   }
   if (snapshot) {
-    events.push({ ...base, id: eventIds.completed(runId), type: 'run_completed', outcome: outcomeOf(state, counts), stepCounts: counts, run: snapshot });
+    events.push({
+      ...base,
+      id: eventIds.completed(runId),
+      type: 'run_completed',
+      outcome: outcomeOf(state, counts),
+      stepCounts: counts,
+      run: snapshot,
+    });
     tracked.completed = true;
   } else if (!complete) {
     // A run that was complete and is running again (new steps added) is followed again.
@@ -108,8 +155,14 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
       tracked.stalled = true;
       tracked.stallChangeMs = lastChangeMs;
       events.push({
-        ...base, id: eventIds.stalled(runId, tracked.stallCount), type: 'run_stalled', state,
-        lastChangeAt: base.changedAt, stalledForMs: obs.now - lastChangeMs, stepCounts: counts, stall: tracked.stallCount,
+        ...base,
+        id: eventIds.stalled(runId, tracked.stallCount),
+        type: 'run_stalled',
+        state,
+        lastChangeAt: base.changedAt,
+        stalledForMs: obs.now - lastChangeMs,
+        stepCounts: counts,
+        stall: tracked.stallCount,
       });
     }
   }

@@ -1,4 +1,15 @@
 export { createScanner, type Scanner, type ScannerDeps, type ScanResult } from './scanner.js';
-export { detectRunEvents, isComplete, outcomeOf, type RunObservation, type RunDetection } from './detect-run-events.js';
+export {
+  detectRunEvents,
+  isComplete,
+  outcomeOf,
+  type RunObservation,
+  type RunDetection,
+} from './detect-run-events.js';
 export { alertableTypes, enqueueEvent, queuesFor, describeEvent } from './route-event.js';
-export { scannerStatusKey, scannerLeaseKey, parseScannerStatus, type ScannerStatus } from '@runwarden/store';
+export {
+  scannerStatusKey,
+  scannerLeaseKey,
+  parseScannerStatus,
+  type ScannerStatus,
+} from '@runwarden/store';

@@ -3,7 +3,14 @@
  * process with SQLite open, records it. A locked database makes the job fail
  * and BullMQ retry it (the ledger queue allows many attempts).
  */
-import { QUEUES, createQueueWorker, type LedgerEntry, type Logger, type QueueSet, type QueueWorker } from '@runwarden/core';
+import {
+  QUEUES,
+  createQueueWorker,
+  type LedgerEntry,
+  type Logger,
+  type QueueSet,
+  type QueueWorker,
+} from '@runwarden/core';
 import type { LedgerRecorder } from '@runwarden/store';
 
 export interface LedgerConsumerOptions {

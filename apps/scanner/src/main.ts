@@ -2,7 +2,15 @@
  * `node apps/scanner/dist/main.js [--config file]`: the scanner on its own.
  * The logic is in createScanner; this only reads config and wires it up.
  */
-import { ConfigError, QueueSet, createLogger, createRedisConnection, installShutdown, loadConfig, RunwardenError } from '@runwarden/core';
+import {
+  ConfigError,
+  QueueSet,
+  createLogger,
+  createRedisConnection,
+  installShutdown,
+  loadConfig,
+  RunwardenError,
+} from '@runwarden/core';
 import { createScanner } from './scanner.js';
 
 async function main(): Promise<void> {
@@ -12,7 +20,16 @@ async function main(): Promise<void> {
   const connection = createRedisConnection(config.redis.url, { name: 'runwarden:scanner-queues' });
   const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
   const scanner = createScanner({ config, logger, queues, redisUrl: config.redis.url });
-  installShutdown({ close: async () => { await scanner.close(); await queues.close(); connection.disconnect(); } }, logger);
+  installShutdown(
+    {
+      close: async () => {
+        await scanner.close();
+        await queues.close();
+        connection.disconnect();
+      },
+    },
+    logger,
+  );
   await scanner.start();
 }
 

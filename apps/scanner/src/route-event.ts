@@ -8,7 +8,15 @@
  * Every job id is the event id, so adding an event twice (replay after a
  * crash, a second scanner) is ignored by BullMQ as a duplicate.
  */
-import { EVENT_TYPES, QUEUES, type AlertsConfig, type EventType, type QueueName, type QueueSet, type RunwardenEvent } from '@runwarden/core';
+import {
+  EVENT_TYPES,
+  QUEUES,
+  type AlertsConfig,
+  type EventType,
+  type QueueName,
+  type QueueSet,
+  type RunwardenEvent,
+} from '@runwarden/core';
 
 /**
  * The event types some alert rule can match: a rule without a `type` matcher
@@ -29,7 +37,11 @@ export function queuesFor(event: RunwardenEvent, alertTypes?: ReadonlySet<EventT
   return event.type === 'run_completed' ? [QUEUES.report, QUEUES.archive, ...alert] : alert;
 }
 
-export async function enqueueEvent(queues: QueueSet, event: RunwardenEvent, alertTypes?: ReadonlySet<EventType>): Promise<void> {
+export async function enqueueEvent(
+  queues: QueueSet,
+  event: RunwardenEvent,
+  alertTypes?: ReadonlySet<EventType>,
+): Promise<void> {
   if (event.type === 'run_completed') {
     await queues.flowProducer().add({
       name: event.type,
@@ -42,13 +54,18 @@ export async function enqueueEvent(queues: QueueSet, event: RunwardenEvent, aler
           queueName: QUEUES.archive,
           data: event,
           // The report is written even when the archive failed for good: it says why.
-          opts: queues.jobOptions(QUEUES.archive, { jobId: event.id, ignoreDependencyOnFailure: true }),
+          opts: queues.jobOptions(QUEUES.archive, {
+            jobId: event.id,
+            ignoreDependencyOnFailure: true,
+          }),
         },
       ],
     });
   }
   if (queuesFor(event, alertTypes).includes(QUEUES.alert)) {
-    await queues.get(QUEUES.alert).add(event.type, event, queues.jobOptions(QUEUES.alert, { jobId: event.id }));
+    await queues
+      .get(QUEUES.alert)
+      .add(event.type, event, queues.jobOptions(QUEUES.alert, { jobId: event.id }));
   }
 }
 

@@ -12,7 +12,14 @@
  * scan that hit a locked database is simply done again.
  */
 import type { Logger, RunwardenEvent } from '@runwarden/core';
-import type { PipelineReader, RunSummary, ScanCommit, ScannerStore, StepFailureCount, TrackedRun } from '@runwarden/store';
+import type {
+  PipelineReader,
+  RunSummary,
+  ScanCommit,
+  ScannerStore,
+  StepFailureCount,
+  TrackedRun,
+} from '@runwarden/store';
 import { parseTimestamp } from '@runwarden/store';
 import { detectRunEvents, needsSteps } from './detect-run-events.js';
 
@@ -36,7 +43,18 @@ export interface ScanOutcome {
 }
 
 const fingerprint = (s: RunSummary) =>
-  [s.state, s.updatedAt, s.total, s.maxStepUpdatedAt, s.pending, s.running, s.succeeded, s.failed, s.skipped, s.canceled].join('|');
+  [
+    s.state,
+    s.updatedAt,
+    s.total,
+    s.maxStepUpdatedAt,
+    s.pending,
+    s.running,
+    s.succeeded,
+    s.failed,
+    s.skipped,
+    s.canceled,
+  ].join('|');
 
 export function createScanCycle(options: ScanCycleOptions) {
   const { reader, store, logger } = options;
@@ -45,7 +63,10 @@ export function createScanCycle(options: ScanCycleOptions) {
   const batch = options.catchUpBatch ?? 5_000;
 
   /** Runs to look at this scan, keyed by id. */
-  function collect(commit: ScanCommit, now: number): { runs: Map<string, RunSummary>; baselined: number } {
+  function collect(
+    commit: ScanCommit,
+    now: number,
+  ): { runs: Map<string, RunSummary>; baselined: number } {
     const runs = new Map(reader.activeRuns().map((r) => [r.runId, r]));
     const open = new Map(store.openRuns().map((t) => [t.runId, t]));
     for (const runId of open.keys()) {
@@ -53,7 +74,10 @@ export function createScanCycle(options: ScanCycleOptions) {
       const summary = reader.runById(runId);
       if (summary) runs.set(runId, summary);
       else {
-        logger.warn({ runId }, `Run ${runId} disappeared from the runs table; runwarden stops following it`);
+        logger.warn(
+          { runId },
+          `Run ${runId} disappeared from the runs table; runwarden stops following it`,
+        );
         commit.runs.push({ ...open.get(runId)!, completed: true });
       }
     }
@@ -65,9 +89,20 @@ export function createScanCycle(options: ScanCycleOptions) {
       if (runs.has(row.runId)) continue;
       const changedMs = parseTimestamp(row.updatedAt);
       const old = changedMs !== undefined && now - changedMs >= options.stallThresholdMs;
-      if (firstStart && old && ['succeeded', 'failed', 'canceled'].includes(row.state) && !store.trackedRun(row.runId)) {
+      if (
+        firstStart &&
+        old &&
+        ['succeeded', 'failed', 'canceled'].includes(row.state) &&
+        !store.trackedRun(row.runId)
+      ) {
         // History from before runwarden watched this database: remember it, do not announce it.
-        commit.runs.push({ runId: row.runId, completed: true, stalled: false, stallCount: 0, stallChangeMs: null });
+        commit.runs.push({
+          runId: row.runId,
+          completed: true,
+          stalled: false,
+          stallCount: 0,
+          stallChangeMs: null,
+        });
         baselined += 1;
         continue;
       }
@@ -76,7 +111,8 @@ export function createScanCycle(options: ScanCycleOptions) {
     }
     const last = fresh.at(-1);
     if (last?.rowid !== null && last?.rowid !== undefined) commit.runsCursor = last.rowid;
-    if (firstStart && fresh.length < batch) commit.state = { baseline_at: new Date(now).toISOString() };
+    if (firstStart && fresh.length < batch)
+      commit.state = { baseline_at: new Date(now).toISOString() };
     return { runs, baselined };
   }
 
@@ -92,21 +128,36 @@ export function createScanCycle(options: ScanCycleOptions) {
         const before = seen.get(summary.runId);
         const tracked = before?.tracked ?? store.trackedRun(summary.runId);
         const changed = before?.fp !== fp;
-        const steps = needsSteps(summary, tracked, changed) ? reader.stepsOf(summary.runId) : undefined;
-        const failures: Map<string, StepFailureCount> | undefined = steps ? store.stepFailuresOf(summary.runId) : undefined;
-        const result = detectRunEvents({ summary, steps, tracked, failures, now, stallThresholdMs: options.stallThresholdMs });
+        const steps = needsSteps(summary, tracked, changed)
+          ? reader.stepsOf(summary.runId)
+          : undefined;
+        const failures: Map<string, StepFailureCount> | undefined = steps
+          ? store.stepFailuresOf(summary.runId)
+          : undefined;
+        const result = detectRunEvents({
+          summary,
+          steps,
+          tracked,
+          failures,
+          now,
+          stallThresholdMs: options.stallThresholdMs,
+        });
         if (!result.ok) {
           badRows += 1;
           if (warned.get(summary.runId) !== fp) {
             warned.set(summary.runId, fp);
-            logger.warn({ runId: summary.runId, reason: result.reason }, `Skipping run ${summary.runId}: ${result.reason}. Fix the row in the pipeline's database; the scan goes on`);
+            logger.warn(
+              { runId: summary.runId, reason: result.reason },
+              `Skipping run ${summary.runId}: ${result.reason}. Fix the row in the pipeline's database; the scan goes on`,
+            );
           }
           continue;
         }
         warned.delete(summary.runId);
         commit.events.push(...result.events);
         commit.stepFailures.push(...result.stepFailures);
-        if (!tracked || JSON.stringify(tracked) !== JSON.stringify(result.tracked)) commit.runs.push(result.tracked);
+        if (!tracked || JSON.stringify(tracked) !== JSON.stringify(result.tracked))
+          commit.runs.push(result.tracked);
         decided.set(summary.runId, { fp, tracked: result.tracked });
       }
       return collected;
@@ -114,7 +165,8 @@ export function createScanCycle(options: ScanCycleOptions) {
     const fresh = store.commit(commit);
     for (const [runId, entry] of decided) seen.set(runId, entry);
     // Forget runs that completed and left the active set: memory follows active runs, not history.
-    for (const [runId, entry] of seen) if (entry.tracked.completed && !runs.has(runId)) seen.delete(runId);
+    for (const [runId, entry] of seen)
+      if (entry.tracked.completed && !runs.has(runId)) seen.delete(runId);
     const activeRuns = [...decided.values()].filter((d) => !d.tracked.completed).length;
     return { fresh, activeRuns, badRows, baselined };
   }

@@ -72,10 +72,17 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
       const result = Number(await redis.eval(ACQUIRE_OR_RENEW, 1, key, token, String(ttlMs)));
       if (closed) return;
       if (result > 0) validUntil = sentAt + ttlMs;
-      else if (held) logger.warn({ key }, 'Scanner lease was taken by another scanner; this one stops scanning and waits as a standby');
+      else if (held)
+        logger.warn(
+          { key },
+          'Scanner lease was taken by another scanner; this one stops scanning and waits as a standby',
+        );
       setHeld(result > 0);
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'Could not renew the scanner lease (Redis unreachable?); retrying. Scanning pauses if the lease runs out');
+      logger.warn(
+        { err: (err as Error).message },
+        'Could not renew the scanner lease (Redis unreachable?); retrying. Scanning pauses if the lease runs out',
+      );
       if (Date.now() >= validUntil) setHeld(false);
     }
   };
@@ -99,7 +106,10 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
       const ok = Number(await redis.eval(FENCE, 1, key, token, String(ttlMs))) === 1;
       if (ok) validUntil = sentAt + ttlMs;
       else if (held) {
-        logger.warn({ key }, 'Scanner lease lost before enqueueing; nothing more is enqueued by this scanner until it holds the lease again');
+        logger.warn(
+          { key },
+          'Scanner lease lost before enqueueing; nothing more is enqueued by this scanner until it holds the lease again',
+        );
         setHeld(false);
       }
       return ok;

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { QUEUES, createRedisConnection } from '@runwarden/core';
-import { createPipelineReader, createScannerStore, openOrchestrationDb, runMigrations, scannerLeaseKey } from '@runwarden/store';
+import {
+  createPipelineReader,
+  createScannerStore,
+  openOrchestrationDb,
+  runMigrations,
+  scannerLeaseKey,
+} from '@runwarden/store';
 import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
 import { createScanCycle } from './scan-cycle.js';
 import { enqueueEvent } from './route-event.js';
@@ -16,7 +22,13 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup());
 
 const jobIds = async (queue: 'alert' | 'report' | 'archive') =>
-  (await fx.queues.get(QUEUES[queue]).getJobs(['waiting', 'waiting-children', 'active', 'completed', 'failed', 'delayed'])).map((j) => j.id).sort();
+  (
+    await fx.queues
+      .get(QUEUES[queue])
+      .getJobs(['waiting', 'waiting-children', 'active', 'completed', 'failed', 'delayed'])
+  )
+    .map((j) => j.id)
+    .sort();
 
 describe('scanner operations', () => {
   it('enqueues events recorded in the outbox before a crash, once', async () => {
@@ -25,7 +37,13 @@ describe('scanner operations', () => {
     const db = openOrchestrationDb(fx.config.database);
     runMigrations(db);
     const store = createScannerStore(db);
-    const cycle = createScanCycle({ reader: createPipelineReader(db), store, logger: fx.logger, stallThresholdMs: 300, clock: () => fx.clock.now });
+    const cycle = createScanCycle({
+      reader: createPipelineReader(db),
+      store,
+      logger: fx.logger,
+      stallThresholdMs: 300,
+      clock: () => fx.clock.now,
+    });
     expect(cycle.scan().fresh.map((e) => e.id)).toEqual(['r.completed']);
     db.close();
     expect(await jobIds('alert')).toEqual([]);
@@ -61,11 +79,17 @@ describe('scanner operations', () => {
     const [holder, standby] = a.isLeader() ? [a, b] : [b, a];
     expect((await standby.scanNow()).leader).toBe(false);
     fx.writer.run({ runId: 'one', state: 'succeeded' });
-    await waitFor(async () => (await jobIds('alert')).includes('one.completed'), 'first run announced');
+    await waitFor(
+      async () => (await jobIds('alert')).includes('one.completed'),
+      'first run announced',
+    );
     await holder.close();
     await waitFor(() => standby.isLeader(), 'the standby to take over');
     fx.writer.run({ runId: 'two', state: 'failed' });
-    await waitFor(async () => (await jobIds('alert')).includes('two.completed'), 'second run announced');
+    await waitFor(
+      async () => (await jobIds('alert')).includes('two.completed'),
+      'second run announced',
+    );
     await standby.scanNow();
     expect(await jobIds('alert')).toEqual(['one.completed', 'two.completed']);
   });
@@ -94,10 +118,16 @@ describe('scanner operations', () => {
     ctx.defer(() => locker.close());
     fx.writer.run({ runId: 'r', state: 'succeeded' });
     locker.exec('BEGIN IMMEDIATE');
-    await waitFor(() => logsMatching(fx.logs, 'locked by another writer').length > 0, 'the locked-database warning');
+    await waitFor(
+      () => logsMatching(fx.logs, 'locked by another writer').length > 0,
+      'the locked-database warning',
+    );
     expect(await jobIds('alert')).toEqual(['warm.started']);
     locker.exec('COMMIT');
-    await waitFor(async () => (await jobIds('alert')).includes('r.completed'), 'the run announced after the lock');
+    await waitFor(
+      async () => (await jobIds('alert')).includes('r.completed'),
+      'the run announced after the lock',
+    );
     await waitFor(() => logsMatching(fx.logs, 'caught up').length > 0, 'the caught-up line');
   });
 
@@ -109,7 +139,10 @@ describe('scanner operations', () => {
     fx.writer.run({ runId: 'good', state: 'succeeded' });
     const scanner = fx.scanner();
     await scanner.start();
-    await waitFor(async () => (await jobIds('alert')).includes('good.completed'), 'the good run announced');
+    await waitFor(
+      async () => (await jobIds('alert')).includes('good.completed'),
+      'the good run announced',
+    );
     const result = await scanner.scanNow();
     expect(result.badRows).toBe(2);
     expect(logsMatching(fx.logs, 'Skipping run weird')).toHaveLength(1);
@@ -121,14 +154,20 @@ describe('scanner operations', () => {
   it('fails start with DATABASE_MISSING when the database file is not there', async () => {
     const scanner = fx.scanner();
     fx.config.database = `${ctx.dir}/nope.db`;
-    await expect(scanner.start()).rejects.toMatchObject({ code: 'DATABASE_MISSING', message: expect.stringContaining('nope.db') });
+    await expect(scanner.start()).rejects.toMatchObject({
+      code: 'DATABASE_MISSING',
+      message: expect.stringContaining('nope.db'),
+    });
   });
 
   it('warns with the CREATE INDEX statements when the pipeline lacks the indexes', async () => {
     fx.writer.db.exec('DROP INDEX runs_state_idx');
     const scanner = fx.scanner();
     await scanner.start();
-    const [line] = logsMatching(fx.logs, 'CREATE INDEX IF NOT EXISTS runs_state_idx ON runs(state)');
+    const [line] = logsMatching(
+      fx.logs,
+      'CREATE INDEX IF NOT EXISTS runs_state_idx ON runs(state)',
+    );
     expect(line?.level).toBe(40);
   });
 });

@@ -15,7 +15,11 @@ export interface ScanReport {
   detectionLagMs?: number;
 }
 
-export async function writeScannerStatus(redis: Redis, prefix: string, report: ScanReport): Promise<void> {
+export async function writeScannerStatus(
+  redis: Redis,
+  prefix: string,
+  report: ScanReport,
+): Promise<void> {
   const key = scannerStatusKey(prefix);
   const fields: Record<string, string> = {
     holder: report.holder,
@@ -23,7 +27,8 @@ export async function writeScannerStatus(redis: Redis, prefix: string, report: S
     lastScanMs: report.scanMs.toFixed(1),
     activeRuns: String(report.activeRuns),
   };
-  if (report.detectionLagMs !== undefined) fields.lastDetectionLagMs = String(Math.round(report.detectionLagMs));
+  if (report.detectionLagMs !== undefined)
+    fields.lastDetectionLagMs = String(Math.round(report.detectionLagMs));
   const tx = redis.multi().hset(key, fields);
   if (report.enqueued > 0) tx.hincrby(key, 'eventsEnqueued', report.enqueued);
   await tx.exec();

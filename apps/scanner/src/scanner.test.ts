@@ -12,7 +12,14 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup());
 
 const alertJob = (id: string) => fx.queues.get(QUEUES.alert).getJob(id);
-const alertIds = async () => (await fx.queues.get(QUEUES.alert).getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'])).map((j) => j.id).sort();
+const alertIds = async () =>
+  (
+    await fx.queues
+      .get(QUEUES.alert)
+      .getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'])
+  )
+    .map((j) => j.id)
+    .sort();
 
 async function startLeader() {
   const scanner = fx.scanner();
@@ -25,13 +32,27 @@ describe('scanner events and routing', () => {
   it('routes run_completed to a report flow with an archive child, and to alert, with the event id as job id', async () => {
     fx.writer.run({ runId: 'run-42', pipeline: 'etl', state: 'running' });
     fx.writer.step({ stepId: 's1', runId: 'run-42', state: 'succeeded' });
-    fx.writer.step({ stepId: 's2', runId: 'run-42', state: 'failed', error: 'boom', finishedAt: fx.iso() });
+    fx.writer.step({
+      stepId: 's2',
+      runId: 'run-42',
+      state: 'failed',
+      error: 'boom',
+      finishedAt: fx.iso(),
+    });
     fx.writer.run({ runId: 'run-42', pipeline: 'etl', state: 'failed' });
     await startLeader();
     const alert = await waitFor(() => alertJob('run-42.completed'), 'the run_completed alert job');
     const event = alert.data as RunwardenEvent;
-    expect(event).toMatchObject({ type: 'run_completed', outcome: 'failed', stepCounts: { succeeded: 1, failed: 1, total: 2 }, changedAt: fx.iso() });
-    expect(event.type === 'run_completed' && event.run.steps.map((s) => s.stepId)).toEqual(['s1', 's2']);
+    expect(event).toMatchObject({
+      type: 'run_completed',
+      outcome: 'failed',
+      stepCounts: { succeeded: 1, failed: 1, total: 2 },
+      changedAt: fx.iso(),
+    });
+    expect(event.type === 'run_completed' && event.run.steps.map((s) => s.stepId)).toEqual([
+      's1',
+      's2',
+    ]);
     const report = await fx.queues.get(QUEUES.report).getJob('run-42.completed');
     const archive = await fx.queues.get(QUEUES.archive).getJob('run-42.completed');
     expect(report?.name).toBe('run_completed');
@@ -65,7 +86,10 @@ describe('scanner events and routing', () => {
     fx.writer.run({ runId: 'c', state: 'canceled' });
     const a = await waitFor(() => alertJob('a.completed'), 'a completed');
     const c = await waitFor(() => alertJob('c.completed'), 'c completed');
-    expect(a.data).toMatchObject({ outcome: 'succeeded', stepCounts: { succeeded: 1, skipped: 1, total: 2 } });
+    expect(a.data).toMatchObject({
+      outcome: 'succeeded',
+      stepCounts: { succeeded: 1, skipped: 1, total: 2 },
+    });
     expect(c.data).toMatchObject({ outcome: 'canceled' });
   });
 
@@ -73,18 +97,35 @@ describe('scanner events and routing', () => {
     await startLeader();
     fx.writer.run({ runId: 'r', state: 'running' });
     fx.writer.step({ stepId: 'load', runId: 'r', state: 'pending' });
-    fx.writer.step({ stepId: 'x', runId: 'r', state: 'failed', finishedAt: fx.iso(), error: 'first' });
+    fx.writer.step({
+      stepId: 'x',
+      runId: 'r',
+      state: 'failed',
+      finishedAt: fx.iso(),
+      error: 'first',
+    });
     await waitFor(() => alertJob('r.step.x.failed.1'), 'first failure');
     fx.clock.now += 1_000;
     fx.writer.step({ stepId: 'x', runId: 'r', state: 'running' });
-    fx.writer.step({ stepId: 'x', runId: 'r', state: 'failed', finishedAt: fx.iso(), error: 'second' });
+    fx.writer.step({
+      stepId: 'x',
+      runId: 'r',
+      state: 'failed',
+      finishedAt: fx.iso(),
+      error: 'second',
+    });
     const second = await waitFor(() => alertJob('r.step.x.failed.2'), 'second failure');
     expect(second.data).toMatchObject({ failure: 2, error: 'second' });
   });
 
   it('stalls a pending run that never starts, and recovers it when it moves (timestamps in unix seconds)', async () => {
     const scanner = await startLeader();
-    fx.writer.run({ runId: 'p', state: 'pending', createdAt: fx.clock.now / 1000, updatedAt: fx.clock.now / 1000 });
+    fx.writer.run({
+      runId: 'p',
+      state: 'pending',
+      createdAt: fx.clock.now / 1000,
+      updatedAt: fx.clock.now / 1000,
+    });
     await waitFor(() => alertJob('p.started'), 'started');
     fx.clock.now += 400; // past the 300 ms stallThreshold
     await scanner.scanNow();
@@ -105,7 +146,21 @@ describe('scanner events and routing', () => {
     expect(status).toMatchObject({ activeRuns: '0', eventsEnqueued: '1' });
     expect(status.holder).toBeTruthy();
     expect(Date.parse(status.lastScanAt ?? '')).toBeGreaterThan(0);
-    await fx.queues.recordLedger({ kind: 'report', eventId: 'r.completed', runId: 'r', path: 'reports/r_summary.json', outcome: 'succeeded', at: fx.iso() });
-    await waitFor(() => fx.writer.db.prepare('SELECT path FROM runwarden_reports WHERE event_id = ?').pluck().get('r.completed'), 'the report ledger row');
+    await fx.queues.recordLedger({
+      kind: 'report',
+      eventId: 'r.completed',
+      runId: 'r',
+      path: 'reports/r_summary.json',
+      outcome: 'succeeded',
+      at: fx.iso(),
+    });
+    await waitFor(
+      () =>
+        fx.writer.db
+          .prepare('SELECT path FROM runwarden_reports WHERE event_id = ?')
+          .pluck()
+          .get('r.completed'),
+      'the report ledger row',
+    );
   });
 });

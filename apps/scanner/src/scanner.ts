@@ -11,7 +11,18 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { closeAll, createRedisConnection, formatDuration, onceClose, type EventType, type Logger, type QueueSet, type QueueWorker, type RunwardenConfig, type RunwardenEvent } from '@runwarden/core';
+import {
+  closeAll,
+  createRedisConnection,
+  formatDuration,
+  onceClose,
+  type EventType,
+  type Logger,
+  type QueueSet,
+  type QueueWorker,
+  type RunwardenConfig,
+  type RunwardenEvent,
+} from '@runwarden/core';
 import {
   createLedgerRecorder,
   createMissingIndexes,
@@ -82,10 +93,12 @@ interface Running {
   ledger?: QueueWorker;
 }
 
-const isBusy = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: string }).code ?? ''));
+const isBusy = (err: unknown) =>
+  /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: string }).code ?? ''));
 
 export function createScanner(deps: ScannerDeps): Scanner {
-  const instanceId = deps.instanceId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+  const instanceId =
+    deps.instanceId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
   const log = deps.logger.child({ component: 'scanner', instanceId });
   const clock = deps.clock ?? Date.now;
   const settings = deps.config.scanner;
@@ -103,26 +116,47 @@ export function createScanner(deps: ScannerDeps): Scanner {
     if (missing.length === 0) return;
     const sql = missing.map((m) => m.sql).join(' ');
     if (!settings.createIndexes) {
-      log.warn({ statements: missing.map((m) => m.sql) }, `The pipeline's tables lack index(es) the scanner needs, so scans slow down as history grows. Run: ${sql} — or set scanner.createIndexes: true`);
+      log.warn(
+        { statements: missing.map((m) => m.sql) },
+        `The pipeline's tables lack index(es) the scanner needs, so scans slow down as history grows. Run: ${sql} — or set scanner.createIndexes: true`,
+      );
       return;
     }
     try {
       createMissingIndexes(db);
-      log.info({ statements: missing.map((m) => m.sql) }, `Created index(es) on the pipeline's tables (scanner.createIndexes is true): ${sql}`);
+      log.info(
+        { statements: missing.map((m) => m.sql) },
+        `Created index(es) on the pipeline's tables (scanner.createIndexes is true): ${sql}`,
+      );
     } catch (err) {
-      log.warn({ err: (err as Error).message }, `Could not create index(es) (${sql}); scanning goes on without them`);
+      log.warn(
+        { err: (err as Error).message },
+        `Could not create index(es) (${sql}); scanning goes on without them`,
+      );
     }
   }
 
   function openStore(): Pick<Running, 'db' | 'reader' | 'store' | 'cycle'> {
-    const db = openOrchestrationDb(deps.config.database, { busyTimeoutMs: deps.busyTimeoutMs ?? 250 });
+    const db = openOrchestrationDb(deps.config.database, {
+      busyTimeoutMs: deps.busyTimeoutMs ?? 250,
+    });
     try {
       const applied = runMigrations(db);
-      if (applied.length > 0) log.info({ migrations: applied }, `Applied runwarden migration(s) ${applied.join(', ')} to ${deps.config.database}`);
+      if (applied.length > 0)
+        log.info(
+          { migrations: applied },
+          `Applied runwarden migration(s) ${applied.join(', ')} to ${deps.config.database}`,
+        );
       checkIndexes(db);
       const reader = createPipelineReader(db);
       const store = createScannerStore(db, clock);
-      const cycle = createScanCycle({ reader, store, logger: log, stallThresholdMs: settings.stallThreshold, clock });
+      const cycle = createScanCycle({
+        reader,
+        store,
+        logger: log,
+        stallThresholdMs: settings.stallThreshold,
+        clock,
+      });
       return { db, reader, store, cycle };
     } catch (err) {
       db.close();
@@ -134,23 +168,49 @@ export function createScanner(deps: ScannerDeps): Scanner {
     if (running || closing) return;
     const sqlite = openStore();
     const redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:scanner' });
-    redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection problem for the scanner; retrying'));
+    redis.on('error', (err) =>
+      log.warn({ err: err.message }, 'Redis connection problem for the scanner; retrying'),
+    );
     const lease = createScannerLease({
-      redis, key: scannerLeaseKey(deps.queues.prefix), instanceId, ttlMs: settings.leaseTtl, logger: log,
+      redis,
+      key: scannerLeaseKey(deps.queues.prefix),
+      instanceId,
+      ttlMs: settings.leaseTtl,
+      logger: log,
       onChange: (held) => {
-        if (!held) return void (closing || log.info('This scanner is a standby: another holds the lease; it takes over if that one stops'));
+        if (!held)
+          return void (
+            closing ||
+            log.info(
+              'This scanner is a standby: another holds the lease; it takes over if that one stops',
+            )
+          );
         lastDataVersion = undefined;
         nextFullScanAt = 0;
-        log.info({ database: deps.config.database }, `This scanner holds the lease and scans ${deps.config.database} (change check every ${formatDuration(settings.changeCheckInterval)}, full scan every ${formatDuration(settings.pollInterval)})`);
+        log.info(
+          { database: deps.config.database },
+          `This scanner holds the lease and scans ${deps.config.database} (change check every ${formatDuration(settings.changeCheckInterval)}, full scan every ${formatDuration(settings.pollInterval)})`,
+        );
       },
     });
-    const ledger = deps.consumeLedger === false ? undefined : createLedgerConsumer({ redisUrl: deps.redisUrl, queues: deps.queues, logger: log, recorder: createLedgerRecorder(sqlite.db) });
+    const ledger =
+      deps.consumeLedger === false
+        ? undefined
+        : createLedgerConsumer({
+            redisUrl: deps.redisUrl,
+            queues: deps.queues,
+            logger: log,
+            recorder: createLedgerRecorder(sqlite.db),
+          });
     running = { ...sqlite, redis, lease, ledger };
     await lease.start();
     schedule(0);
   }
 
-  async function drainOutbox(r: Running, fresh: ReadonlySet<string>): Promise<{ enqueued: number; lagMs?: number }> {
+  async function drainOutbox(
+    r: Running,
+    fresh: ReadonlySet<string>,
+  ): Promise<{ enqueued: number; lagMs?: number }> {
     let enqueued = 0;
     let lagMs: number | undefined;
     while (!closing) {
@@ -158,10 +218,17 @@ export function createScanner(deps: ScannerDeps): Scanner {
       if (batch.length === 0 || !(await r.lease.fence())) break;
       await Promise.all(batch.map((event) => enqueueEvent(deps.queues, event, deps.alertTypes)));
       const at = Date.now();
-      r.store.markEnqueued(batch.map((e) => e.id), new Date(at).toISOString());
+      r.store.markEnqueued(
+        batch.map((e) => e.id),
+        new Date(at).toISOString(),
+      );
       enqueued += batch.length;
       for (const e of batch) {
-        if (!fresh.has(e.id)) log.info({ eventId: e.id, runId: e.runId }, `Re-enqueued ${e.type} ${e.id} for run ${e.runId}, recorded before an interruption`);
+        if (!fresh.has(e.id))
+          log.info(
+            { eventId: e.id, runId: e.runId },
+            `Re-enqueued ${e.type} ${e.id} for run ${e.runId}, recorded before an interruption`,
+          );
         else if (e.changedAt) lagMs = Math.max(lagMs ?? 0, at - Date.parse(e.changedAt));
       }
       if (batch.length < 100) break;
@@ -172,10 +239,15 @@ export function createScanner(deps: ScannerDeps): Scanner {
   async function doScan(): Promise<ScanResult> {
     const r = running;
     const started = performance.now();
-    if (!r || closing || !r.lease.isHeld()) return { leader: false, events: [], enqueued: 0, activeRuns: 0, badRows: 0, durationMs: 0 };
+    if (!r || closing || !r.lease.isHeld())
+      return { leader: false, events: [], enqueued: 0, activeRuns: 0, badRows: 0, durationMs: 0 };
     const outcome = r.cycle.scan();
-    if (outcome.baselined > 0) log.info(`Found ${outcome.baselined} run(s) that finished before runwarden first watched this database; recorded, not announced`);
-    for (const e of outcome.fresh) log.info({ eventId: e.id, type: e.type, runId: e.runId }, describeEvent(e));
+    if (outcome.baselined > 0)
+      log.info(
+        `Found ${outcome.baselined} run(s) that finished before runwarden first watched this database; recorded, not announced`,
+      );
+    for (const e of outcome.fresh)
+      log.info({ eventId: e.id, type: e.type, runId: e.runId }, describeEvent(e));
     const { enqueued, lagMs } = await drainOutbox(r, new Set(outcome.fresh.map((e) => e.id)));
     const durationMs = performance.now() - started;
     if (outcome.activeRuns !== lastActive) {
@@ -183,9 +255,21 @@ export function createScanner(deps: ScannerDeps): Scanner {
       log.info({ activeRuns: lastActive }, `Monitoring ${lastActive} active runs`);
     }
     await writeScannerStatus(r.redis, deps.queues.prefix, {
-      holder: instanceId, scannedAt: Date.now(), scanMs: durationMs, activeRuns: outcome.activeRuns, enqueued, detectionLagMs: lagMs,
+      holder: instanceId,
+      scannedAt: Date.now(),
+      scanMs: durationMs,
+      activeRuns: outcome.activeRuns,
+      enqueued,
+      detectionLagMs: lagMs,
     });
-    return { leader: true, events: outcome.fresh, enqueued, activeRuns: outcome.activeRuns, badRows: outcome.badRows, durationMs };
+    return {
+      leader: true,
+      events: outcome.fresh,
+      enqueued,
+      activeRuns: outcome.activeRuns,
+      badRows: outcome.badRows,
+      durationMs,
+    };
   }
 
   function scanNow(): Promise<ScanResult> {
@@ -202,12 +286,17 @@ export function createScanner(deps: ScannerDeps): Scanner {
   function scanFailed(err: unknown): number {
     lastDataVersion = undefined;
     if (!isBusy(err)) {
-      log.error({ err: (err as Error).message }, `Scan failed: ${(err as Error).message}; retrying in 1 s`);
+      log.error(
+        { err: (err as Error).message },
+        `Scan failed: ${(err as Error).message}; retrying in 1 s`,
+      );
       return 1_000;
     }
     if (busySince === undefined) {
       busySince = Date.now();
-      log.warn('The orchestration database is locked by another writer (a long transaction?); the scanner waits and catches up when it is released');
+      log.warn(
+        'The orchestration database is locked by another writer (a long transaction?); the scanner waits and catches up when it is released',
+      );
     }
     return Math.min(1_000, settings.changeCheckInterval * 2);
   }
@@ -223,7 +312,11 @@ export function createScanner(deps: ScannerDeps): Scanner {
           lastDataVersion = version;
           nextFullScanAt = Date.now() + settings.pollInterval;
           await scanNow();
-          if (busySince !== undefined) log.info({ waitedMs: Date.now() - busySince }, 'The orchestration database is writable again; the scanner caught up');
+          if (busySince !== undefined)
+            log.info(
+              { waitedMs: Date.now() - busySince },
+              'The orchestration database is writable again; the scanner caught up',
+            );
           busySince = undefined;
         }
       }
@@ -240,7 +333,12 @@ export function createScanner(deps: ScannerDeps): Scanner {
     const r = running;
     if (!r) return;
     await closeAll(
-      [() => r.ledger?.close(), () => r.lease.close(), () => r.redis.quit().catch(() => r.redis.disconnect()), () => r.db.close()],
+      [
+        () => r.ledger?.close(),
+        () => r.lease.close(),
+        () => r.redis.quit().catch(() => r.redis.disconnect()),
+        () => r.db.close(),
+      ],
       'scanner close',
     );
     log.info('Scanner stopped');

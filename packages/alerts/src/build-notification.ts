@@ -3,7 +3,12 @@
  * one per dead-lettered delivery, and the test alert.
  */
 import type { AlertRule, AlertsConfig, RunwardenEvent, Severity } from '@runwarden/core';
-import { MAX_LISTED_EVENTS, summarizeEvent, type EventSummary, type Notification } from './notification.js';
+import {
+  MAX_LISTED_EVENTS,
+  summarizeEvent,
+  type EventSummary,
+  type Notification,
+} from './notification.js';
 import { groupOf, type AlertGroup } from './rules.js';
 import { formatDuration } from '@runwarden/core';
 
@@ -12,9 +17,22 @@ export function resolvedEventId(event: RunwardenEvent): string | undefined {
   return event.type === 'run_recovered' ? event.stalledEventId : undefined;
 }
 
-export function alertNotification(alerts: AlertsConfig, rule: AlertRule, event: RunwardenEvent, now: number): Notification {
+export function alertNotification(
+  alerts: AlertsConfig,
+  rule: AlertRule,
+  event: RunwardenEvent,
+  now: number,
+): Notification {
   const summary = summarizeEvent(event);
-  const base = { id: `${event.id}.${rule.name}`, rule: rule.name, severity: rule.severity, events: [summary], eventIds: [event.id], eventCount: 1, createdAt: new Date(now).toISOString() };
+  const base = {
+    id: `${event.id}.${rule.name}`,
+    rule: rule.name,
+    severity: rule.severity,
+    events: [summary],
+    eventIds: [event.id],
+    eventCount: 1,
+    createdAt: new Date(now).toISOString(),
+  };
   const resolved = rule.resolves ? alerts.rules.find((r) => r.name === rule.resolves) : undefined;
   if (rule.resolves) {
     // Same dedupKey as the alert it resolves, so a PagerDuty-style receiver closes that incident.
@@ -28,7 +46,14 @@ export function alertNotification(alerts: AlertsConfig, rule: AlertRule, event: 
       title: summary.text,
     };
   }
-  return { ...base, kind: 'alert', status: 'firing', groupKey: groupOf(rule, event).key, dedupKey: `${rule.name}.${event.id}`, title: summary.text };
+  return {
+    ...base,
+    kind: 'alert',
+    status: 'firing',
+    groupKey: groupOf(rule, event).key,
+    dedupKey: `${rule.name}.${event.id}`,
+    title: summary.text,
+  };
 }
 
 export interface DigestInput {
@@ -57,13 +82,21 @@ export function digestNotification(d: DigestInput): Notification {
     events: d.events.slice(0, MAX_LISTED_EVENTS),
     eventIds: d.events.map((e) => e.id),
     eventCount: d.events.length,
-    window: { start: new Date(d.windowStart).toISOString(), end: new Date(d.windowEnd).toISOString() },
+    window: {
+      start: new Date(d.windowStart).toISOString(),
+      end: new Date(d.windowEnd).toISOString(),
+    },
     createdAt: new Date(d.now).toISOString(),
   };
 }
 
 /** Announces, on the other channels, a delivery that failed for good. */
-export function deadLetterNotification(failed: Notification, channel: string, reason: string, now: number): Notification {
+export function deadLetterNotification(
+  failed: Notification,
+  channel: string,
+  reason: string,
+  now: number,
+): Notification {
   return {
     ...failed,
     id: `dlq.${failed.id}.${channel}`,
@@ -77,7 +110,15 @@ export function deadLetterNotification(failed: Notification, channel: string, re
 
 export function testNotification(now: number): Notification {
   const at = new Date(now).toISOString();
-  const event: EventSummary = { id: `test.${now}`, type: 'run_completed', runId: 'test-run', pipeline: 'runwarden-test', detectedAt: at, text: 'runwarden test alert: if you can read this, the channel works', steps: '0/0' };
+  const event: EventSummary = {
+    id: `test.${now}`,
+    type: 'run_completed',
+    runId: 'test-run',
+    pipeline: 'runwarden-test',
+    detectedAt: at,
+    text: 'runwarden test alert: if you can read this, the channel works',
+    steps: '0/0',
+  };
   return {
     id: `test.${now}`,
     kind: 'test',

@@ -49,10 +49,24 @@ export async function claimDelivery(redis: Redis, o: DeliveryClaimOptions): Prom
   return (await CLAIM.run(redis, keys, [o.token, o.leaseMs])) as ClaimResult;
 }
 
-export async function markDeliverySent(redis: Redis, prefix: string, deliveryId: string, ttlMs: number): Promise<void> {
-  await redis.multi().set(alertKeys.delivery(prefix, deliveryId), 'sent', 'PX', ttlMs).hincrby(alertKeys.stats(prefix), 'sent', 1).exec();
+export async function markDeliverySent(
+  redis: Redis,
+  prefix: string,
+  deliveryId: string,
+  ttlMs: number,
+): Promise<void> {
+  await redis
+    .multi()
+    .set(alertKeys.delivery(prefix, deliveryId), 'sent', 'PX', ttlMs)
+    .hincrby(alertKeys.stats(prefix), 'sent', 1)
+    .exec();
 }
 
-export async function releaseDelivery(redis: Redis, prefix: string, deliveryId: string, token: string): Promise<void> {
+export async function releaseDelivery(
+  redis: Redis,
+  prefix: string,
+  deliveryId: string,
+  token: string,
+): Promise<void> {
   await RELEASE.run(redis, [alertKeys.delivery(prefix, deliveryId)], [token]);
 }

@@ -11,11 +11,14 @@ export function alertStatsKey(prefix: string): string {
 export const alertKeys = {
   stats: alertStatsKey,
   /** The decision (send or held) for one event under one rule. */
-  decided: (prefix: string, rule: string, eventId: string) => `${prefix}:alerts:decided:${rule}:${eventId}`,
+  decided: (prefix: string, rule: string, eventId: string) =>
+    `${prefix}:alerts:decided:${rule}:${eventId}`,
   /** The current throttle window of a group: hash {start, end, flushed}. */
-  window: (prefix: string, rule: string, groupHash: string) => `${prefix}:alerts:window:${rule}:${groupHash}`,
+  window: (prefix: string, rule: string, groupHash: string) =>
+    `${prefix}:alerts:window:${rule}:${groupHash}`,
   /** Held events of one window (hash eventId → summary); the script appends the window start. */
-  heldPrefix: (prefix: string, rule: string, groupHash: string) => `${prefix}:alerts:held:${rule}:${groupHash}:`,
+  heldPrefix: (prefix: string, rule: string, groupHash: string) =>
+    `${prefix}:alerts:held:${rule}:${groupHash}:`,
   /** The events a digest took, kept so that a replayed digest job sends the same digest. */
   digest: (prefix: string, digestId: string) => `${prefix}:alerts:digest:${digestId}`,
   /** A delivery's claim, then its "sent" mark. */
@@ -25,5 +28,13 @@ export const alertKeys = {
 };
 
 /** Counters on the stats hash, read by the board's /metrics. */
-export const ALERT_STATS = ['sent', 'held', 'digests', 'deadLettered', 'deduplicated', 'unmatched', 'failed'] as const;
+export const ALERT_STATS = [
+  'sent',
+  'held',
+  'digests',
+  'deadLettered',
+  'deduplicated',
+  'unmatched',
+  'failed',
+] as const;
 export type AlertStat = (typeof ALERT_STATS)[number];

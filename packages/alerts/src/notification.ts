@@ -61,14 +61,21 @@ export function describeEvent(event: RunwardenEvent): { text: string; steps?: st
     }
     case 'run_stalled': {
       const steps = stepsDone(event.stepCounts);
-      return { text: `${run} stalled: nothing changed for ${formatDuration(Math.round(event.stalledForMs / 1000) * 1000)} (${steps} steps)`, steps };
+      return {
+        text: `${run} stalled: nothing changed for ${formatDuration(Math.round(event.stalledForMs / 1000) * 1000)} (${steps} steps)`,
+        steps,
+      };
     }
     case 'step_failed':
-      return { text: `step ${event.stepName} of ${run} failed${event.failure > 1 ? ` (failure ${event.failure})` : ''}${event.error ? `: ${clip(event.error)}` : ''}` };
+      return {
+        text: `step ${event.stepName} of ${run} failed${event.failure > 1 ? ` (failure ${event.failure})` : ''}${event.error ? `: ${clip(event.error)}` : ''}`,
+      };
     case 'run_recovered':
       return { text: `${run} is making progress again after stall ${event.stall}` };
     case 'archival_failed':
-      return { text: `archive of ${run} failed after ${event.attempts} attempt(s): ${clip(event.reason)}` };
+      return {
+        text: `archive of ${run} failed after ${event.attempts} attempt(s): ${clip(event.reason)}`,
+      };
     case 'run_started':
       return { text: `${run} started (${event.state})` };
   }

@@ -31,11 +31,26 @@ return 1
  * negative number whose size is how far off the next slot is (not reserved:
  * delay the job instead).
  */
-export async function reserveSlot(redis: Redis, prefix: string, channel: string, intervalMs: number, maxWaitMs: number, now = Date.now()): Promise<number> {
-  return Number(await RESERVE.run(redis, [alertKeys.pace(prefix, channel)], [now, intervalMs, maxWaitMs]));
+export async function reserveSlot(
+  redis: Redis,
+  prefix: string,
+  channel: string,
+  intervalMs: number,
+  maxWaitMs: number,
+  now = Date.now(),
+): Promise<number> {
+  return Number(
+    await RESERVE.run(redis, [alertKeys.pace(prefix, channel)], [now, intervalMs, maxWaitMs]),
+  );
 }
 
 /** No message to `channel` before `until` (epoch ms), e.g. after HTTP 429 with Retry-After. */
-export async function holdChannelUntil(redis: Redis, prefix: string, channel: string, until: number, now = Date.now()): Promise<void> {
+export async function holdChannelUntil(
+  redis: Redis,
+  prefix: string,
+  channel: string,
+  until: number,
+  now = Date.now(),
+): Promise<void> {
   await PUSH.run(redis, [alertKeys.pace(prefix, channel)], [until, now]);
 }

@@ -8,14 +8,21 @@ import type { AlertRule, AlertsConfig, RunwardenEvent } from '@runwarden/core';
 export type MatchField = keyof AlertRule['match'];
 
 /** The value a matcher or `groupBy` sees for a field; `null` when the event has none. */
-export function eventField(event: RunwardenEvent, field: MatchField): string | number | boolean | null {
+export function eventField(
+  event: RunwardenEvent,
+  field: MatchField,
+): string | number | boolean | null {
   const value = (event as unknown as Record<string, unknown>)[field];
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
   return null;
 }
 
 export function ruleMatches(rule: AlertRule, event: RunwardenEvent): boolean {
-  for (const [field, expected] of Object.entries(rule.match) as [MatchField, string | number | boolean][]) {
+  for (const [field, expected] of Object.entries(rule.match) as [
+    MatchField,
+    string | number | boolean,
+  ][]) {
     // YAML may give `outcome: failed` as a string and a number field as a number: compare as text.
     const actual = eventField(event, field);
     if (actual === null || String(actual) !== String(expected)) return false;
@@ -35,7 +42,9 @@ export interface AlertGroup {
 }
 
 export function groupOf(rule: AlertRule, event: RunwardenEvent): AlertGroup {
-  const labels = rule.groupBy.map((field) => `${field}=${JSON.stringify(eventField(event, field) ?? '')}`);
+  const labels = rule.groupBy.map(
+    (field) => `${field}=${JSON.stringify(eventField(event, field) ?? '')}`,
+  );
   const key = `${rule.name}{${labels.join(',')}}`;
   return { key, hash: createHash('sha256').update(key).digest('hex').slice(0, 16) };
 }

@@ -21,18 +21,34 @@ export interface TestAlertResult {
   detail: string;
 }
 
-export async function sendTestAlert(alerts: AlertsConfig, options: SendTestAlertOptions = {}): Promise<TestAlertResult[]> {
+export async function sendTestAlert(
+  alerts: AlertsConfig,
+  options: SendTestAlertOptions = {},
+): Promise<TestAlertResult[]> {
   const clock = options.clock ?? Date.now;
-  const all = createChannels(alerts, { ...(options.consoleOut ? { consoleOut: options.consoleOut } : {}), clock });
-  const chosen = options.channel === undefined ? all.filter((c) => c.enabled) : all.filter((c) => c.name === options.channel);
+  const all = createChannels(alerts, {
+    ...(options.consoleOut ? { consoleOut: options.consoleOut } : {}),
+    clock,
+  });
+  const chosen =
+    options.channel === undefined
+      ? all.filter((c) => c.enabled)
+      : all.filter((c) => c.name === options.channel);
   if (options.channel !== undefined && chosen.length === 0) {
-    throw new RunwardenError('USAGE', `unknown channel ${JSON.stringify(options.channel)}; expected one of ${all.map((c) => c.name).join(', ')}`);
+    throw new RunwardenError(
+      'USAGE',
+      `unknown channel ${JSON.stringify(options.channel)}; expected one of ${all.map((c) => c.name).join(', ')}`,
+    );
   }
   const notification = testNotification(clock());
   const results: TestAlertResult[] = [];
   for (const channel of chosen) {
     if (!channel.enabled) {
-      results.push({ channel: channel.name, ok: false, detail: `disabled: ${channel.disabledReason ?? 'not configured'}` });
+      results.push({
+        channel: channel.name,
+        ok: false,
+        detail: `disabled: ${channel.disabledReason ?? 'not configured'}`,
+      });
       continue;
     }
     try {
@@ -44,7 +60,10 @@ export async function sendTestAlert(alerts: AlertsConfig, options: SendTestAlert
       await channel.close?.();
     }
     const last = results[results.length - 1]!;
-    options.logger?.[last.ok ? 'info' : 'warn']({ channel: last.channel, ok: last.ok }, `Test alert on ${last.channel}: ${last.ok ? 'sent' : 'failed'}: ${last.detail}`);
+    options.logger?.[last.ok ? 'info' : 'warn'](
+      { channel: last.channel, ok: last.ok },
+      `Test alert on ${last.channel}: ${last.ok ? 'sent' : 'failed'}: ${last.detail}`,
+    );
   }
   return results;
 }

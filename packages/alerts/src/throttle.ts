@@ -78,11 +78,32 @@ export interface DecideOptions {
 }
 
 export async function decide(redis: Redis, o: DecideOptions): Promise<ThrottleDecision> {
-  const keys = [alertKeys.decided(o.prefix, o.rule, o.event.id), alertKeys.window(o.prefix, o.rule, o.groupHash), alertKeys.stats(o.prefix)];
-  const args = [o.now, o.throttleMs, o.event.id, JSON.stringify(o.event), o.ttlMs, alertKeys.heldPrefix(o.prefix, o.rule, o.groupHash)];
-  const [replay, decision, first] = (await DECIDE.run(redis, keys, args)) as [number, string, number];
+  const keys = [
+    alertKeys.decided(o.prefix, o.rule, o.event.id),
+    alertKeys.window(o.prefix, o.rule, o.groupHash),
+    alertKeys.stats(o.prefix),
+  ];
+  const args = [
+    o.now,
+    o.throttleMs,
+    o.event.id,
+    JSON.stringify(o.event),
+    o.ttlMs,
+    alertKeys.heldPrefix(o.prefix, o.rule, o.groupHash),
+  ];
+  const [replay, decision, first] = (await DECIDE.run(redis, keys, args)) as [
+    number,
+    string,
+    number,
+  ];
   const [action, start, end] = decision.split('|');
-  return { action: action === 'held' ? 'held' : 'send', replay: replay === 1, firstHeld: first === 1, windowStart: Number(start), windowEnd: Number(end) };
+  return {
+    action: action === 'held' ? 'held' : 'send',
+    replay: replay === 1,
+    firstHeld: first === 1,
+    windowStart: Number(start),
+    windowEnd: Number(end),
+  };
 }
 
 /** The id of the digest of one window of one group: also its BullMQ job id. */
@@ -109,5 +130,7 @@ export async function takeDigest(redis: Redis, o: TakeDigestOptions): Promise<Ev
   ];
   const values = (await TAKE.run(redis, keys, [o.windowStart, o.ttlMs])) as string[];
   const events = values.map((v) => JSON.parse(v) as EventSummary);
-  return events.sort((a, b) => a.detectedAt.localeCompare(b.detectedAt) || a.id.localeCompare(b.id));
+  return events.sort(
+    (a, b) => a.detectedAt.localeCompare(b.detectedAt) || a.id.localeCompare(b.id),
+  );
 }

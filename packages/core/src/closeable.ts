@@ -15,7 +15,10 @@ export function onceClose(fn: () => Promise<void>): () => Promise<void> {
 }
 
 /** Runs every step; throws an AggregateError after all have run when any failed. */
-export async function closeAll(steps: readonly (() => Promise<unknown> | unknown)[], what = 'close'): Promise<void> {
+export async function closeAll(
+  steps: readonly (() => Promise<unknown> | unknown)[],
+  what = 'close',
+): Promise<void> {
   const errors: unknown[] = [];
   for (const step of steps) {
     try {
@@ -25,14 +28,19 @@ export async function closeAll(steps: readonly (() => Promise<unknown> | unknown
     }
   }
   if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} steps of ${what} failed`);
+  if (errors.length > 1)
+    throw new AggregateError(errors, `${errors.length} steps of ${what} failed`);
 }
 
 /**
  * SIGINT/SIGTERM: stop taking work, finish or hand back the jobs in hand,
  * exit 0. A second signal exits at once with 130.
  */
-export function installShutdown(target: Closeable, logger: Logger, exit: (code: number) => void = process.exit): () => void {
+export function installShutdown(
+  target: Closeable,
+  logger: Logger,
+  exit: (code: number) => void = process.exit,
+): () => void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {

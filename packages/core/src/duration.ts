@@ -27,7 +27,12 @@ export function parseDuration(input: string | number): number | undefined {
 /** `90000` → `1m30s`: for messages that show a configured window. */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${ms}ms`;
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   let rest = Math.round(ms);
   let out = '';
   for (const [unit, size] of units) {

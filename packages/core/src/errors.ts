@@ -55,7 +55,10 @@ export class UnsafeRunIdError extends RunwardenError {
   readonly runId: string;
 
   constructor(runId: string, reason: string) {
-    super('UNSAFE_RUN_ID', `unsafe run id ${JSON.stringify(runId)}: ${reason}; it is not archived or reported. Fix the run id in the pipeline's runs table.`);
+    super(
+      'UNSAFE_RUN_ID',
+      `unsafe run id ${JSON.stringify(runId)}: ${reason}; it is not archived or reported. Fix the run id in the pipeline's runs table.`,
+    );
     this.runId = runId;
   }
 }

@@ -15,10 +15,22 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export const RUN_STATES = ['pending', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export type RunState = (typeof RUN_STATES)[number];
-export const STEP_STATES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'canceled'] as const;
+export const STEP_STATES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'canceled',
+] as const;
 export type StepState = (typeof STEP_STATES)[number];
 export const TERMINAL_RUN_STATES: readonly RunState[] = ['succeeded', 'failed', 'canceled'];
-export const TERMINAL_STEP_STATES: readonly StepState[] = ['succeeded', 'failed', 'skipped', 'canceled'];
+export const TERMINAL_STEP_STATES: readonly StepState[] = [
+  'succeeded',
+  'failed',
+  'skipped',
+  'canceled',
+];
 
 export type Outcome = 'succeeded' | 'failed' | 'canceled';
 

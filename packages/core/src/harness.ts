@@ -10,7 +10,15 @@
  * the job failed, so a crash in between cannot lose it (its job id is
  * deterministic, so writing it twice is harmless).
  */
-import { DelayedError, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type Processor } from 'bullmq';
+import {
+  DelayedError,
+  RateLimitError,
+  UnrecoverableError,
+  WaitingChildrenError,
+  Worker,
+  type Job,
+  type Processor,
+} from 'bullmq';
 import type { Logger } from 'pino';
 import { closeAll, onceClose } from './closeable.js';
 import { RunwardenError, toError } from './errors.js';
@@ -52,7 +60,11 @@ export interface QueueWorker {
 
 /** Errors that are BullMQ control flow, not failures. */
 function isControlFlow(err: unknown): boolean {
-  return err instanceof DelayedError || err instanceof RateLimitError || err instanceof WaitingChildrenError;
+  return (
+    err instanceof DelayedError ||
+    err instanceof RateLimitError ||
+    err instanceof WaitingChildrenError
+  );
 }
 
 export function isFinalAttempt(job: Job, err: unknown): boolean {
@@ -66,7 +78,9 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
   const log = logger.child({ queue });
   const stats: WorkerStats = { completed: 0, failed: 0, deadLettered: 0, active: 0 };
   const connection = createRedisConnection(options.redisUrl, { name: `runwarden:${queue}-worker` });
-  connection.on('error', (err) => log.warn({ err: err.message }, `Redis connection problem for the ${queue} worker; retrying`));
+  connection.on('error', (err) =>
+    log.warn({ err: err.message }, `Redis connection problem for the ${queue} worker; retrying`),
+  );
 
   const processor: Processor<D, R> = async (job) => {
     const runId = (job.data as { runId?: string } | undefined)?.runId;
@@ -75,7 +89,10 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
     try {
       const result = await options.processor(job);
       stats.completed += 1;
-      log.info({ jobId: job.id, runId, ms: Date.now() - started }, `${queue} job ${job.id} done${runId ? ` for run ${runId}` : ''}`);
+      log.info(
+        { jobId: job.id, runId, ms: Date.now() - started },
+        `${queue} job ${job.id} done${runId ? ` for run ${runId}` : ''}`,
+      );
       return result;
     } catch (thrown) {
       if (isControlFlow(thrown)) throw thrown;
@@ -97,7 +114,9 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
           data: job.data,
           failedReason: err.message,
           attemptsMade: attempt,
-          unrecoverable: thrown instanceof UnrecoverableError || (thrown instanceof RunwardenError && thrown.code === 'UNSAFE_RUN_ID'),
+          unrecoverable:
+            thrown instanceof UnrecoverableError ||
+            (thrown instanceof RunwardenError && thrown.code === 'UNSAFE_RUN_ID'),
           failedAt: new Date().toISOString(),
           stacktrace: err.stack ? [err.stack] : [],
         });
@@ -119,10 +138,15 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
     lockDuration: options.lockDuration ?? 30_000,
     autorun: true,
   });
-  worker.on('error', (err) => log.error({ err: err.message }, `${queue} worker error: ${err.message}`));
+  worker.on('error', (err) =>
+    log.error({ err: err.message }, `${queue} worker error: ${err.message}`),
+  );
 
   const close = onceClose(() =>
-    closeAll([() => worker.close(), () => connection.quit().catch(() => connection.disconnect())], `${queue} worker close`),
+    closeAll(
+      [() => worker.close(), () => connection.quit().catch(() => connection.disconnect())],
+      `${queue} worker close`,
+    ),
   );
   return { worker: worker as Worker<unknown, unknown>, stats, close };
 }

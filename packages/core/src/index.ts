@@ -6,7 +6,12 @@ export * from './queues.js';
 export * from './ledger.js';
 export * from './config/schema.js';
 export * from './config/env.js';
-export { loadConfig, loadAlertsConfig, type LoadedConfig, type LoadConfigOptions } from './config/load.js';
+export {
+  loadConfig,
+  loadAlertsConfig,
+  type LoadedConfig,
+  type LoadConfigOptions,
+} from './config/load.js';
 export * from './redis.js';
 export * from './logger.js';
 export * from './closeable.js';

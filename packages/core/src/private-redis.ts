@@ -32,7 +32,8 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-export const REDIS_INSTALL_HINT = 'install Redis (`apt-get install redis-server`), run `docker compose up redis`, or set REDIS_URL';
+export const REDIS_INSTALL_HINT =
+  'install Redis (`apt-get install redis-server`), run `docker compose up redis`, or set REDIS_URL';
 
 export function findRedisServer(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
@@ -55,7 +56,8 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Pro
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`redis-server exited with status ${child.exitCode}`));
+      if (child.exitCode !== null)
+        return reject(new Error(`redis-server exited with status ${child.exitCode}`));
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => {
         socket.end();
@@ -63,7 +65,8 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Pro
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`redis-server did not listen on port ${port} within ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          reject(new Error(`redis-server did not listen on port ${port} within ${timeoutMs} ms`));
         else setTimeout(attempt, 25);
       });
     };
@@ -73,14 +76,33 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Pro
 
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const bin = findRedisServer();
-  if (!bin) throw new RunwardenError('REDIS_UNAVAILABLE', `redis-server is not on the PATH: ${REDIS_INSTALL_HINT}`);
+  if (!bin)
+    throw new RunwardenError(
+      'REDIS_UNAVAILABLE',
+      `redis-server is not on the PATH: ${REDIS_INSTALL_HINT}`,
+    );
   const port = options.port ?? (await freePort());
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'runwarden-redis-'));
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'everysec',
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
   ];
   let child!: ChildProcess;
   const server: PrivateRedis = {

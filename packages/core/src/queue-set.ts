@@ -36,7 +36,10 @@ export class QueueSet {
   constructor(private readonly options: QueueSetOptions) {
     this.prefix = options.prefix;
     this.close = onceClose(() =>
-      closeAll([...[...this.queues.values()].map((q) => () => q.close()), () => this.flow?.close()], 'queue set close'),
+      closeAll(
+        [...[...this.queues.values()].map((q) => () => q.close()), () => this.flow?.close()],
+        'queue set close',
+      ),
     );
   }
 
@@ -68,6 +71,8 @@ export class QueueSet {
   }
 
   async addDeadLetter(letter: DeadLetter): Promise<void> {
-    await this.get(QUEUES.deadLetter).add(letter.queue, letter, { jobId: `${letter.queue}.${letter.jobId}` });
+    await this.get(QUEUES.deadLetter).add(letter.queue, letter, {
+      jobId: `${letter.queue}.${letter.jobId}`,
+    });
   }
 }

@@ -32,9 +32,17 @@ export function jobOptionsFor(queue: QueueName, config: RunwardenConfig): JobsOp
     case 'archive':
     case 'report':
     case 'alert':
-      return { ...retention, attempts: config.queues[queue].attempts, backoff: config.queues[queue].backoff };
+      return {
+        ...retention,
+        attempts: config.queues[queue].attempts,
+        backoff: config.queues[queue].backoff,
+      };
     case 'delivery':
-      return { ...retention, attempts: config.queues.alert.attempts, backoff: config.queues.alert.backoff };
+      return {
+        ...retention,
+        attempts: config.queues.alert.attempts,
+        backoff: config.queues.alert.backoff,
+      };
     case 'ledger':
       // The scanner may be down for a while; ledger entries must wait, not fail.
       return { ...retention, attempts: 50, backoff: { type: 'exponential', delay: 1_000 } };

@@ -27,24 +27,49 @@ export interface RedisConnectionOptions {
  */
 export type RedisTarget =
   | { kind: 'single'; url: string }
-  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string; password?: string; db: number }
+  | {
+      kind: 'sentinel';
+      sentinels: { host: string; port: number }[];
+      name: string;
+      password?: string;
+      db: number;
+    }
   | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: string };
 
 function hostList(text: string, defaultPort: number): { host: string; port: number }[] {
-  return text.split(',').filter(Boolean).map((part) => {
-    const [host, port] = part.split(':');
-    return { host: host || '127.0.0.1', port: port ? Number(port) : defaultPort };
-  });
+  return text
+    .split(',')
+    .filter(Boolean)
+    .map((part) => {
+      const [host, port] = part.split(':');
+      return { host: host || '127.0.0.1', port: port ? Number(port) : defaultPort };
+    });
 }
 
 export function parseRedisUrl(url: string): RedisTarget {
-  const match = /^(redis-sentinel|redis-cluster):\/\/(?:([^@/]*)@)?([^/]+)(?:\/([^/]*))?(?:\/(\d+))?$/.exec(url);
+  const match =
+    /^(redis-sentinel|redis-cluster):\/\/(?:([^@/]*)@)?([^/]+)(?:\/([^/]*))?(?:\/(\d+))?$/.exec(
+      url,
+    );
   if (!match) return { kind: 'single', url };
   const [, scheme, auth, hosts, name, db] = match;
-  const password = auth ? decodeURIComponent(auth.includes(':') ? auth.slice(auth.indexOf(':') + 1) : auth) : undefined;
-  if (scheme === 'redis-cluster') return { kind: 'cluster', nodes: hostList(hosts!, 6379), ...(password ? { password } : {}) };
-  if (!name) throw new RunwardenError('USAGE', `Sentinel URL ${redactUrl(url)} names no master: write redis-sentinel://host:26379/<master-name>`);
-  return { kind: 'sentinel', sentinels: hostList(hosts!, 26379), name: decodeURIComponent(name), db: db ? Number(db) : 0, ...(password ? { password } : {}) };
+  const password = auth
+    ? decodeURIComponent(auth.includes(':') ? auth.slice(auth.indexOf(':') + 1) : auth)
+    : undefined;
+  if (scheme === 'redis-cluster')
+    return { kind: 'cluster', nodes: hostList(hosts!, 6379), ...(password ? { password } : {}) };
+  if (!name)
+    throw new RunwardenError(
+      'USAGE',
+      `Sentinel URL ${redactUrl(url)} names no master: write redis-sentinel://host:26379/<master-name>`,
+    );
+  return {
+    kind: 'sentinel',
+    sentinels: hostList(hosts!, 26379),
+    name: decodeURIComponent(name),
+    db: db ? Number(db) : 0,
+    ...(password ? { password } : {}),
+  };
 }
 
 export function createRedisConnection(url: string, options: RedisConnectionOptions = {}): Redis {
@@ -64,7 +89,9 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
   }
   if (target.kind === 'cluster') {
     // BullMQ accepts a Cluster wherever it takes a connection; the type is widened here once.
-    return new Cluster(target.nodes, { redisOptions: { ...redisOptions, ...(target.password ? { password: target.password } : {}) } }) as unknown as Redis;
+    return new Cluster(target.nodes, {
+      redisOptions: { ...redisOptions, ...(target.password ? { password: target.password } : {}) },
+    }) as unknown as Redis;
   }
   return new Redis(url, redisOptions);
 }
@@ -74,7 +101,8 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
-    if (parsed.username && !parsed.password && /^redis-(sentinel|cluster):$/.test(parsed.protocol)) parsed.username = '***';
+    if (parsed.username && !parsed.password && /^redis-(sentinel|cluster):$/.test(parsed.protocol))
+      parsed.username = '***';
     if (parsed.protocol.startsWith('http')) return `${parsed.protocol}//${parsed.host}/***`;
     return parsed.toString();
   } catch {
@@ -84,16 +112,27 @@ export function redactUrl(url: string): string {
 
 /** Resolves when Redis answers PING, or throws a REDIS_UNAVAILABLE error saying where. */
 export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'runwarden:ping', retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectionName: 'runwarden:ping',
+    retryStrategy: () => null,
+  });
   let lastError: Error | undefined;
   client.on('error', (err: Error) => (lastError = err));
   try {
     await Promise.race([
       client.connect().then(() => client.ping()),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
     ]);
   } catch (err) {
-    throw new RunwardenError('REDIS_UNAVAILABLE', `Redis at ${redactUrl(url)} is not reachable (${lastError?.message ?? (err as Error).message})`, { cause: err });
+    throw new RunwardenError(
+      'REDIS_UNAVAILABLE',
+      `Redis at ${redactUrl(url)} is not reachable (${lastError?.message ?? (err as Error).message})`,
+      { cause: err },
+    );
   } finally {
     client.disconnect();
   }

@@ -4,8 +4,20 @@ import { assertSafeRunId, pathForRun } from './run-id.js';
 import { eventIds } from './events.js';
 
 describe('assertSafeRunId', () => {
-  it.each(['run-42', 'etl_2025-12-05T14.32', 'a b', 'run:7'])('accepts %j', (id) => expect(assertSafeRunId(id)).toBe(id));
-  it.each(['', '..', '../x', 'a/../../b', '/etc/passwd', 'a/b', 'a\\b', 'nul\0byte', 'line\nbreak'])('rejects %j', (id) => {
+  it.each(['run-42', 'etl_2025-12-05T14.32', 'a b', 'run:7'])('accepts %j', (id) =>
+    expect(assertSafeRunId(id)).toBe(id),
+  );
+  it.each([
+    '',
+    '..',
+    '../x',
+    'a/../../b',
+    '/etc/passwd',
+    'a/b',
+    'a\\b',
+    'nul\0byte',
+    'line\nbreak',
+  ])('rejects %j', (id) => {
     expect(() => assertSafeRunId(id)).toThrow(UnsafeRunIdError);
   });
   it('keeps paths inside their folder', () => {

@@ -22,14 +22,26 @@ describe('buildRunReport', () => {
       step('transform', 'failed', { startedAt: '1764943200', finishedAt: '1764943245' }),
       step('load', 'skipped'),
     ]);
-    const report = buildRunReport({ event, archive: { status: 'archived', path: '/a/run-7.zip', bytes: 10, entries: 2, sha256: 'ab', verified: true } });
+    const report = buildRunReport({
+      event,
+      archive: {
+        status: 'archived',
+        path: '/a/run-7.zip',
+        bytes: 10,
+        entries: 2,
+        sha256: 'ab',
+        verified: true,
+      },
+    });
     expect(report).toMatchObject({
       schemaVersion: 1,
       runId: 'run-7',
       outcome: 'failed',
       run: { durationMs: 60_000 },
       steps: { counts: { succeeded: 1, failed: 1, skipped: 1, total: 3 } },
-      failures: [{ stepId: 'transform', name: 'transform', error: 'transform exited with status 1' }],
+      failures: [
+        { stepId: 'transform', name: 'transform', error: 'transform exited with status 1' },
+      ],
       archive: { status: 'archived', verified: true },
       detection: { eventId: 'run-7.completed', lagMs: 250 },
     });
@@ -38,7 +50,9 @@ describe('buildRunReport', () => {
 
   it('records a failed run with no failed step, and a missing archive job', () => {
     const report = buildRunReport({ event: completedEvent('r', [], 'failed') });
-    expect(report.failures).toEqual([{ stepId: null, name: '(run)', error: 'the run was marked failed with no failed step' }]);
+    expect(report.failures).toEqual([
+      { stepId: null, name: '(run)', error: 'the run was marked failed with no failed step' },
+    ]);
     expect(report.archive.status).toBe('skipped');
   });
 

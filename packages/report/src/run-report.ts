@@ -4,7 +4,13 @@
  * the same event gives the same bytes, which is what makes the report worker
  * idempotent.
  */
-import type { ArchiveOutcome, Outcome, RunCompletedEvent, StepCounts, StepState } from '@runwarden/core';
+import type {
+  ArchiveOutcome,
+  Outcome,
+  RunCompletedEvent,
+  StepCounts,
+  StepState,
+} from '@runwarden/core';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -34,13 +40,19 @@ export interface RunReport {
   steps: { counts: StepCounts; items: StepReport[] };
   failures: { stepId: string | null; name: string; error: string | null }[];
   archive: ArchiveOutcome;
-  detection: { eventId: string; changedAt: string | null; detectedAt: string; lagMs: number | null };
+  detection: {
+    eventId: string;
+    changedAt: string | null;
+    detectedAt: string;
+    lagMs: number | null;
+  };
 }
 
 /** ISO-8601 text or unix seconds (the contract accepts both) → epoch ms. */
 export function parseTimestamp(value: string | number | null | undefined): number | null {
   if (value === null || value === undefined || value === '') return null;
-  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(value))
+    return Math.round(Number(value) * 1000);
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }
@@ -68,9 +80,15 @@ export function buildRunReport({ event, archive }: BuildReportOptions): RunRepor
     durationMs: durationMs(s.startedAt, s.finishedAt),
     error: s.error,
   }));
-  const failures: RunReport['failures'] = items.filter((s) => s.state === 'failed').map((s) => ({ stepId: s.stepId, name: s.name, error: s.error }));
+  const failures: RunReport['failures'] = items
+    .filter((s) => s.state === 'failed')
+    .map((s) => ({ stepId: s.stepId, name: s.name, error: s.error }));
   if (run.state === 'failed' && failures.length === 0) {
-    failures.push({ stepId: null, name: '(run)', error: 'the run was marked failed with no failed step' });
+    failures.push({
+      stepId: null,
+      name: '(run)',
+      error: 'the run was marked failed with no failed step',
+    });
   }
   const changed = parseTimestamp(event.changedAt ?? null);
   const detected = parseTimestamp(event.detectedAt);

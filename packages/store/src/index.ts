@@ -1,5 +1,16 @@
-export { PIPELINE_SCHEMA_SQL, PIPELINE_TABLES_SQL, PIPELINE_INDEXES, REQUIRED_COLUMNS, type PipelineIndex } from './schema.js';
-export { openOrchestrationDb, assertPipelineSchema, type OpenOrchestrationDbOptions, type SqliteDb } from './open-db.js';
+export {
+  PIPELINE_SCHEMA_SQL,
+  PIPELINE_TABLES_SQL,
+  PIPELINE_INDEXES,
+  REQUIRED_COLUMNS,
+  type PipelineIndex,
+} from './schema.js';
+export {
+  openOrchestrationDb,
+  assertPipelineSchema,
+  type OpenOrchestrationDbOptions,
+  type SqliteDb,
+} from './open-db.js';
 export { MIGRATIONS, runMigrations, type Migration } from './migrations.js';
 export { parseTimestamp, toIsoTimestamp } from './timestamps.js';
 export {
@@ -11,8 +22,25 @@ export {
   type StepRow,
   type NewRunRow,
 } from './pipeline-reader.js';
-export { createScannerStore, type ScannerStore, type TrackedRun, type StepFailureCount, type ScanCommit } from './scanner-store.js';
+export {
+  createScannerStore,
+  type ScannerStore,
+  type TrackedRun,
+  type StepFailureCount,
+  type ScanCommit,
+} from './scanner-store.js';
 export { createLedgerRecorder, type LedgerRecorder } from './ledger-recorder.js';
 export { readStatus, type StoreStatus, type ReadStatusOptions } from './status.js';
-export { scannerStatusKey, scannerLeaseKey, parseScannerStatus, type ScannerStatus } from './scanner-keys.js';
-export { createPipelineWriter, type PipelineWriter, type PipelineWriterOptions, type RunRowInput, type StepRowInput } from './pipeline-writer.js';
+export {
+  scannerStatusKey,
+  scannerLeaseKey,
+  parseScannerStatus,
+  type ScannerStatus,
+} from './scanner-keys.js';
+export {
+  createPipelineWriter,
+  type PipelineWriter,
+  type PipelineWriterOptions,
+  type RunRowInput,
+  type StepRowInput,
+} from './pipeline-writer.js';

@@ -37,20 +37,46 @@ export function createLedgerRecorder(db: SqliteDb): LedgerRecorder {
         case 'archive': {
           const o = entry.outcome;
           archive.run({
-            eventId: entry.eventId, runId: entry.runId, status: o.status, path: o.path ?? null, bytes: o.bytes ?? null,
-            sourceBytes: o.sourceBytes ?? null, entries: o.entries ?? null, sha256: o.sha256 ?? null,
-            verified: bool(o.verified), reused: bool(o.reused), reason: o.reason ?? null, durationMs: o.durationMs ?? null,
-            detail: o.skippedFiles?.length ? JSON.stringify({ skippedFiles: o.skippedFiles }) : null, at: entry.at,
+            eventId: entry.eventId,
+            runId: entry.runId,
+            status: o.status,
+            path: o.path ?? null,
+            bytes: o.bytes ?? null,
+            sourceBytes: o.sourceBytes ?? null,
+            entries: o.entries ?? null,
+            sha256: o.sha256 ?? null,
+            verified: bool(o.verified),
+            reused: bool(o.reused),
+            reason: o.reason ?? null,
+            durationMs: o.durationMs ?? null,
+            detail: o.skippedFiles?.length
+              ? JSON.stringify({ skippedFiles: o.skippedFiles })
+              : null,
+            at: entry.at,
           });
           return;
         }
         case 'report':
-          report.run({ eventId: entry.eventId, runId: entry.runId, path: entry.path, outcome: entry.outcome, at: entry.at });
+          report.run({
+            eventId: entry.eventId,
+            runId: entry.runId,
+            path: entry.path,
+            outcome: entry.outcome,
+            at: entry.at,
+          });
           return;
         case 'alert':
           alert.run({
-            deliveryId: entry.deliveryId, status: entry.status, eventId: entry.eventId, runId: entry.runId, rule: entry.rule,
-            channel: entry.channel, severity: entry.severity, eventIds: JSON.stringify(entry.eventIds), detail: entry.detail ?? null, at: entry.at,
+            deliveryId: entry.deliveryId,
+            status: entry.status,
+            eventId: entry.eventId,
+            runId: entry.runId,
+            rule: entry.rule,
+            channel: entry.channel,
+            severity: entry.severity,
+            eventIds: JSON.stringify(entry.eventIds),
+            detail: entry.detail ?? null,
+            at: entry.at,
           });
           return;
       }

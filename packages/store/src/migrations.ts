@@ -94,12 +94,19 @@ export const MIGRATIONS: readonly Migration[] = [
  * Returns the ids applied now. Safe for two scanners starting at once: the
  * check and the migration run under one write lock.
  */
-export function runMigrations(db: SqliteDb, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function runMigrations(
+  db: SqliteDb,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number[] {
   if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'runwarden_migrations'").get()) {
-    db.exec('CREATE TABLE IF NOT EXISTS runwarden_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS runwarden_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
   }
   const isApplied = db.prepare('SELECT 1 FROM runwarden_migrations WHERE id = ?');
-  const record = db.prepare('INSERT INTO runwarden_migrations (id, name, applied_at) VALUES (?, ?, ?)');
+  const record = db.prepare(
+    'INSERT INTO runwarden_migrations (id, name, applied_at) VALUES (?, ?, ?)',
+  );
   const applied: number[] = [];
   // Check before taking the write lock: a started scanner must not wait on a
   // pipeline's long transaction when there is nothing to migrate.

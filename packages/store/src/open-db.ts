@@ -50,7 +50,9 @@ function invalid(file: string, why: string, cause?: unknown): RunwardenError {
 /** Checks that `runs` and `steps` exist (as tables or views) with the columns runwarden reads. */
 export function assertPipelineSchema(db: SqliteDb, file: string): void {
   for (const [table, columns] of Object.entries(REQUIRED_COLUMNS)) {
-    const found = db.prepare('SELECT type FROM sqlite_master WHERE name = ? AND type IN (\'table\', \'view\')').get(table);
+    const found = db
+      .prepare("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')")
+      .get(table);
     if (!found) {
       throw invalid(
         file,
@@ -58,10 +60,15 @@ export function assertPipelineSchema(db: SqliteDb, file: string): void {
           'If your pipeline stores them differently, create SQL views with these names and columns.',
       );
     }
-    const have = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+    const have = new Set(
+      (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name),
+    );
     const missing = columns.filter((c) => !have.has(c));
     if (missing.length > 0) {
-      throw invalid(file, `: table "${table}" lacks column(s) ${missing.join(', ')}. Expected schema:\n${PIPELINE_TABLES_SQL}\nor provide a view with these columns.`);
+      throw invalid(
+        file,
+        `: table "${table}" lacks column(s) ${missing.join(', ')}. Expected schema:\n${PIPELINE_TABLES_SQL}\nor provide a view with these columns.`,
+      );
     }
   }
 }
@@ -70,7 +77,10 @@ export function assertPipelineSchema(db: SqliteDb, file: string): void {
  * Opens the orchestration database, or throws RunwardenError
  * `DATABASE_MISSING` / `DATABASE_INVALID`.
  */
-export function openOrchestrationDb(file: string, options: OpenOrchestrationDbOptions = {}): SqliteDb {
+export function openOrchestrationDb(
+  file: string,
+  options: OpenOrchestrationDbOptions = {},
+): SqliteDb {
   const full = path.resolve(file);
   if (!existsSync(full)) {
     throw new RunwardenError(
@@ -78,7 +88,11 @@ export function openOrchestrationDb(file: string, options: OpenOrchestrationDbOp
       `The orchestration database ${full} does not exist. Set "database" in runwarden.yaml to the pipeline's SQLite file, or start the pipeline first so it creates it.`,
     );
   }
-  if (!hasSqliteHeader(full)) throw invalid(full, 'is not a SQLite database (wrong file header). Point "database" in runwarden.yaml at the pipeline\'s SQLite file.');
+  if (!hasSqliteHeader(full))
+    throw invalid(
+      full,
+      'is not a SQLite database (wrong file header). Point "database" in runwarden.yaml at the pipeline\'s SQLite file.',
+    );
   let db: SqliteDb;
   try {
     db = new Database(full, { fileMustExist: true, readonly: options.readonly ?? false });

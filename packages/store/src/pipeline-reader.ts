@@ -84,8 +84,12 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
   );
   // A view has no rowid: fall back to "not seen yet", whose cost grows with history.
   const after = runsHaveRowid
-    ? db.prepare('SELECT rowid AS rowid, run_id AS runId, state, updated_at AS updatedAt FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?')
-    : db.prepare('SELECT NULL AS rowid, run_id AS runId, state, updated_at AS updatedAt FROM runs WHERE ? >= 0 AND run_id NOT IN (SELECT run_id FROM runwarden_runs) LIMIT ?');
+    ? db.prepare(
+        'SELECT rowid AS rowid, run_id AS runId, state, updated_at AS updatedAt FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?',
+      )
+    : db.prepare(
+        'SELECT NULL AS rowid, run_id AS runId, state, updated_at AS updatedAt FROM runs WHERE ? >= 0 AND run_id NOT IN (SELECT run_id FROM runwarden_runs) LIMIT ?',
+      );
   const readTx = db.transaction(<T>(fn: () => T): T => fn());
 
   return {

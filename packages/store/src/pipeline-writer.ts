@@ -43,7 +43,10 @@ export interface PipelineWriterOptions {
   now?: () => string | number;
 }
 
-export function createPipelineWriter(file: string, options: PipelineWriterOptions = {}): PipelineWriter {
+export function createPipelineWriter(
+  file: string,
+  options: PipelineWriterOptions = {},
+): PipelineWriter {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
@@ -68,11 +71,25 @@ export function createPipelineWriter(file: string, options: PipelineWriterOption
     db,
     run: (r) => {
       const t = now();
-      run.run({ pipeline: null, startedAt: null, finishedAt: null, createdAt: t, updatedAt: t, ...r });
+      run.run({
+        pipeline: null,
+        startedAt: null,
+        finishedAt: null,
+        createdAt: t,
+        updatedAt: t,
+        ...r,
+      });
     },
     step: (s) => {
       const t = now();
-      step.run({ name: s.stepId, startedAt: null, finishedAt: null, updatedAt: t, error: null, ...s });
+      step.run({
+        name: s.stepId,
+        startedAt: null,
+        finishedAt: null,
+        updatedAt: t,
+        error: null,
+        ...s,
+      });
     },
     close: () => db.close(),
   };

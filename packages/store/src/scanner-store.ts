@@ -71,9 +71,13 @@ const toTracked = (r: RunRow): TrackedRun => ({
 export function createScannerStore(db: SqliteDb, now: () => number = Date.now): ScannerStore {
   const open = db.prepare('SELECT * FROM runwarden_runs WHERE completed = 0');
   const one = db.prepare('SELECT * FROM runwarden_runs WHERE run_id = ?');
-  const failuresOf = db.prepare('SELECT step_id AS stepId, run_id AS runId, failures, last_failure_key AS lastFailureKey FROM runwarden_step_failures WHERE run_id = ?');
+  const failuresOf = db.prepare(
+    'SELECT step_id AS stepId, run_id AS runId, failures, last_failure_key AS lastFailureKey FROM runwarden_step_failures WHERE run_id = ?',
+  );
   const getState = db.prepare('SELECT value FROM runwarden_scanner_state WHERE key = ?').pluck();
-  const setState = db.prepare('INSERT INTO runwarden_scanner_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const setState = db.prepare(
+    'INSERT INTO runwarden_scanner_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
   const insertEvent = db.prepare(
     `INSERT INTO runwarden_events (id, type, run_id, pipeline, detected_at, changed_at, payload)
      VALUES (@id, @type, @runId, @pipeline, @detectedAt, @changedAt, @payload) ON CONFLICT(id) DO NOTHING`,
@@ -88,21 +92,37 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
     `INSERT INTO runwarden_step_failures (step_id, run_id, failures, last_failure_key) VALUES (@stepId, @runId, @failures, @lastFailureKey)
      ON CONFLICT(step_id) DO UPDATE SET failures = excluded.failures, last_failure_key = excluded.last_failure_key`,
   );
-  const pending = db.prepare('SELECT payload FROM runwarden_events WHERE enqueued_at IS NULL ORDER BY seq LIMIT ?').pluck();
-  const mark = db.prepare('UPDATE runwarden_events SET enqueued_at = ? WHERE id = ? AND enqueued_at IS NULL');
+  const pending = db
+    .prepare('SELECT payload FROM runwarden_events WHERE enqueued_at IS NULL ORDER BY seq LIMIT ?')
+    .pluck();
+  const mark = db.prepare(
+    'UPDATE runwarden_events SET enqueued_at = ? WHERE id = ? AND enqueued_at IS NULL',
+  );
 
   const commit = db.transaction((scan: ScanCommit): RunwardenEvent[] => {
     const fresh: RunwardenEvent[] = [];
     for (const e of scan.events) {
       const info = insertEvent.run({
-        id: e.id, type: e.type, runId: e.runId, pipeline: e.pipeline, detectedAt: e.detectedAt,
-        changedAt: e.changedAt ?? null, payload: JSON.stringify(e),
+        id: e.id,
+        type: e.type,
+        runId: e.runId,
+        pipeline: e.pipeline,
+        detectedAt: e.detectedAt,
+        changedAt: e.changedAt ?? null,
+        payload: JSON.stringify(e),
       });
       if (info.changes > 0) fresh.push(e);
     }
     const at = new Date(now()).toISOString();
     for (const r of scan.runs) {
-      upsertRun.run({ runId: r.runId, completed: r.completed ? 1 : 0, stalled: r.stalled ? 1 : 0, stallCount: r.stallCount, stallChangeMs: r.stallChangeMs, at });
+      upsertRun.run({
+        runId: r.runId,
+        completed: r.completed ? 1 : 0,
+        stalled: r.stalled ? 1 : 0,
+        stallCount: r.stallCount,
+        stallChangeMs: r.stallChangeMs,
+        at,
+      });
     }
     for (const f of scan.stepFailures) upsertFailure.run(f);
     if (scan.runsCursor !== undefined) setState.run('runs_cursor', String(scan.runsCursor));
@@ -119,11 +139,13 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
       const row = one.get(runId) as RunRow | undefined;
       return row ? toTracked(row) : undefined;
     },
-    stepFailuresOf: (runId) => new Map((failuresOf.all(runId) as StepFailureCount[]).map((f) => [f.stepId, f])),
+    stepFailuresOf: (runId) =>
+      new Map((failuresOf.all(runId) as StepFailureCount[]).map((f) => [f.stepId, f])),
     getState: (key) => getState.get(key) as string | undefined,
     // IMMEDIATE: take the write lock up front, so a busy database fails fast here, not half-way.
     commit: (scan) => commit.immediate(scan),
-    pending: (limit) => (pending.all(limit) as string[]).map((p) => JSON.parse(p) as RunwardenEvent),
+    pending: (limit) =>
+      (pending.all(limit) as string[]).map((p) => JSON.parse(p) as RunwardenEvent),
     markEnqueued: (ids, at) => markAll.immediate(ids, at),
   };
 }

@@ -6,8 +6,18 @@
 
 /** The two indexes the scanner's queries need to stay cheap as history grows. */
 export const PIPELINE_INDEXES = [
-  { table: 'runs', column: 'state', name: 'runs_state_idx', sql: 'CREATE INDEX IF NOT EXISTS runs_state_idx ON runs(state);' },
-  { table: 'steps', column: 'run_id', name: 'steps_run_id_idx', sql: 'CREATE INDEX IF NOT EXISTS steps_run_id_idx ON steps(run_id);' },
+  {
+    table: 'runs',
+    column: 'state',
+    name: 'runs_state_idx',
+    sql: 'CREATE INDEX IF NOT EXISTS runs_state_idx ON runs(state);',
+  },
+  {
+    table: 'steps',
+    column: 'run_id',
+    name: 'steps_run_id_idx',
+    sql: 'CREATE INDEX IF NOT EXISTS steps_run_id_idx ON steps(run_id);',
+  },
 ] as const;
 
 export type PipelineIndex = (typeof PIPELINE_INDEXES)[number];

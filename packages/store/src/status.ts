@@ -12,7 +12,13 @@ export interface StoreStatus {
   eventsByType: Partial<Record<EventType, number>>;
   /** Events recorded but not yet in Redis (normally 0). */
   pendingEvents: number;
-  lastEvents: { id: string; type: string; runId: string; detectedAt: string; enqueuedAt: string | null }[];
+  lastEvents: {
+    id: string;
+    type: string;
+    runId: string;
+    detectedAt: string;
+    enqueuedAt: string | null;
+  }[];
   archives: Record<string, number>;
   reports: number;
   alerts: Record<string, number>;
@@ -34,12 +40,20 @@ export function readStatus(db: SqliteDb, options: ReadStatusOptions = {}): Store
   return {
     activeRuns: scalar('SELECT count(*) FROM runwarden_runs WHERE completed = 0'),
     stalledRuns: scalar('SELECT count(*) FROM runwarden_runs WHERE completed = 0 AND stalled = 1'),
-    eventsByType: countsBy(db, 'SELECT type AS k, count(*) AS n FROM runwarden_events GROUP BY type'),
+    eventsByType: countsBy(
+      db,
+      'SELECT type AS k, count(*) AS n FROM runwarden_events GROUP BY type',
+    ),
     pendingEvents: scalar('SELECT count(*) FROM runwarden_events WHERE enqueued_at IS NULL'),
     lastEvents: db
-      .prepare('SELECT id, type, run_id AS runId, detected_at AS detectedAt, enqueued_at AS enqueuedAt FROM runwarden_events ORDER BY seq DESC LIMIT ?')
+      .prepare(
+        'SELECT id, type, run_id AS runId, detected_at AS detectedAt, enqueued_at AS enqueuedAt FROM runwarden_events ORDER BY seq DESC LIMIT ?',
+      )
       .all(options.lastEvents ?? 10) as StoreStatus['lastEvents'],
-    archives: countsBy(db, 'SELECT status AS k, count(*) AS n FROM runwarden_archives GROUP BY status'),
+    archives: countsBy(
+      db,
+      'SELECT status AS k, count(*) AS n FROM runwarden_archives GROUP BY status',
+    ),
     reports: scalar('SELECT count(*) FROM runwarden_reports'),
     alerts: countsBy(db, 'SELECT status AS k, count(*) AS n FROM runwarden_alerts GROUP BY status'),
     migrations: scalar('SELECT count(*) FROM runwarden_migrations'),

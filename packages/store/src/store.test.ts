@@ -4,8 +4,17 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import {
-  MIGRATIONS, PIPELINE_SCHEMA_SQL, createLedgerRecorder, createPipelineWriter, createScannerStore, findMissingIndexes,
-  openOrchestrationDb, parseTimestamp, readStatus, runMigrations, scannerStatusKey,
+  MIGRATIONS,
+  PIPELINE_SCHEMA_SQL,
+  createLedgerRecorder,
+  createPipelineWriter,
+  createScannerStore,
+  findMissingIndexes,
+  openOrchestrationDb,
+  parseTimestamp,
+  readStatus,
+  runMigrations,
+  scannerStatusKey,
 } from './index.js';
 
 let ctx: TestContext;
@@ -22,22 +31,41 @@ function pipelineDb(): string {
 
 describe('openOrchestrationDb', () => {
   it('says which file is missing and what to do', () => {
-    expect(() => openOrchestrationDb(path.join(ctx.dir, 'missing.db'))).toThrow(expect.objectContaining({ code: 'DATABASE_MISSING', message: expect.stringContaining('missing.db does not exist') }));
+    expect(() => openOrchestrationDb(path.join(ctx.dir, 'missing.db'))).toThrow(
+      expect.objectContaining({
+        code: 'DATABASE_MISSING',
+        message: expect.stringContaining('missing.db does not exist'),
+      }),
+    );
   });
 
   it('rejects a file that is not SQLite', () => {
     const file = path.join(ctx.dir, 'notes.db');
     writeFileSync(file, 'this is not a database, just some text that is long enough');
-    expect(() => openOrchestrationDb(file)).toThrow(expect.objectContaining({ code: 'DATABASE_INVALID', message: expect.stringContaining('not a SQLite database') }));
+    expect(() => openOrchestrationDb(file)).toThrow(
+      expect.objectContaining({
+        code: 'DATABASE_INVALID',
+        message: expect.stringContaining('not a SQLite database'),
+      }),
+    );
   });
 
   it('names the missing table and shows the expected schema', () => {
     const file = path.join(ctx.dir, 'empty.db');
     new Database(file).exec('CREATE TABLE runs (run_id TEXT)').close();
-    expect(() => openOrchestrationDb(file)).toThrow(expect.objectContaining({ code: 'DATABASE_INVALID', message: expect.stringContaining('lacks column(s) pipeline') }));
+    expect(() => openOrchestrationDb(file)).toThrow(
+      expect.objectContaining({
+        code: 'DATABASE_INVALID',
+        message: expect.stringContaining('lacks column(s) pipeline'),
+      }),
+    );
     const other = path.join(ctx.dir, 'other.db');
     new Database(other).exec('CREATE TABLE t (x)').close();
-    expect(() => openOrchestrationDb(other)).toThrow(expect.objectContaining({ message: expect.stringMatching(/no "runs" table[\s\S]*CREATE TABLE runs[\s\S]*views/) }));
+    expect(() => openOrchestrationDb(other)).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/no "runs" table[\s\S]*CREATE TABLE runs[\s\S]*views/),
+      }),
+    );
   });
 
   it('opens in WAL mode with a busy timeout, and accepts views standing in for the tables', () => {
@@ -47,8 +75,15 @@ describe('openOrchestrationDb', () => {
     db.close();
     const viaViews = path.join(ctx.dir, 'views.db');
     const raw = new Database(viaViews);
-    raw.exec(PIPELINE_SCHEMA_SQL.replace(/TABLE runs /, 'TABLE pipeline_runs ').replace(/TABLE steps /, 'TABLE pipeline_steps ').replace(/ON runs\(/, 'ON pipeline_runs(').replace(/ON steps\(/, 'ON pipeline_steps('));
-    raw.exec('CREATE VIEW runs AS SELECT * FROM pipeline_runs; CREATE VIEW steps AS SELECT * FROM pipeline_steps;');
+    raw.exec(
+      PIPELINE_SCHEMA_SQL.replace(/TABLE runs /, 'TABLE pipeline_runs ')
+        .replace(/TABLE steps /, 'TABLE pipeline_steps ')
+        .replace(/ON runs\(/, 'ON pipeline_runs(')
+        .replace(/ON steps\(/, 'ON pipeline_steps('),
+    );
+    raw.exec(
+      'CREATE VIEW runs AS SELECT * FROM pipeline_runs; CREATE VIEW steps AS SELECT * FROM pipeline_steps;',
+    );
     raw.close();
     openOrchestrationDb(viaViews).close();
   });
@@ -59,7 +94,9 @@ describe('migrations and the ledger', () => {
     const db = openOrchestrationDb(pipelineDb());
     expect(runMigrations(db)).toEqual(MIGRATIONS.map((m) => m.id));
     expect(runMigrations(db)).toEqual([]);
-    expect(db.prepare('SELECT count(*) FROM runwarden_migrations').pluck().get()).toBe(MIGRATIONS.length);
+    expect(db.prepare('SELECT count(*) FROM runwarden_migrations').pluck().get()).toBe(
+      MIGRATIONS.length,
+    );
     db.close();
   });
 
@@ -69,17 +106,57 @@ describe('migrations and the ledger', () => {
     const ledger = createLedgerRecorder(db);
     const at = '2025-12-05T12:00:00.000Z';
     for (let i = 0; i < 2; i++) {
-      ledger.record({ kind: 'archive', eventId: 'r.completed', runId: 'r', at, outcome: { status: 'archived', path: '.archive/r.zip', bytes: 10, verified: true } });
-      ledger.record({ kind: 'report', eventId: 'r.completed', runId: 'r', path: 'reports/r_summary.json', outcome: 'failed', at });
-      ledger.record({ kind: 'alert', deliveryId: 'r.completed.run_failure.console', eventId: 'r.completed', runId: 'r', rule: 'run_failure', channel: 'console', severity: 'critical', status: 'sent', eventIds: ['r.completed'], at });
+      ledger.record({
+        kind: 'archive',
+        eventId: 'r.completed',
+        runId: 'r',
+        at,
+        outcome: { status: 'archived', path: '.archive/r.zip', bytes: 10, verified: true },
+      });
+      ledger.record({
+        kind: 'report',
+        eventId: 'r.completed',
+        runId: 'r',
+        path: 'reports/r_summary.json',
+        outcome: 'failed',
+        at,
+      });
+      ledger.record({
+        kind: 'alert',
+        deliveryId: 'r.completed.run_failure.console',
+        eventId: 'r.completed',
+        runId: 'r',
+        rule: 'run_failure',
+        channel: 'console',
+        severity: 'critical',
+        status: 'sent',
+        eventIds: ['r.completed'],
+        at,
+      });
     }
     createScannerStore(db).commit({
-      events: [{ id: 'r.started', type: 'run_started', runId: 'r', pipeline: null, detectedAt: at, state: 'running' }],
+      events: [
+        {
+          id: 'r.started',
+          type: 'run_started',
+          runId: 'r',
+          pipeline: null,
+          detectedAt: at,
+          state: 'running',
+        },
+      ],
       runs: [{ runId: 'r', completed: false, stalled: false, stallCount: 0, stallChangeMs: null }],
       stepFailures: [],
     });
     const status = readStatus(db);
-    expect(status).toMatchObject({ activeRuns: 1, eventsByType: { run_started: 1 }, pendingEvents: 1, archives: { archived: 1 }, reports: 1, alerts: { sent: 1 } });
+    expect(status).toMatchObject({
+      activeRuns: 1,
+      eventsByType: { run_started: 1 },
+      pendingEvents: 1,
+      archives: { archived: 1 },
+      reports: 1,
+      alerts: { sent: 1 },
+    });
     expect(status.lastEvents[0]).toMatchObject({ id: 'r.started', enqueuedAt: null });
     db.close();
   });
@@ -88,7 +165,14 @@ describe('migrations and the ledger', () => {
     const db = openOrchestrationDb(pipelineDb());
     runMigrations(db);
     const store = createScannerStore(db);
-    const event = { id: 'r.completed', type: 'run_started' as const, runId: 'r', pipeline: null, detectedAt: 'x', state: 'running' as const };
+    const event = {
+      id: 'r.completed',
+      type: 'run_started' as const,
+      runId: 'r',
+      pipeline: null,
+      detectedAt: 'x',
+      state: 'running' as const,
+    };
     expect(store.commit({ events: [event], runs: [], stepFailures: [] })).toHaveLength(1);
     expect(store.commit({ events: [event], runs: [], stepFailures: [] })).toHaveLength(0);
     store.markEnqueued(['r.completed'], 'now');

@@ -3,7 +3,14 @@
  * port against the test's own prefix, and queues seeded with a few jobs,
  * one of them a dead letter and one carrying secrets.
  */
-import { createLogger, createRedisConnection, QueueSet, QUEUES, runwardenConfigSchema, type RunwardenConfig } from '@runwarden/core';
+import {
+  createLogger,
+  createRedisConnection,
+  QueueSet,
+  QUEUES,
+  runwardenConfigSchema,
+  type RunwardenConfig,
+} from '@runwarden/core';
 import { Worker } from 'bullmq';
 import type { TestContext } from '../../../../test/support/context.js';
 import { createBoard, type Board } from '../create-board.js';
@@ -19,12 +26,21 @@ export interface StartedBoard {
 }
 
 /** Starts a board with credentials unless `board.user` is overridden; closed by the context's cleanup. */
-export async function startBoard(ctx: TestContext, board: Record<string, unknown> = {}, redisUrl = ctx.redisUrl): Promise<StartedBoard> {
+export async function startBoard(
+  ctx: TestContext,
+  board: Record<string, unknown> = {},
+  redisUrl = ctx.redisUrl,
+): Promise<StartedBoard> {
   const config = runwardenConfigSchema.parse({
     redis: { url: redisUrl, prefix: ctx.prefix },
     board: { user: BOARD_USER, password: BOARD_PASSWORD, ...board },
   });
-  const started = createBoard({ config, logger: createLogger({ level: 'silent' }), redisUrl, prefix: ctx.prefix });
+  const started = createBoard({
+    config,
+    logger: createLogger({ level: 'silent' }),
+    redisUrl,
+    prefix: ctx.prefix,
+  });
   ctx.defer(() => started.close());
   const { url } = await started.listen(0, '127.0.0.1');
   return { board: started, url, config };
@@ -43,12 +59,28 @@ export async function seedJobs(ctx: TestContext, config: RunwardenConfig): Promi
   const connection = createRedisConnection(ctx.redisUrl);
   const queues = new QueueSet({ connection, prefix: ctx.prefix, config });
   try {
-    await queues.get(QUEUES.archive).add('run_completed', { runId: 'run-1' }, { jobId: 'run-1.completed' });
-    await queues.get(QUEUES.archive).add('run_completed', { runId: 'run-2' }, { jobId: 'run-2.completed' });
-    await queues.get(QUEUES.alert).add('run_completed', { runId: 'run-1', channel: { webhookUrl: SLACK_SECRET, smtp: { pass: 'hunter2' } } }, { jobId: 'run-1.alert' });
+    await queues
+      .get(QUEUES.archive)
+      .add('run_completed', { runId: 'run-1' }, { jobId: 'run-1.completed' });
+    await queues
+      .get(QUEUES.archive)
+      .add('run_completed', { runId: 'run-2' }, { jobId: 'run-2.completed' });
+    await queues
+      .get(QUEUES.alert)
+      .add(
+        'run_completed',
+        { runId: 'run-1', channel: { webhookUrl: SLACK_SECRET, smtp: { pass: 'hunter2' } } },
+        { jobId: 'run-1.alert' },
+      );
     await queues.addDeadLetter({
-      queue: QUEUES.archive, jobId: 'run-9.completed', name: 'run_completed', data: { runId: 'run-9' },
-      failedReason: 'not enough disk space for run run-9', attemptsMade: 5, unrecoverable: false, failedAt: new Date().toISOString(),
+      queue: QUEUES.archive,
+      jobId: 'run-9.completed',
+      name: 'run_completed',
+      data: { runId: 'run-9' },
+      failedReason: 'not enough disk space for run run-9',
+      attemptsMade: 5,
+      unrecoverable: false,
+      failedAt: new Date().toISOString(),
     });
     await completeOneReport(ctx, queues);
   } finally {
@@ -64,7 +96,9 @@ async function completeOneReport(ctx: TestContext, queues: QueueSet): Promise<vo
   });
   const completed = new Promise((resolve) => worker.once('completed', resolve));
   try {
-    await queues.get(QUEUES.report).add('run_completed', { runId: 'run-1' }, { jobId: 'run-1.report' });
+    await queues
+      .get(QUEUES.report)
+      .add('run_completed', { runId: 'run-1' }, { jobId: 'run-1.report' });
     await completed;
   } finally {
     await worker.close();

@@ -4,11 +4,17 @@ import { formatDuration } from '@runwarden/core';
 import type { Command } from 'commander';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 
-export function registerConfigCommands(program: Command, io: CliIo, done: (code: number) => void): void {
+export function registerConfigCommands(
+  program: Command,
+  io: CliIo,
+  done: (code: number) => void,
+): void {
   const config = program.command('config').description('work with the configuration');
   config
     .command('check')
-    .description('validate runwarden.yaml and alerts.yaml; exit 2 with file:line:column for each problem')
+    .description(
+      'validate runwarden.yaml and alerts.yaml; exit 2 with file:line:column for each problem',
+    )
     .action(() => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
       const out = (line: string) => io.stdout.write(`${line}\n`);
@@ -19,7 +25,9 @@ export function registerConfigCommands(program: Command, io: CliIo, done: (code:
         out(`  rule ${rule.name}: ${rule.severity}${throttle} → ${rule.channels.join(', ')}`);
       }
       for (const channel of describeChannels(loaded.alerts)) {
-        out(`  channel ${channel.name}: ${channel.enabled ? `enabled (${channel.detail})` : channel.detail}`);
+        out(
+          `  channel ${channel.name}: ${channel.enabled ? `enabled (${channel.detail})` : channel.detail}`,
+        );
       }
       done(0);
     });

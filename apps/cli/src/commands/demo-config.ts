@@ -1,5 +1,9 @@
 /** The demo's configuration files: short windows, so a demo takes seconds, not hours. */
-export function demoConfigFiles(dir: string, redisUrl: string, prefix: string): Record<string, string> {
+export function demoConfigFiles(
+  dir: string,
+  redisUrl: string,
+  prefix: string,
+): Record<string, string> {
   const runwarden = `# Written by \`runwarden demo\`.
 database: ${JSON.stringify(`${dir}/orchestration.db`)}
 redis: { url: ${JSON.stringify(redisUrl)}, prefix: ${JSON.stringify(prefix)} }

@@ -17,8 +17,15 @@ interface DlqOptions {
 }
 
 async function findLetters(admin: Admin, opts: DlqOptions): Promise<Job<DeadLetter>[]> {
-  const jobs = (await admin.queues.get(QUEUES.deadLetter).getJobs(['waiting', 'prioritized', 'delayed'], 0, -1, true)) as Job<DeadLetter>[];
-  return jobs.filter((j) => j && (!opts.queue || j.data.queue === opts.queue) && (!opts.id || j.id === opts.id || j.data.jobId === opts.id));
+  const jobs = (await admin.queues
+    .get(QUEUES.deadLetter)
+    .getJobs(['waiting', 'prioritized', 'delayed'], 0, -1, true)) as Job<DeadLetter>[];
+  return jobs.filter(
+    (j) =>
+      j &&
+      (!opts.queue || j.data.queue === opts.queue) &&
+      (!opts.id || j.id === opts.id || j.data.jobId === opts.id),
+  );
 }
 
 function describeLetter(job: Job<DeadLetter>): string {
@@ -36,15 +43,26 @@ async function retryLetter(admin: Admin, letter: Job<DeadLetter>): Promise<strin
   } else if (original) {
     return `${letter.id}: original job ${d.jobId} is ${await original.getState()}, left as it is`;
   } else {
-    await queue.add(d.name, d.data, admin.queues.jobOptions(d.queue as QueueName, { jobId: d.jobId }));
+    await queue.add(
+      d.name,
+      d.data,
+      admin.queues.jobOptions(d.queue as QueueName, { jobId: d.jobId }),
+    );
   }
   await letter.remove();
   return `${letter.id}: job ${d.jobId} is back on queue ${d.queue}`;
 }
 
-export function registerDlqCommands(program: Command, io: CliIo, done: (code: number) => void): void {
+export function registerDlqCommands(
+  program: Command,
+  io: CliIo,
+  done: (code: number) => void,
+): void {
   const dlq = program.command('dlq').description('list, retry or purge jobs that failed for good');
-  const withAdmin = async (opts: DlqOptions, fn: (admin: Admin, letters: Job<DeadLetter>[]) => Promise<void>) => {
+  const withAdmin = async (
+    opts: DlqOptions,
+    fn: (admin: Admin, letters: Job<DeadLetter>[]) => Promise<void>,
+  ) => {
     const admin = await openAdmin(loadCliConfig(io, program.opts<GlobalOptions>()));
     try {
       await fn(admin, await findLetters(admin, opts));
@@ -54,19 +72,35 @@ export function registerDlqCommands(program: Command, io: CliIo, done: (code: nu
     done(0);
   };
   const out = (line: string) => io.stdout.write(`${line}\n`);
-  const filters = (cmd: Command) => cmd.option('--queue <queue>', 'only dead letters from this queue').option('--id <id>', 'only this dead letter (or original job id)');
+  const filters = (cmd: Command) =>
+    cmd
+      .option('--queue <queue>', 'only dead letters from this queue')
+      .option('--id <id>', 'only this dead letter (or original job id)');
 
-  filters(dlq.command('list').description('list dead letters').option('--json', 'print JSON')).action((opts: DlqOptions) =>
+  filters(
+    dlq.command('list').description('list dead letters').option('--json', 'print JSON'),
+  ).action((opts: DlqOptions) =>
     withAdmin(opts, async (_admin, letters) => {
-      if (opts.json) out(JSON.stringify(letters.map((l) => ({ id: l.id, ...l.data })), null, 2));
+      if (opts.json)
+        out(
+          JSON.stringify(
+            letters.map((l) => ({ id: l.id, ...l.data })),
+            null,
+            2,
+          ),
+        );
       else out(letters.length === 0 ? 'No dead letters.' : letters.map(describeLetter).join('\n'));
     }),
   );
-  filters(dlq.command('retry').description('put dead letters back on their queues')).action((opts: DlqOptions) =>
-    withAdmin(opts, async (admin, letters) => {
-      if (letters.length === 0) throw new CliError(`No dead letters match${opts.queue ? ` queue ${opts.queue}` : ''}${opts.id ? ` id ${opts.id}` : ''}.`);
-      for (const letter of letters) out(await retryLetter(admin, letter));
-    }),
+  filters(dlq.command('retry').description('put dead letters back on their queues')).action(
+    (opts: DlqOptions) =>
+      withAdmin(opts, async (admin, letters) => {
+        if (letters.length === 0)
+          throw new CliError(
+            `No dead letters match${opts.queue ? ` queue ${opts.queue}` : ''}${opts.id ? ` id ${opts.id}` : ''}.`,
+          );
+        for (const letter of letters) out(await retryLetter(admin, letter));
+      }),
   );
   filters(dlq.command('purge').description('delete dead letters')).action((opts: DlqOptions) =>
     withAdmin(opts, async (_admin, letters) => {

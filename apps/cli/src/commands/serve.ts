@@ -3,7 +3,14 @@
  * `worker <role>…` and `board`.
  */
 import { Argument, type Command } from 'commander';
-import { cliLogger, loadCliConfig, runUntilSignal, say, type CliIo, type GlobalOptions } from '../context.js';
+import {
+  cliLogger,
+  loadCliConfig,
+  runUntilSignal,
+  say,
+  type CliIo,
+  type GlobalOptions,
+} from '../context.js';
 import { resolveRedis } from '../redis-bootstrap.js';
 import { WORKER_ROLES, type Role } from '../roles.js';
 
@@ -16,54 +23,128 @@ interface ServeOptions {
   boardOptional?: boolean;
 }
 
-async function serve(io: CliIo, globals: GlobalOptions, options: ServeOptions, role: string): Promise<number> {
+async function serve(
+  io: CliIo,
+  globals: GlobalOptions,
+  options: ServeOptions,
+  role: string,
+): Promise<number> {
   const loaded = loadCliConfig(io, globals);
   const logger = cliLogger(loaded, globals, role);
   const { config } = loaded;
   let roles = options.roles;
-  if (options.boardOptional && roles.includes('board') && !options.boardOpen && !(config.board.user && config.board.password)) {
+  if (
+    options.boardOptional &&
+    roles.includes('board') &&
+    !options.boardOpen &&
+    !(config.board.user && config.board.password)
+  ) {
     roles = roles.filter((r) => r !== 'board');
-    say(io, 'Running without the board: set BOARD_USER and BOARD_PASSWORD (or pass --open to serve it without login) to get Bull Board, /metrics and /healthz.');
+    say(
+      io,
+      'Running without the board: set BOARD_USER and BOARD_PASSWORD (or pass --open to serve it without login) to get Bull Board, /metrics and /healthz.',
+    );
   }
   const redis = options.bootstrapRedis
-    ? await resolveRedis({ url: config.redis.url, env: io.env, logger, say: (l) => say(io, l), persistent: true })
+    ? await resolveRedis({
+        url: config.redis.url,
+        env: io.env,
+        logger,
+        say: (l) => say(io, l),
+        persistent: true,
+      })
     : { url: config.redis.url, private: false, stop: async () => undefined };
   // Loaded on demand, so `config check` and `status` start fast.
   const { startRuntime } = await import('../runtime.js');
-  const runtime = await startRuntime({ config, alerts: loaded.alerts, redisUrl: redis.url, logger, roles, boardOpen: options.boardOpen }).catch(async (err) => {
+  const runtime = await startRuntime({
+    config,
+    alerts: loaded.alerts,
+    redisUrl: redis.url,
+    logger,
+    roles,
+    boardOpen: options.boardOpen,
+  }).catch(async (err) => {
     await redis.stop();
     throw err;
   });
   logger.info({ roles, config: loaded.file }, `runwarden running: ${roles.join(', ')}`);
-  say(io, `runwarden is running (${roles.join(', ')}) with ${loaded.file}${runtime.boardUrl ? `; board at ${runtime.boardUrl}` : ''}. Press Ctrl+C to stop.`);
-  return runUntilSignal({ close: async () => { await runtime.close(); await redis.stop(); } }, logger);
+  say(
+    io,
+    `runwarden is running (${roles.join(', ')}) with ${loaded.file}${runtime.boardUrl ? `; board at ${runtime.boardUrl}` : ''}. Press Ctrl+C to stop.`,
+  );
+  return runUntilSignal(
+    {
+      close: async () => {
+        await runtime.close();
+        await redis.stop();
+      },
+    },
+    logger,
+  );
 }
 
-export function registerServeCommands(program: Command, io: CliIo, done: (code: number) => void): void {
+export function registerServeCommands(
+  program: Command,
+  io: CliIo,
+  done: (code: number) => void,
+): void {
   const globals = () => program.opts<GlobalOptions>();
   program
     .command('start')
-    .description('run the scanner, every worker and the board in one process (the default for one machine)')
+    .description(
+      'run the scanner, every worker and the board in one process (the default for one machine)',
+    )
     .option('--no-board', 'leave the board out')
     .option('--open', 'serve the board without login (only behind another access control)')
     .action(async (opts: { board: boolean; open?: boolean }) => {
-      const roles: Role[] = ['scanner', ...WORKER_ROLES, ...(opts.board ? (['board'] as const) : [])];
-      done(await serve(io, globals(), { roles, bootstrapRedis: true, boardOpen: opts.open, boardOptional: true }, 'runwarden'));
+      const roles: Role[] = [
+        'scanner',
+        ...WORKER_ROLES,
+        ...(opts.board ? (['board'] as const) : []),
+      ];
+      done(
+        await serve(
+          io,
+          globals(),
+          { roles, bootstrapRedis: true, boardOpen: opts.open, boardOptional: true },
+          'runwarden',
+        ),
+      );
     });
   program
     .command('scanner')
-    .description('run a scanner: polls the orchestration database and enqueues events (several may run; a lease picks one)')
-    .action(async () => done(await serve(io, globals(), { roles: ['scanner'], bootstrapRedis: false }, 'scanner')));
+    .description(
+      'run a scanner: polls the orchestration database and enqueues events (several may run; a lease picks one)',
+    )
+    .action(async () =>
+      done(await serve(io, globals(), { roles: ['scanner'], bootstrapRedis: false }, 'scanner')),
+    );
   program
     .command('worker')
     .description('run workers for one or more roles: archive, report, alert')
     .addArgument(new Argument('<roles...>', 'archive | report | alert').choices(WORKER_ROLES))
     .action(async (roles: string[]) => {
-      done(await serve(io, globals(), { roles: [...new Set(roles)] as Role[], bootstrapRedis: false }, `${roles.join('+')}-worker`));
+      done(
+        await serve(
+          io,
+          globals(),
+          { roles: [...new Set(roles)] as Role[], bootstrapRedis: false },
+          `${roles.join('+')}-worker`,
+        ),
+      );
     });
   program
     .command('board')
     .description('serve Bull Board, /healthz, /readyz and /metrics')
     .option('--open', 'serve without login (only behind another access control)')
-    .action(async (opts: { open?: boolean }) => done(await serve(io, globals(), { roles: ['board'], bootstrapRedis: false, boardOpen: opts.open }, 'board')));
+    .action(async (opts: { open?: boolean }) =>
+      done(
+        await serve(
+          io,
+          globals(),
+          { roles: ['board'], bootstrapRedis: false, boardOpen: opts.open },
+          'board',
+        ),
+      ),
+    );
 }

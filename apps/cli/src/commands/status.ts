@@ -5,12 +5,27 @@ import { openAdmin, type Admin } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 import { formatProgress } from '../progress-bar.js';
 
-const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+const STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
 
 export interface StatusReport {
   redis: string;
   prefix: string;
-  scanner: { holder: string | null; lastScanAt: string | null; lastScanMs: number | null; activeRuns: number | null; lastDetectionLagMs: number | null; eventsEnqueued: number };
+  scanner: {
+    holder: string | null;
+    lastScanAt: string | null;
+    lastScanMs: number | null;
+    activeRuns: number | null;
+    lastDetectionLagMs: number | null;
+    eventsEnqueued: number;
+  };
   queues: Record<string, Record<string, number>>;
   deadLetters: number;
   alerts: Record<string, number>;
@@ -27,12 +42,21 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
   ]);
   const lease = await admin.redis.get(`${admin.prefix}:scanner:lease`);
   const queues: StatusReport['queues'] = {};
-  for (const name of ALL_QUEUES) queues[name] = await admin.queues.get(name).getJobCounts(...STATES);
+  for (const name of ALL_QUEUES)
+    queues[name] = await admin.queues.get(name).getJobCounts(...STATES);
   const dead = queues[QUEUES.deadLetter]!;
   const active = await admin.queues.get(QUEUES.archive).getActive(0, 49);
   const archiving = active.map((job) => {
-    const p = (typeof job.progress === 'object' ? job.progress : {}) as { bytesDone?: number; bytesTotal?: number };
-    return { runId: String((job.data as { runId?: string }).runId ?? ''), jobId: String(job.id), bytesDone: p.bytesDone ?? 0, bytesTotal: p.bytesTotal ?? 0 };
+    const p = (typeof job.progress === 'object' ? job.progress : {}) as {
+      bytesDone?: number;
+      bytesTotal?: number;
+    };
+    return {
+      runId: String((job.data as { runId?: string }).runId ?? ''),
+      jobId: String(job.id),
+      bytesDone: p.bytesDone ?? 0,
+      bytesTotal: p.bytesTotal ?? 0,
+    };
   });
   return {
     redis: redisLabel,
@@ -62,20 +86,41 @@ export function formatStatus(s: StatusReport, tty = false): string {
     `${'queue'.padEnd(12)}${['waiting', 'active', 'delayed', 'children', 'completed', 'failed'].map((h) => h.padStart(10)).join('')}`,
   ];
   for (const [name, c] of Object.entries(s.queues)) {
-    const cells = [c.waiting! + (c.prioritized ?? 0), c.active, c.delayed, c['waiting-children'], c.completed, c.failed];
+    const cells = [
+      c.waiting! + (c.prioritized ?? 0),
+      c.active,
+      c.delayed,
+      c['waiting-children'],
+      c.completed,
+      c.failed,
+    ];
     lines.push(`${name.padEnd(12)}${cells.map((n) => String(n ?? 0).padStart(10)).join('')}`);
   }
   if (s.archiving.length > 0) {
     lines.push('', 'Archiving now:');
-    for (const a of s.archiving) lines.push(`  ${a.runId.padEnd(24)} ${formatProgress({ done: a.bytesDone, total: a.bytesTotal }, tty)}`);
+    for (const a of s.archiving)
+      lines.push(
+        `  ${a.runId.padEnd(24)} ${formatProgress({ done: a.bytesDone, total: a.bytesTotal }, tty)}`,
+      );
   }
-  lines.push('', s.deadLetters > 0 ? `Dead letters: ${s.deadLetters} — see \`runwarden dlq list\`` : 'Dead letters: none');
-  const alertStats = Object.entries(s.alerts).map(([k, v]) => `${k} ${v}`).join(', ');
+  lines.push(
+    '',
+    s.deadLetters > 0
+      ? `Dead letters: ${s.deadLetters} — see \`runwarden dlq list\``
+      : 'Dead letters: none',
+  );
+  const alertStats = Object.entries(s.alerts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   lines.push(`Alerts: ${alertStats || 'none sent yet'}`);
   return lines.join('\n');
 }
 
-export function registerStatusCommand(program: Command, io: CliIo, done: (code: number) => void): void {
+export function registerStatusCommand(
+  program: Command,
+  io: CliIo,
+  done: (code: number) => void,
+): void {
   program
     .command('status')
     .description('active runs, queue counts, dead letters, lease holder and last scan')

@@ -34,8 +34,17 @@ export class ChannelError extends RunwardenError {
   readonly retryAfterMs?: number;
   readonly status?: number;
 
-  constructor(channel: string, kind: ChannelFailureKind, message: string, extra: { retryAfterMs?: number; status?: number; cause?: unknown } = {}) {
-    super('CHANNEL_FAILED', `${channel}: ${message}`, extra.cause === undefined ? undefined : { cause: extra.cause });
+  constructor(
+    channel: string,
+    kind: ChannelFailureKind,
+    message: string,
+    extra: { retryAfterMs?: number; status?: number; cause?: unknown } = {},
+  ) {
+    super(
+      'CHANNEL_FAILED',
+      `${channel}: ${message}`,
+      extra.cause === undefined ? undefined : { cause: extra.cause },
+    );
     this.channel = channel;
     this.kind = kind;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
@@ -48,13 +57,18 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('***');
+    for (const form of new Set([secret, encodeURIComponent(secret)]))
+      out = out.split(form).join('***');
   }
   return out;
 }
 
 /** `Retry-After: 3` or an HTTP date → milliseconds; `fallbackMs` when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now(), fallbackMs = 1_000): number {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now = Date.now(),
+  fallbackMs = 1_000,
+): number {
   if (!value) return fallbackMs;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1_000);

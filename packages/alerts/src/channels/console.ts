@@ -20,17 +20,27 @@ export interface ConsoleChannelOptions {
   clock?: () => number;
 }
 
-const COLOURS: Record<Severity | 'resolved', string> = { critical: '\x1b[1;31m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', resolved: '\x1b[32m' };
+const COLOURS: Record<Severity | 'resolved', string> = {
+  critical: '\x1b[1;31m',
+  high: '\x1b[31m',
+  medium: '\x1b[33m',
+  low: '\x1b[36m',
+  resolved: '\x1b[32m',
+};
 const RESET = '\x1b[0m';
 
 export function formatConsole(n: Notification, at: string, colour: boolean): string {
   const tag = n.status === 'resolved' ? 'RESOLVED' : n.severity.toUpperCase();
-  const paint = (text: string) => (colour ? `${COLOURS[n.status === 'resolved' ? 'resolved' : n.severity]}${text}${RESET}` : text);
+  const paint = (text: string) =>
+    colour ? `${COLOURS[n.status === 'resolved' ? 'resolved' : n.severity]}${text}${RESET}` : text;
   const kind = n.kind === 'alert' || n.kind === 'resolved' ? '' : ` (${n.kind.replace('_', ' ')})`;
   const lines = [`${paint(`[ALERT] ${at} - ${tag}`)}${kind}`, `  rule:  ${n.rule}`];
   const single = n.eventCount === 1 ? n.events[0] : undefined;
   if (single) {
-    lines.push(`  event: ${single.type} (${single.id})`, `  run:   ${single.runId}${single.pipeline ? ` (pipeline ${single.pipeline})` : ''}`);
+    lines.push(
+      `  event: ${single.type} (${single.id})`,
+      `  run:   ${single.runId}${single.pipeline ? ` (pipeline ${single.pipeline})` : ''}`,
+    );
     if (single.steps) lines.push(`  steps: ${single.steps}`);
   } else if (n.eventCount > 1) {
     lines.push(`  events: ${n.eventCount}`, `  runs:  ${runList(n)}`);
@@ -41,7 +51,9 @@ export function formatConsole(n: Notification, at: string, colour: boolean): str
 
 export function createConsoleChannel(options: ConsoleChannelOptions = {}): Channel {
   const out = options.out ?? process.stdout;
-  const colour = options.color === 'always' || (options.color !== 'never' && (out as { isTTY?: boolean }).isTTY === true);
+  const colour =
+    options.color === 'always' ||
+    (options.color !== 'never' && (out as { isTTY?: boolean }).isTTY === true);
   const clock = options.clock ?? Date.now;
   return {
     name: 'console',

@@ -49,8 +49,16 @@ function missing(pairs: [value: string | undefined, setting: string][]): string 
 function buildSlack(config: AlertsConfig['channels']['slack']): Channel {
   const url = config?.webhookUrl ?? '';
   if (!url) return disabledChannel('slack', 'set SLACK_WEBHOOK_URL (channels.slack.webhookUrl)');
-  if (!isHttpUrl(url)) return disabledChannel('slack', 'channels.slack.webhookUrl (SLACK_WEBHOOK_URL) is not an http(s) URL');
-  return createSlackChannel({ webhookUrl: url, ratePerSecond: config?.ratePerSecond ?? 1, timeoutMs: config?.timeout ?? 10_000 });
+  if (!isHttpUrl(url))
+    return disabledChannel(
+      'slack',
+      'channels.slack.webhookUrl (SLACK_WEBHOOK_URL) is not an http(s) URL',
+    );
+  return createSlackChannel({
+    webhookUrl: url,
+    ratePerSecond: config?.ratePerSecond ?? 1,
+    timeoutMs: config?.timeout ?? 10_000,
+  });
 }
 
 function buildEmail(config: AlertsConfig['channels']['email']): Channel {
@@ -60,23 +68,42 @@ function buildEmail(config: AlertsConfig['channels']['email']): Channel {
     [config?.to, 'ALERT_EMAIL_TO (channels.email.to)'],
   ]);
   if (why || !config) return disabledChannel('email', why ?? 'add channels.email to alerts.yaml');
-  if (config.user && !config.pass) return disabledChannel('email', 'set SMTP_PASS (channels.email.pass): SMTP_USER is set without a password');
+  if (config.user && !config.pass)
+    return disabledChannel(
+      'email',
+      'set SMTP_PASS (channels.email.pass): SMTP_USER is set without a password',
+    );
   return createEmailChannel({ ...config, timeoutMs: config.timeout });
 }
 
 function buildWebhook(config: AlertsConfig['channels']['webhook']): Channel {
   const url = config?.url ?? '';
   if (!url) return disabledChannel('webhook', 'set ALERT_WEBHOOK_URL (channels.webhook.url)');
-  if (!isHttpUrl(url)) return disabledChannel('webhook', 'channels.webhook.url (ALERT_WEBHOOK_URL) is not an http(s) URL');
-  return createWebhookChannel({ url, headers: config?.headers ?? {}, timeoutMs: config?.timeout ?? 10_000 });
+  if (!isHttpUrl(url))
+    return disabledChannel(
+      'webhook',
+      'channels.webhook.url (ALERT_WEBHOOK_URL) is not an http(s) URL',
+    );
+  return createWebhookChannel({
+    url,
+    headers: config?.headers ?? {},
+    timeoutMs: config?.timeout ?? 10_000,
+  });
 }
 
 /** One channel per known name, enabled or not, in a stable order. */
-export function createChannels(alerts: AlertsConfig, options: CreateChannelsOptions = {}): Channel[] {
+export function createChannels(
+  alerts: AlertsConfig,
+  options: CreateChannelsOptions = {},
+): Channel[] {
   const { console: consoleConfig, slack, email, webhook } = alerts.channels;
   return [
     consoleConfig
-      ? createConsoleChannel({ color: consoleConfig.color, ...(options.consoleOut ? { out: options.consoleOut } : {}), ...(options.clock ? { clock: options.clock } : {}) })
+      ? createConsoleChannel({
+          color: consoleConfig.color,
+          ...(options.consoleOut ? { out: options.consoleOut } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
+        })
       : disabledChannel('console', 'add `console: {}` under channels in alerts.yaml'),
     buildSlack(slack),
     buildEmail(email),
@@ -95,7 +122,9 @@ export function describeChannels(alerts: AlertsConfig): ChannelDescription[] {
   return createChannels(alerts, { consoleOut: nullStream }).map((c) => ({
     name: c.name,
     enabled: c.enabled,
-    detail: c.enabled ? (where[c.name] ?? 'enabled') : `disabled: ${c.disabledReason ?? 'not configured'}`,
+    detail: c.enabled
+      ? (where[c.name] ?? 'enabled')
+      : `disabled: ${c.disabledReason ?? 'not configured'}`,
   }));
 }
 
@@ -106,13 +135,26 @@ const nullStream = { write: () => true, once: () => undefined } as unknown as No
  * rule routes to at warn, saying what to set; disabled ones no rule uses at
  * debug, since nothing is lost by them.
  */
-export function logChannelStatus(channels: readonly Channel[], logger: Logger, rules: AlertsConfig['rules'] = []): void {
+export function logChannelStatus(
+  channels: readonly Channel[],
+  logger: Logger,
+  rules: AlertsConfig['rules'] = [],
+): void {
   const used = new Set(rules.flatMap((r) => r.channels));
   for (const c of channels) {
     if (c.enabled) logger.info({ channel: c.name }, `Alert channel ${c.name} is enabled`);
     else if (used.has(c.name as never) || rules.length === 0) {
-      const users = rules.filter((r) => (r.channels as readonly string[]).includes(c.name)).map((r) => r.name);
-      logger.warn({ channel: c.name, reason: c.disabledReason, rules: users }, `Alert channel ${c.name} is disabled: ${c.disabledReason}; alerts routed to it${users.length ? ` by ${users.join(', ')}` : ''} are not sent there`);
-    } else logger.debug({ channel: c.name, reason: c.disabledReason }, `Alert channel ${c.name} is not configured and no rule uses it`);
+      const users = rules
+        .filter((r) => (r.channels as readonly string[]).includes(c.name))
+        .map((r) => r.name);
+      logger.warn(
+        { channel: c.name, reason: c.disabledReason, rules: users },
+        `Alert channel ${c.name} is disabled: ${c.disabledReason}; alerts routed to it${users.length ? ` by ${users.join(', ')}` : ''} are not sent there`,
+      );
+    } else
+      logger.debug(
+        { channel: c.name, reason: c.disabledReason },
+        `Alert channel ${c.name} is not configured and no rule uses it`,
+      );
   }
 }

@@ -21,7 +21,12 @@ async function startSmtp(refusals: number) {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onAuth(auth, _session, cb) {
-      cb(auth.username === 'alerts' && auth.password === 'p4ss-w0rd-secret' ? null : new Error('bad credentials'), { user: auth.username });
+      cb(
+        auth.username === 'alerts' && auth.password === 'p4ss-w0rd-secret'
+          ? null
+          : new Error('bad credentials'),
+        { user: auth.username },
+      );
     },
     onRcptTo(_address, _session, cb) {
       if (refused < refusals) {
@@ -34,14 +39,22 @@ async function startSmtp(refusals: number) {
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString()));
       stream.on('end', () => {
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw });
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+        });
         cb();
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 let cleanup: (() => Promise<unknown>)[] = [];
@@ -64,12 +77,34 @@ describe('email channel', () => {
   it('is refused by the SMTP server (transient, no password in the error), then sends subject, text and HTML', async () => {
     const smtp = await startSmtp(1);
     cleanup.push(smtp.close);
-    const email: Channel = createEmailChannel({ host: '127.0.0.1', port: smtp.port, user: 'alerts', pass: 'p4ss-w0rd-secret', from: 'runwarden@example.test', to: 'ops@example.test', timeoutMs: 2_000 });
+    const email: Channel = createEmailChannel({
+      host: '127.0.0.1',
+      port: smtp.port,
+      user: 'alerts',
+      pass: 'p4ss-w0rd-secret',
+      from: 'runwarden@example.test',
+      to: 'ops@example.test',
+      timeoutMs: 2_000,
+    });
     cleanup.push(() => email.close!());
-    const single = { ...digestNotification({ id: 'x', rule: 'run_failure', severity: 'critical', group: { key: 'run_failure{}', hash: 'h' }, windowStart: 0, windowEnd: 1, events: events.slice(0, 1), now: 0 }) };
+    const single = {
+      ...digestNotification({
+        id: 'x',
+        rule: 'run_failure',
+        severity: 'critical',
+        group: { key: 'run_failure{}', hash: 'h' },
+        windowStart: 0,
+        windowEnd: 1,
+        events: events.slice(0, 1),
+        now: 0,
+      }),
+    };
     const n = { ...single, kind: 'alert' as const, title: 'run r1 failed (4/5 steps)' };
 
-    const err = await email.send(n).then(() => undefined, (e: unknown) => e);
+    const err = await email.send(n).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChannelError);
     expect((err as ChannelError).kind).toBe('transient');
     expect((err as ChannelError).message).toContain('451');
@@ -87,9 +122,24 @@ describe('email channel', () => {
   it('sends a digest as one message listing its runs', async () => {
     const smtp = await startSmtp(0);
     cleanup.push(smtp.close);
-    const email = createEmailChannel({ host: '127.0.0.1', port: smtp.port, from: 'runwarden@example.test', to: 'ops@example.test', timeoutMs: 2_000 });
+    const email = createEmailChannel({
+      host: '127.0.0.1',
+      port: smtp.port,
+      from: 'runwarden@example.test',
+      to: 'ops@example.test',
+      timeoutMs: 2_000,
+    });
     cleanup.push(() => email.close!());
-    const digest = digestNotification({ id: 'digest.run_failure.h.0', rule: 'run_failure', severity: 'critical', group: { key: 'run_failure{pipeline="etl"}', hash: 'h' }, windowStart: 0, windowEnd: 900_000, events, now: 900_000 });
+    const digest = digestNotification({
+      id: 'digest.run_failure.h.0',
+      rule: 'run_failure',
+      severity: 'critical',
+      group: { key: 'run_failure{pipeline="etl"}', hash: 'h' },
+      windowStart: 0,
+      windowEnd: 900_000,
+      events,
+      now: 900_000,
+    });
     await email.send(digest);
     expect(smtp.received).toHaveLength(1);
     const raw = smtp.received[0]!.raw.replace(/=\r?\n/g, '');

@@ -23,7 +23,11 @@ export interface EmailChannelOptions {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 export function emailBody(n: Notification): { subject: string; text: string; html: string } {
@@ -37,7 +41,15 @@ export function emailBody(n: Notification): { subject: string; text: string; htm
   if (n.eventCount > 1) facts.push(['Runs', runList(n, 50)]);
   const listed = n.events.map((e) => `${e.detectedAt}  ${e.text}`);
   const more = n.eventCount - n.events.length;
-  const text = [n.title, '', ...facts.map(([k, v]) => `${k}: ${v}`), '', ...listed, ...(more > 0 ? [`… and ${more} more`] : []), ''].join('\n');
+  const text = [
+    n.title,
+    '',
+    ...facts.map(([k, v]) => `${k}: ${v}`),
+    '',
+    ...listed,
+    ...(more > 0 ? [`… and ${more} more`] : []),
+    '',
+  ].join('\n');
   const html = [
     `<h2>${escapeHtml(n.title)}</h2>`,
     `<table>${facts.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`,
@@ -67,16 +79,34 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
     async send(n) {
       const { subject, text, html } = emailBody(n);
       try {
-        const info = await transport.sendMail({ from: options.from, to: options.to, subject, text, html, headers: { 'X-Runwarden-Notification': n.id } });
+        const info = await transport.sendMail({
+          from: options.from,
+          to: options.to,
+          subject,
+          text,
+          html,
+          headers: { 'X-Runwarden-Notification': n.id },
+        });
         return `SMTP server accepted the message for ${options.to} (${String(info.response ?? 'ok').slice(0, 120)})`;
       } catch (err) {
         const e = err as { responseCode?: number; code?: string; message?: string };
         // 5xx is the server saying "never": retrying the same message cannot help; the dead letter can be retried after a fix.
-        const kind = e.responseCode !== undefined && e.responseCode >= 500 ? 'permanent' : 'transient';
-        const what = e.responseCode ? `SMTP server refused with ${e.responseCode}` : `SMTP error ${e.code ?? ''}`.trim();
-        throw new ChannelError('email', kind, scrubSecrets(`${what}: ${e.message ?? String(err)}; check SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASS`, secrets), {
-          ...(e.responseCode !== undefined ? { status: e.responseCode } : {}),
-        });
+        const kind =
+          e.responseCode !== undefined && e.responseCode >= 500 ? 'permanent' : 'transient';
+        const what = e.responseCode
+          ? `SMTP server refused with ${e.responseCode}`
+          : `SMTP error ${e.code ?? ''}`.trim();
+        throw new ChannelError(
+          'email',
+          kind,
+          scrubSecrets(
+            `${what}: ${e.message ?? String(err)}; check SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASS`,
+            secrets,
+          ),
+          {
+            ...(e.responseCode !== undefined ? { status: e.responseCode } : {}),
+          },
+        );
       }
     },
     async close() {

@@ -51,11 +51,18 @@ afterEach(async () => {
 
 function hostile(): Notification {
   const n = testNotification(Date.parse('2025-12-05T14:32:17Z'));
-  return { ...n, title: 'run <!channel> & <https://evil|click> failed (4/5 steps)', severity: 'critical' };
+  return {
+    ...n,
+    title: 'run <!channel> & <https://evil|click> failed (4/5 steps)',
+    severity: 'critical',
+  };
 }
 
 async function rejection(p: Promise<unknown>): Promise<ChannelError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ChannelError);
   return err as ChannelError;
 }
@@ -67,8 +74,13 @@ describe('slack channel', () => {
     const slack = createSlackChannel({ webhookUrl: server.url(SECRET_PATH) });
     await slack.send(hostile());
     expect(server.requests).toHaveLength(1);
-    const body = JSON.parse(server.requests[0]!.body) as { text: string; blocks: { type: string; text?: { text: string } }[] };
-    expect(body.text).toBe('[CRITICAL] test: run &lt;!channel&gt; &amp; &lt;https://evil|click&gt; failed (4/5 steps)');
+    const body = JSON.parse(server.requests[0]!.body) as {
+      text: string;
+      blocks: { type: string; text?: { text: string } }[];
+    };
+    expect(body.text).toBe(
+      '[CRITICAL] test: run &lt;!channel&gt; &amp; &lt;https://evil|click&gt; failed (4/5 steps)',
+    );
     expect(body.blocks[0]!.type).toBe('section');
     expect(body.blocks[0]!.text!.text).toContain('&lt;!channel&gt;');
     expect(JSON.stringify(body)).not.toContain('<!channel>');
@@ -106,22 +118,48 @@ describe('webhook channel', () => {
   it('posts the documented payload with an idempotency key and custom headers', async () => {
     const server = await startRecorder();
     cleanup.push(server.close);
-    const hook = createWebhookChannel({ url: server.url('/hook?token=abc123secret'), headers: { authorization: 'Bearer zzz-secret' } });
+    const hook = createWebhookChannel({
+      url: server.url('/hook?token=abc123secret'),
+      headers: { authorization: 'Bearer zzz-secret' },
+    });
     const n = hostile();
     await hook.send(n);
     const req = server.requests[0]!;
     expect(req.headers['idempotency-key']).toBe(n.id);
     expect(req.headers.authorization).toBe('Bearer zzz-secret');
-    expect(JSON.parse(req.body)).toMatchObject({ version: '1', status: 'firing', kind: 'test', rule: 'test', severity: 'critical', dedupKey: n.dedupKey, groupKey: n.groupKey, eventCount: 1, eventIds: n.eventIds });
+    expect(JSON.parse(req.body)).toMatchObject({
+      version: '1',
+      status: 'firing',
+      kind: 'test',
+      rule: 'test',
+      severity: 'critical',
+      dedupKey: n.dedupKey,
+      groupKey: n.groupKey,
+      eventCount: 1,
+      eventIds: n.eventIds,
+    });
   });
 
   it('classifies 429, 503, 400 and a hang, and never shows the URL token', async () => {
-    const server = await startRecorder([{ status: 429, headers: { 'retry-after': '1' } }, { status: 503 }, { status: 400, body: 'bad' }, 'hang']);
+    const server = await startRecorder([
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 503 },
+      { status: 400, body: 'bad' },
+      'hang',
+    ]);
     cleanup.push(server.close);
-    const hook = createWebhookChannel({ url: server.url('/hook?token=abc123secret'), timeoutMs: 300 });
+    const hook = createWebhookChannel({
+      url: server.url('/hook?token=abc123secret'),
+      timeoutMs: 300,
+    });
     const errors = [];
     for (let i = 0; i < 4; i += 1) errors.push(await rejection(hook.send(hostile())));
-    expect(errors.map((e) => e.kind)).toEqual(['rate_limited', 'transient', 'permanent', 'transient']);
+    expect(errors.map((e) => e.kind)).toEqual([
+      'rate_limited',
+      'transient',
+      'permanent',
+      'transient',
+    ]);
     expect(errors[0]!.retryAfterMs).toBe(1_000);
     expect(errors[3]!.message).toContain('no answer within 300 ms');
     for (const e of errors) expect(e.message).not.toContain('abc123secret');

@@ -4,11 +4,22 @@
  * Text from the pipeline (run ids, step errors) is escaped, so it can neither
  * mention `<!channel>` nor forge links.
  */
-import { IncomingWebhook, IncomingWebhookHTTPError, type FetchFunction, type IncomingWebhookSendArguments } from '@slack/webhook';
+import {
+  IncomingWebhook,
+  IncomingWebhookHTTPError,
+  type FetchFunction,
+  type IncomingWebhookSendArguments,
+} from '@slack/webhook';
 
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 import { headline, runList, type Notification } from '../notification.js';
-import { ChannelError, kindForStatus, parseRetryAfter, scrubSecrets, type Channel } from './channel.js';
+import {
+  ChannelError,
+  kindForStatus,
+  parseRetryAfter,
+  scrubSecrets,
+  type Channel,
+} from './channel.js';
 
 export interface SlackChannelOptions {
   webhookUrl: string;
@@ -23,20 +34,39 @@ export function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-const EMOJI: Record<string, string> = { critical: ':red_circle:', high: ':large_orange_circle:', medium: ':large_yellow_circle:', low: ':large_blue_circle:' };
+const EMOJI: Record<string, string> = {
+  critical: ':red_circle:',
+  high: ':large_orange_circle:',
+  medium: ':large_yellow_circle:',
+  low: ':large_blue_circle:',
+};
 
 export function slackMessage(n: Notification): IncomingWebhookSendArguments & { text: string } {
   const icon = n.status === 'resolved' ? ':white_check_mark:' : (EMOJI[n.severity] ?? '');
-  const lines = n.eventCount > 1 ? [...n.events.slice(0, 10).map((e) => `• ${escapeSlack(e.text)}`), `runs: ${escapeSlack(runList(n))}`] : [];
+  const lines =
+    n.eventCount > 1
+      ? [
+          ...n.events.slice(0, 10).map((e) => `• ${escapeSlack(e.text)}`),
+          `runs: ${escapeSlack(runList(n))}`,
+        ]
+      : [];
   const body = [`${icon} *${escapeSlack(n.title)}*`, ...lines].join('\n');
-  const context = [`rule *${escapeSlack(n.rule)}*`, `severity *${n.severity}*`, escapeSlack(n.groupKey), n.kind === 'alert' ? '' : n.kind.replace('_', ' ')]
+  const context = [
+    `rule *${escapeSlack(n.rule)}*`,
+    `severity *${n.severity}*`,
+    escapeSlack(n.groupKey),
+    n.kind === 'alert' ? '' : n.kind.replace('_', ' '),
+  ]
     .filter(Boolean)
     .join(' · ');
   return {
     text: escapeSlack(headline(n)),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 2_900) } } as const,
-      { type: 'context', elements: [{ type: 'mrkdwn' as const, text: context.slice(0, 2_900) }] } as const,
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn' as const, text: context.slice(0, 2_900) }],
+      } as const,
     ],
   };
 }
@@ -44,8 +74,11 @@ export function slackMessage(n: Notification): IncomingWebhookSendArguments & { 
 export function createSlackChannel(options: SlackChannelOptions): Channel {
   const url = options.webhookUrl;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const fail = (kind: ChannelError['kind'], message: string, extra: { retryAfterMs?: number; status?: number } = {}) =>
-    new ChannelError('slack', kind, scrubSecrets(message, [url]), extra);
+  const fail = (
+    kind: ChannelError['kind'],
+    message: string,
+    extra: { retryAfterMs?: number; status?: number } = {},
+  ) => new ChannelError('slack', kind, scrubSecrets(message, [url]), extra);
   return {
     name: 'slack',
     enabled: true,
@@ -54,7 +87,8 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     async send(n) {
       // @slack/webhook's HTTP error drops the headers; keep the response to read Retry-After.
       let last: FetchResponse | undefined;
-      const fetchKeepingResponse: FetchFunction = async (input, init) => (last = (await fetch(input, init as RequestInit)) as FetchResponse);
+      const fetchKeepingResponse: FetchFunction = async (input, init) =>
+        (last = (await fetch(input, init as RequestInit)) as FetchResponse);
       const webhook = new IncomingWebhook(url, { fetch: fetchKeepingResponse, timeout: timeoutMs });
       try {
         await webhook.send(slackMessage(n));
@@ -62,13 +96,20 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
       } catch (err) {
         if (err instanceof IncomingWebhookHTTPError) {
           const status = err.statusCode;
-          const retryAfterMs = status === 429 ? parseRetryAfter(last?.headers.get('retry-after')) : undefined;
+          const retryAfterMs =
+            status === 429 ? parseRetryAfter(last?.headers.get('retry-after')) : undefined;
           const body = typeof err.body === 'string' ? `: ${err.body.slice(0, 200)}` : '';
-          throw fail(kindForStatus(status), `Slack answered HTTP ${status}${body}`, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+          throw fail(kindForStatus(status), `Slack answered HTTP ${status}${body}`, {
+            status,
+            ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+          });
         }
         const cause = (err as { cause?: { message?: string; cause?: { code?: string } } }).cause;
         const reason = cause?.cause?.code ?? cause?.message ?? (err as Error).message;
-        throw fail('transient', `could not reach Slack (${reason}); check the network or SLACK_WEBHOOK_URL`);
+        throw fail(
+          'transient',
+          `could not reach Slack (${reason}); check the network or SLACK_WEBHOOK_URL`,
+        );
       }
     },
   };

@@ -4,7 +4,13 @@
  * notification id so a receiver can drop the rare duplicate.
  */
 import type { Notification } from '../notification.js';
-import { ChannelError, kindForStatus, parseRetryAfter, scrubSecrets, type Channel } from './channel.js';
+import {
+  ChannelError,
+  kindForStatus,
+  parseRetryAfter,
+  scrubSecrets,
+  type Channel,
+} from './channel.js';
 
 export interface WebhookChannelOptions {
   url: string;
@@ -55,8 +61,11 @@ export function webhookPayload(n: Notification): WebhookPayload {
 export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const secrets = [options.url, ...Object.values(options.headers ?? {})];
-  const fail = (kind: ChannelError['kind'], message: string, extra: { retryAfterMs?: number; status?: number } = {}) =>
-    new ChannelError('webhook', kind, scrubSecrets(message, secrets), extra);
+  const fail = (
+    kind: ChannelError['kind'],
+    message: string,
+    extra: { retryAfterMs?: number; status?: number } = {},
+  ) => new ChannelError('webhook', kind, scrubSecrets(message, secrets), extra);
   return {
     name: 'webhook',
     enabled: true,
@@ -66,21 +75,37 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
       try {
         response = await fetch(options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': n.id, 'user-agent': 'runwarden', ...options.headers },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': n.id,
+            'user-agent': 'runwarden',
+            ...options.headers,
+          },
           body: JSON.stringify(webhookPayload(n)),
           redirect: 'error',
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
-        throw fail('transient', `could not deliver to the webhook (${reason}); check ALERT_WEBHOOK_URL and the receiver`);
+        const reason =
+          (err as Error).name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : (cause?.code ?? cause?.message ?? (err as Error).message);
+        throw fail(
+          'transient',
+          `could not deliver to the webhook (${reason}); check ALERT_WEBHOOK_URL and the receiver`,
+        );
       }
       const body = (await response.text().catch(() => '')).slice(0, 200);
       if (response.ok) return `webhook accepted the notification (HTTP ${response.status})`;
       const status = response.status;
-      const retryAfterMs = status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
-      throw fail(kindForStatus(status), `webhook answered HTTP ${status}${body ? `: ${body}` : ''}`, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      const retryAfterMs =
+        status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+      throw fail(
+        kindForStatus(status),
+        `webhook answered HTTP ${status}${body ? `: ${body}` : ''}`,
+        { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+      );
     },
   };
 }

@@ -16,18 +16,21 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
   const unset: string[] = [];
   const required: Expansion['required'] = [];
-  const value = text.replace(REFERENCE, (whole, name?: string, dashOp?: string, fallback?: string, qOp?: string, message?: string) => {
-    if (whole === '$$') return '$';
-    const raw = env[name!];
-    const empty = raw === undefined || ((dashOp === ':-' || qOp === ':?') && raw === '');
-    if (!empty) return raw!;
-    if (dashOp) return fallback ?? '';
-    if (qOp) {
-      required.push({ name: name!, message: message || 'is required' });
+  const value = text.replace(
+    REFERENCE,
+    (whole, name?: string, dashOp?: string, fallback?: string, qOp?: string, message?: string) => {
+      if (whole === '$$') return '$';
+      const raw = env[name!];
+      const empty = raw === undefined || ((dashOp === ':-' || qOp === ':?') && raw === '');
+      if (!empty) return raw!;
+      if (dashOp) return fallback ?? '';
+      if (qOp) {
+        required.push({ name: name!, message: message || 'is required' });
+        return '';
+      }
+      unset.push(name!);
       return '';
-    }
-    unset.push(name!);
-    return '';
-  });
+    },
+  );
   return { value, unset, required };
 }

@@ -36,7 +36,10 @@ describe('loadConfig', () => {
     const { config, alerts } = loadConfig({ cwd, configPath: 'runwarden.yaml', env: {} });
     expect(config.scanner.pollInterval).toBe(10_000);
     expect(config.scanner.stallThreshold).toBe(1_800_000);
-    expect(config.queues.archive).toEqual({ attempts: 5, backoff: { type: 'exponential', delay: 5_000 } });
+    expect(config.queues.archive).toEqual({
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 5_000 },
+    });
     expect(config.database).toBe(path.join(cwd, '.state/orchestration.db'));
     expect(config.paths.archive).toBe(path.join(cwd, '.archive'));
     expect(alerts.rules[0]?.throttle).toBe(0);
@@ -57,50 +60,91 @@ describe('loadConfig', () => {
   });
 
   it('reports malformed YAML with its line and column', () => {
-    const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\nscanner:\n  pollInterval: [10s\n' });
-    expect(err.issues[0]).toMatchObject({ file: expect.stringContaining('runwarden.yaml'), line: expect.any(Number) });
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\nscanner:\n  pollInterval: [10s\n',
+    });
+    expect(err.issues[0]).toMatchObject({
+      file: expect.stringContaining('runwarden.yaml'),
+      line: expect.any(Number),
+    });
     expect(err.message).toMatch(/runwarden\.yaml:\d+:\d+: invalid YAML/);
   });
 
   it('reports a value of the wrong type at the value', () => {
-    const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\narchive:\n  concurrency: many\n' });
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\narchive:\n  concurrency: many\n',
+    });
     expect(err.issues).toEqual([
-      expect.objectContaining({ line: 3, column: 16, key: 'archive.concurrency', message: 'expected number, got string "many"' }),
+      expect.objectContaining({
+        line: 3,
+        column: 16,
+        key: 'archive.concurrency',
+        message: 'expected number, got string "many"',
+      }),
     ]);
   });
 
   it('reports an unknown key at the key', () => {
-    const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\nscanner:\n  pollIntervall: 10s\n' });
-    expect(err.issues).toEqual([expect.objectContaining({ line: 3, column: 3, key: 'scanner.pollIntervall', message: 'unknown key "pollIntervall"' })]);
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\nscanner:\n  pollIntervall: 10s\n',
+    });
+    expect(err.issues).toEqual([
+      expect.objectContaining({
+        line: 3,
+        column: 3,
+        key: 'scanner.pollIntervall',
+        message: 'unknown key "pollIntervall"',
+      }),
+    ]);
   });
 
   it('reports a bad duration with what was expected', () => {
-    const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\nscanner:\n  stallThreshold: 10 minutes\n' });
-    expect(err.message).toContain('runwarden.yaml:3:19: scanner.stallThreshold: expected a duration like 100ms, 10s, 30m, 1h or 1d, got "10 minutes"');
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\nscanner:\n  stallThreshold: 10 minutes\n',
+    });
+    expect(err.message).toContain(
+      'runwarden.yaml:3:19: scanner.stallThreshold: expected a duration like 100ms, 10s, 30m, 1h or 1d, got "10 minutes"',
+    );
   });
 
   it('reports a required environment variable that is not set', () => {
-    const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\ndatabase: "${PIPELINE_DB:?set it to the orchestration database}"\n' });
-    expect(err.message).toContain('runwarden.yaml:2:11: environment variable PIPELINE_DB is not set: set it to the orchestration database');
+    const err = configError({
+      'runwarden.yaml':
+        'alerts: alerts.yaml\ndatabase: "${PIPELINE_DB:?set it to the orchestration database}"\n',
+    });
+    expect(err.message).toContain(
+      'runwarden.yaml:2:11: environment variable PIPELINE_DB is not set: set it to the orchestration database',
+    );
   });
 
   it('names the unset variable when an expanded value is invalid', () => {
-    const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\nredis:\n  url: "${MY_REDIS}"\n' });
-    expect(err.message).toMatch(/runwarden\.yaml:3:8: redis\.url: .*environment variable MY_REDIS is not set/);
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\nredis:\n  url: "${MY_REDIS}"\n',
+    });
+    expect(err.message).toMatch(
+      /runwarden\.yaml:3:8: redis\.url: .*environment variable MY_REDIS is not set/,
+    );
   });
 
   it('expands ${VAR} and ${VAR:-default} and applies environment overrides', () => {
     const cwd = project({
-      'runwarden.yaml': 'alerts: alerts.yaml\ndatabase: "${DB_DIR:-/data}/orchestration.db"\nredis:\n  prefix: "${PREFIX}"\n',
+      'runwarden.yaml':
+        'alerts: alerts.yaml\ndatabase: "${DB_DIR:-/data}/orchestration.db"\nredis:\n  prefix: "${PREFIX}"\n',
       'alerts.yaml': GOOD_ALERTS,
     });
-    const { config } = loadConfig({ cwd, configPath: 'runwarden.yaml', env: { PREFIX: 'rw', REDIS_URL: 'redis://127.0.0.1:7000' } });
+    const { config } = loadConfig({
+      cwd,
+      configPath: 'runwarden.yaml',
+      env: { PREFIX: 'rw', REDIS_URL: 'redis://127.0.0.1:7000' },
+    });
     expect(config.database).toBe('/data/orchestration.db');
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:7000', prefix: 'rw' });
   });
 
   it('says which file is missing', () => {
-    expect(() => loadConfig({ cwd: project({}), configPath: 'nope.yaml', env: {} })).toThrow(/nope\.yaml:1:1: file not found/);
+    expect(() => loadConfig({ cwd: project({}), configPath: 'nope.yaml', env: {} })).toThrow(
+      /nope\.yaml:1:1: file not found/,
+    );
   });
 
   it('validates rules: unknown channel, bad matcher field, bad event type, bad throttle', () => {
@@ -115,7 +159,9 @@ describe('loadConfig', () => {
     const err = configError({ 'runwarden.yaml': 'alerts: alerts.yaml\n', 'alerts.yaml': alerts });
     const text = err.message;
     expect(text).toContain('alerts.yaml:3:34: rules[0].match.color: unknown match field "color"');
-    expect(text).toContain('alerts.yaml:3:20: rules[0].match.type: unknown event type "run_exploded"');
+    expect(text).toContain(
+      'alerts.yaml:3:20: rules[0].match.type: unknown event type "run_exploded"',
+    );
     expect(text).toMatch(/alerts\.yaml:4:15: rules\[0\]\.severity: /);
     expect(text).toContain('alerts.yaml:5:15: rules[0].throttle: expected a duration');
     expect(text).toContain('alerts.yaml:6:25: rules[0].channels[1]: unknown channel "pager"');
@@ -123,7 +169,11 @@ describe('loadConfig', () => {
 
   it('takes channel settings from the environment', () => {
     const cwd = project({ 'runwarden.yaml': 'alerts: alerts.yaml\n', 'alerts.yaml': GOOD_ALERTS });
-    const { alerts } = loadConfig({ cwd, configPath: 'runwarden.yaml', env: { SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook', SMTP_PORT: '2525' } });
+    const { alerts } = loadConfig({
+      cwd,
+      configPath: 'runwarden.yaml',
+      env: { SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook', SMTP_PORT: '2525' },
+    });
     expect(alerts.channels.slack?.webhookUrl).toBe('http://127.0.0.1:9/hook');
     expect(alerts.channels.email?.port).toBe(2525);
   });

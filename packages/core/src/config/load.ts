@@ -6,11 +6,26 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { expandEnv } from './env.js';
-import { alertsConfigSchema, MATCH_FIELDS, runwardenConfigSchema, type AlertsConfig, type RunwardenConfig } from './schema.js';
+import {
+  alertsConfigSchema,
+  MATCH_FIELDS,
+  runwardenConfigSchema,
+  type AlertsConfig,
+  type RunwardenConfig,
+} from './schema.js';
 
 interface ParsedFile {
   file: string;
@@ -19,18 +34,28 @@ interface ParsedFile {
   data: unknown;
 }
 
-function position(parsed: ParsedFile, offset: number | undefined): { line: number; column: number } {
+function position(
+  parsed: ParsedFile,
+  offset: number | undefined,
+): { line: number; column: number } {
   if (offset === undefined) return { line: 1, column: 1 };
   const { line, col } = parsed.lines.linePos(offset);
   return { line, column: col };
 }
 
 function keyName(pathParts: readonly PropertyKey[]): string {
-  return pathParts.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
+  return pathParts.reduce<string>(
+    (out, part) =>
+      typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part),
+    '',
+  );
 }
 
 /** The deepest node of the document along `pathParts`, and how far it got. */
-function nodeAt(doc: Document.Parsed, pathParts: readonly PropertyKey[]): { node: Node | null; keyNode?: Node } {
+function nodeAt(
+  doc: Document.Parsed,
+  pathParts: readonly PropertyKey[],
+): { node: Node | null; keyNode?: Node } {
   let node: unknown = doc.contents;
   for (const part of pathParts) {
     if (isMap(node)) {
@@ -47,10 +72,15 @@ function nodeAt(doc: Document.Parsed, pathParts: readonly PropertyKey[]): { node
   return { node: (node as Node | null) ?? null };
 }
 
-function keyNodeIn(doc: Document.Parsed, mapPath: readonly PropertyKey[], key: string): Node | undefined {
+function keyNodeIn(
+  doc: Document.Parsed,
+  mapPath: readonly PropertyKey[],
+  key: string,
+): Node | undefined {
   const { node } = nodeAt(doc, mapPath);
   if (!isMap(node)) return undefined;
-  return node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key as Node | undefined;
+  return node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key as
+    Node | undefined;
 }
 
 export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
@@ -58,15 +88,29 @@ export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-    throw new ConfigError([{ file, line: 1, column: 1, key: '', message: `${reason}; pass another file with --config or RUNWARDEN_CONFIG` }]);
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    throw new ConfigError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        key: '',
+        message: `${reason}; pass another file with --config or RUNWARDEN_CONFIG`,
+      },
+    ]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const parsed: ParsedFile = { file, doc, lines, data: undefined };
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({ file, ...position(parsed, e.pos[0]), key: '', message: `invalid YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({
+        file,
+        ...position(parsed, e.pos[0]),
+        key: '',
+        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      })),
     );
   }
   const issues: ConfigIssue[] = [];
@@ -75,7 +119,12 @@ export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
       if (typeof node.value !== 'string' || !node.value.includes('$')) return;
       const result = expandEnv(node.value, env);
       for (const r of result.required) {
-        issues.push({ file, ...position(parsed, node.range?.[0]), key: '', message: `environment variable ${r.name} is not set: ${r.message}` });
+        issues.push({
+          file,
+          ...position(parsed, node.range?.[0]),
+          key: '',
+          message: `environment variable ${r.name} is not set: ${r.message}`,
+        });
       }
       node.value = result.value;
       if (result.unset.length > 0) (node as { unsetVars?: string[] }).unsetVars = result.unset;
@@ -102,14 +151,28 @@ function issuesFromZod(parsed: ParsedFile, error: z.ZodError): ConfigIssue[] {
     const { node } = nodeAt(parsed.doc, at);
     const unset = (node as { unsetVars?: string[] } | null)?.unsetVars;
     const hint = unset ? ` (environment variable ${unset.join(', ')} is not set)` : '';
-    return { file: parsed.file, ...position(parsed, node?.range?.[0]), key: keyName(at), message: `${describeIssue(issue)}${hint}` };
+    return {
+      file: parsed.file,
+      ...position(parsed, node?.range?.[0]),
+      key: keyName(at),
+      message: `${describeIssue(issue)}${hint}`,
+    };
   });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
-    const got = issue.input === undefined ? 'nothing' : Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `${typeof issue.input} ${JSON.stringify(issue.input)}`;
-    return issue.input === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${got}`;
+    const got =
+      issue.input === undefined
+        ? 'nothing'
+        : Array.isArray(issue.input)
+          ? 'a list'
+          : issue.input === null
+            ? 'null'
+            : `${typeof issue.input} ${JSON.stringify(issue.input)}`;
+    return issue.input === undefined
+      ? `is required (expected ${issue.expected})`
+      : `expected ${issue.expected}, got ${got}`;
   }
   return issue.message;
 }
@@ -143,14 +206,21 @@ const ALERTS_ENV: readonly (readonly [string, readonly string[]])[] = [
   ['ALERT_WEBHOOK_URL', ['channels', 'webhook', 'url']],
 ];
 
-function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv, table: typeof CONFIG_ENV): void {
+function applyEnvOverrides(
+  data: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  table: typeof CONFIG_ENV,
+): void {
   for (const [name, keyPath] of table) {
     const value = env[name];
     if (value === undefined || value === '') continue;
     let target = data;
     for (const key of keyPath.slice(0, -1)) {
       const next = target[key];
-      target = (target[key] = next && typeof next === 'object' ? next : {}) as Record<string, unknown>;
+      target = (target[key] = next && typeof next === 'object' ? next : {}) as Record<
+        string,
+        unknown
+      >;
     }
     target[keyPath.at(-1)!] = value;
   }
@@ -179,10 +249,21 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = path.resolve(cwd, options.configPath || env.RUNWARDEN_CONFIG || 'config/runwarden.yaml');
+  const file = path.resolve(
+    cwd,
+    options.configPath || env.RUNWARDEN_CONFIG || 'config/runwarden.yaml',
+  );
   const parsed = readYamlFile(file, env);
   if (parsed.data === null || typeof parsed.data !== 'object' || Array.isArray(parsed.data)) {
-    throw new ConfigError([{ file, line: 1, column: 1, key: '', message: 'expected a mapping of settings at the top level' }]);
+    throw new ConfigError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        key: '',
+        message: 'expected a mapping of settings at the top level',
+      },
+    ]);
   }
   const data = parsed.data as Record<string, unknown>;
   applyEnvOverrides(data, env, CONFIG_ENV);
@@ -200,7 +281,10 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
 export function loadAlertsConfig(file: string, env: NodeJS.ProcessEnv = process.env): AlertsConfig {
   const parsed = readYamlFile(file, env);
-  const data = (parsed.data && typeof parsed.data === 'object' ? parsed.data : {}) as Record<string, unknown>;
+  const data = (parsed.data && typeof parsed.data === 'object' ? parsed.data : {}) as Record<
+    string,
+    unknown
+  >;
   applyEnvOverrides(data, env, ALERTS_ENV);
   return validate(alertsConfigSchema, parsed, data);
 }

@@ -10,7 +10,10 @@ import { EVENT_TYPES } from '../events.js';
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -93,7 +96,11 @@ export const runwardenConfigSchema = z
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
+      })
       .strict()
       .prefault({}),
     alerts: z.string().min(1).default('config/alerts.yaml'),
@@ -110,7 +117,10 @@ export const MATCH_FIELDS = ['type', 'outcome', 'pipeline', 'runId', 'stepName',
 
 const channels = z
   .object({
-    console: z.object({ color: z.enum(['auto', 'always', 'never']).default('auto') }).strict().optional(),
+    console: z
+      .object({ color: z.enum(['auto', 'always', 'never']).default('auto') })
+      .strict()
+      .optional(),
     slack: z
       .object({
         webhookUrl: z.string().default(''),
@@ -149,7 +159,8 @@ export const CHANNEL_NAMES = ['console', 'slack', 'email', 'webhook'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
 const matchField = z.enum(MATCH_FIELDS, {
-  error: (issue) => `unknown match field ${JSON.stringify(issue.input)}; expected one of ${MATCH_FIELDS.join(', ')}`,
+  error: (issue) =>
+    `unknown match field ${JSON.stringify(issue.input)}; expected one of ${MATCH_FIELDS.join(', ')}`,
 });
 
 const rule = z
@@ -160,13 +171,24 @@ const rule = z
       .superRefine((match, ctx) => {
         const type = match.type;
         if (type !== undefined && !(EVENT_TYPES as readonly unknown[]).includes(type)) {
-          ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown event type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES.join(', ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['type'],
+            message: `unknown event type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES.join(', ')}`,
+          });
         }
       }),
     severity: z.enum(SEVERITIES),
     throttle: duration.default(0),
     groupBy: z.array(matchField).default([]),
-    channels: z.array(z.enum(CHANNEL_NAMES, { error: (issue) => `unknown channel ${JSON.stringify(issue.input)}; expected one of ${CHANNEL_NAMES.join(', ')}` })).min(1),
+    channels: z
+      .array(
+        z.enum(CHANNEL_NAMES, {
+          error: (issue) =>
+            `unknown channel ${JSON.stringify(issue.input)}; expected one of ${CHANNEL_NAMES.join(', ')}`,
+        }),
+      )
+      .min(1),
     /** A rule that resolves what another rule fired (e.g. run_recovered resolves run_stalled). */
     resolves: z.string().optional(),
   })
@@ -181,10 +203,19 @@ export const alertsConfigSchema = z
   .superRefine((config, ctx) => {
     const names = new Set<string>();
     config.rules.forEach((r, i) => {
-      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name ${JSON.stringify(r.name)}` });
+      if (names.has(r.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'name'],
+          message: `duplicate rule name ${JSON.stringify(r.name)}`,
+        });
       names.add(r.name);
       if (r.resolves !== undefined && !config.rules.some((other) => other.name === r.resolves)) {
-        ctx.addIssue({ code: 'custom', path: ['rules', i, 'resolves'], message: `no rule named ${JSON.stringify(r.resolves)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'resolves'],
+          message: `no rule named ${JSON.stringify(r.resolves)}`,
+        });
       }
     });
   });
