@@ -37,14 +37,17 @@ function toItem(e: CentralEntry): InflateItem {
   return { localOffset: e.localOffset, name: e.name, method: e.method, compressedSize: e.compressedSize, size: e.size };
 }
 
-/** Runs the checks on the pool; returns one check per entry, in `ordered` order. */
-async function checkAll(path: string, ordered: readonly CentralEntry[], cdOffset: number, pool: ThreadPool): Promise<EntryCheck[]> {
-  const jobs: Promise<EntryCheck[]>[] = [];
+type CheckTask =
+  | { kind: 'inflate-large'; zipPath: string; entry: InflateItem }
+  | { kind: 'inflate-range'; zipPath: string; start: number; end: number; entries: InflateItem[] };
+
+/** Entries in file order cut into tasks: a range of small entries read at once, or one large entry. */
+function* checkTasks(path: string, ordered: readonly CentralEntry[], cdOffset: number): Generator<CheckTask> {
   const endOf = (i: number) => ordered[i + 1]?.localOffset ?? cdOffset;
   for (let i = 0; i < ordered.length; ) {
     const first = ordered[i]!;
     if (first.compressedSize > LARGE_ENTRY || first.size > 8 * LARGE_ENTRY) {
-      jobs.push(pool.run({ kind: 'inflate-large', zipPath: path, entry: toItem(first) }).then((r) => r.entries));
+      yield { kind: 'inflate-large', zipPath: path, entry: toItem(first) };
       i += 1;
       continue;
     }
@@ -54,11 +57,40 @@ async function checkAll(path: string, ordered: readonly CentralEntry[], cdOffset
       if (next.compressedSize > LARGE_ENTRY || next.size > 8 * LARGE_ENTRY) break;
       j += 1;
     }
-    const items = ordered.slice(i, j + 1).map(toItem);
-    jobs.push(pool.run({ kind: 'inflate-range', zipPath: path, start: first.localOffset, end: endOf(j), entries: items }).then((r) => r.entries));
+    yield { kind: 'inflate-range', zipPath: path, start: first.localOffset, end: endOf(j), entries: ordered.slice(i, j + 1).map(toItem) };
     i = j + 1;
   }
-  return (await Promise.all(jobs)).flat();
+}
+
+/**
+ * Runs the checks on the pool, a few tasks ahead of the threads rather than
+ * all at once (every task of a 40,000-entry zip queued up front held its
+ * items and promises on the main heap); one check per entry, in `ordered` order.
+ */
+async function checkAll(path: string, ordered: readonly CentralEntry[], cdOffset: number, pool: ThreadPool): Promise<EntryCheck[]> {
+  const results: EntryCheck[][] = [];
+  const running = new Set<Promise<void>>();
+  let failure: Error | undefined;
+  let index = 0;
+  for (const task of checkTasks(path, ordered, cdOffset)) {
+    if (failure) break;
+    const at = index++;
+    const tracked: Promise<void> = (task.kind === 'inflate-large' ? pool.run(task) : pool.run(task)).then(
+      (r) => {
+        results[at] = r.entries;
+        running.delete(tracked);
+      },
+      (err: Error) => {
+        failure ??= err;
+        running.delete(tracked);
+      },
+    );
+    running.add(tracked);
+    if (running.size >= pool.size * 2) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure) throw failure;
+  return results.flat();
 }
 
 function compareWithSource(entries: readonly CentralEntry[], expected: readonly ExpectedEntry[], problems: string[]): void {

@@ -3,9 +3,11 @@
  * (this is not the event loop BullMQ needs), checksums and (de)compresses
  * them. The main thread only orders results and writes.
  */
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
+import { GarbageBudget } from './garbage-budget.js';
 import type {
   DeflateBlockResult,
   DeflateBlockTask,
@@ -74,9 +76,13 @@ function worthDeflating(raw: Buffer): boolean {
   return zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * 0.92;
 }
 
+/**
+ * zlib's output chunk is allocated whole per call: sized to the input (as it
+ * was) it made 1 MiB of garbage per block even when the block packs to 200 KiB.
+ * 64 KiB chunks leave garbage about the size of the output.
+ */
 function compress(raw: Buffer, level: number, options: zlib.ZlibOptions = {}): Buffer {
-  const chunkSize = Math.min(1 << 20, Math.max(1024, raw.length + (raw.length >> 8) + 64));
-  return zlib.deflateRawSync(raw, { level, chunkSize, ...options });
+  return zlib.deflateRawSync(raw, { level, chunkSize: 64 * 1024, ...options });
 }
 
 function deflateFile(path: string, size: number, level: number): { crc: number; method: number; data: Buffer } {
@@ -93,6 +99,11 @@ function deflateFile(path: string, size: number, level: number): { crc: number; 
     if (packed.length < size) return { crc, method: 8, data: packed };
   }
   return { crc, method: 0, data: Buffer.from(raw) };
+}
+
+/** A buffer that owns its whole ArrayBuffer is sent as it is; anything else is copied first. */
+function ownedOrCopy(buf: Buffer): Buffer {
+  return buf.byteOffset === 0 && buf.buffer.byteLength === buf.length && !(buf.buffer instanceof SharedArrayBuffer) && buf.buffer !== scratch.buffer ? buf : transferable([buf]);
 }
 
 /** Copies parts into one buffer with its own ArrayBuffer, so it can be transferred, not cloned. */
@@ -135,7 +146,7 @@ function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
   const options: zlib.ZlibOptions = { finishFlush: task.last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
   const level = worthDeflating(block) ? task.level : 0;
   if (task.dictLength > 0 && level > 0) options.dictionary = raw.subarray(0, task.dictLength);
-  return { crc, data: transferable([compress(block, level, options)]) };
+  return { crc, data: ownedOrCopy(compress(block, level, options)) };
 }
 
 /** Offset of an entry's data, after checking its local header against the central record. */
@@ -172,32 +183,56 @@ function inflateRange(task: InflateRangeTask): InflateResult {
   return { entries: task.entries.map((item) => checkEntry(buf, task.start, item)) };
 }
 
+const LARGE_PIECE = 1 << 20;
+
+/**
+ * Streams a large entry through CRC-32 (and inflate) in 1 MiB pieces read
+ * into the thread's one read buffer: a file stream allocated a fresh 1 MiB
+ * per read, and so did inflate per output chunk, garbage that piled up by
+ * the tens of MiB per thread before a GC. Stored entries need no inflate.
+ */
 async function inflateLarge(task: InflateLargeTask): Promise<InflateResult> {
   const { entry } = task;
   const fd = openSync(task.zipPath, constants.O_RDONLY);
-  let start: number;
   try {
     const fixed = Buffer.from(readExact(fd, entry.localOffset, 30, task.zipPath));
     const variable = readExact(fd, entry.localOffset + 30, fixed.readUInt16LE(26) + fixed.readUInt16LE(28), task.zipPath);
-    start = entry.localOffset + dataOffset(Buffer.concat([fixed, variable]), 0, entry);
+    const start = entry.localOffset + dataOffset(Buffer.concat([fixed, variable]), 0, entry);
+    return { entries: [await checkLarge(fd, start, entry, task.zipPath)] };
   } catch (err) {
-    closeSync(fd);
     return { entries: [{ ok: false, message: (err as Error).message }] };
+  } finally {
+    closeSync(fd);
   }
+}
+
+async function checkLarge(fd: number, start: number, entry: InflateItem, zipPath: string): Promise<EntryCheck> {
   let crc = 0;
   let size = 0;
-  const source = createReadStream('', { fd, start, end: start + entry.compressedSize - 1, highWaterMark: 1 << 20 });
-  const stream = entry.method === 0 ? source : source.pipe(zlib.createInflateRaw({ chunkSize: 1 << 20 }));
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      crc = zlib.crc32(chunk, crc);
-      size += chunk.length;
+  const inflate = entry.method === 0 ? undefined : zlib.createInflateRaw({ chunkSize: 64 * 1024 });
+  let failure: Error | undefined;
+  inflate?.on('data', (chunk: Buffer) => {
+    crc = zlib.crc32(chunk, crc);
+    size += chunk.length;
+  });
+  inflate?.on('error', (err: Error) => (failure = err));
+  for (let at = 0; at < entry.compressedSize && !failure; at += LARGE_PIECE) {
+    const piece = readExact(fd, start + at, Math.min(LARGE_PIECE, entry.compressedSize - at), zipPath);
+    if (!inflate) {
+      crc = zlib.crc32(piece, crc);
+      size += piece.length;
+      continue;
     }
-    return { entries: [{ ok: true, crc, size }] };
-  } catch (err) {
-    source.destroy();
-    return { entries: [{ ok: false, message: (err as Error).message }] };
+    // The piece is the shared read buffer: wait until inflate has consumed it.
+    await new Promise<void>((resolve) => inflate.write(piece, () => resolve()));
   }
+  if (inflate && !failure) {
+    inflate.end();
+    await finished(inflate).catch((err: Error) => (failure ??= err));
+  }
+  inflate?.destroy();
+  if (failure) return { ok: false, message: failure.message };
+  return { ok: true, crc, size };
 }
 
 async function handle(task: ThreadTask): Promise<ThreadResponse & { ok: true }> {
@@ -213,11 +248,29 @@ async function handle(task: ThreadTask): Promise<ThreadResponse & { ok: true }> 
   }
 }
 
+/** See garbage-budget.ts: a thread's own dropped Buffers, collected every 16 MiB handled. */
+const garbage = new GarbageBudget(16 * 1024 * 1024);
+
+function bytesHandled(task: ThreadTask): number {
+  switch (task.kind) {
+    case 'deflate-files':
+      return task.files.reduce((n, f) => n + f.size, 0);
+    case 'deflate-block':
+      return task.length;
+    case 'inflate-range':
+      return task.end - task.start;
+    case 'inflate-large':
+      return task.entry.size;
+  }
+}
+
+
 parentPort?.on('message', (request: ThreadRequest) => {
   handle(request.task).then(
     (response) => {
       const data = 'data' in response.result ? response.result.data : undefined;
       parentPort?.postMessage({ ...response, id: request.id } satisfies ThreadResponse, data ? [data.buffer as ArrayBuffer] : []);
+      garbage.add(bytesHandled(request.task));
     },
     (err: NodeJS.ErrnoException) =>
       parentPort?.postMessage({ id: request.id, ok: false, error: { message: err.message, code: err.code } } satisfies ThreadResponse),

@@ -13,6 +13,7 @@
 import { open } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { crc32Combine } from './crc32-combine.js';
+import { GarbageBudget } from './garbage-budget.js';
 import { OrderedOutput } from './ordered-output.js';
 import type { SkippedFile, SourceEntry } from './scan-worktree.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -194,6 +195,8 @@ export async function writeZip(path: string, entries: readonly SourceEntry[], op
     const builder = new ZipBuilder(new OrderedOutput(fh), options.level);
     const window: { unit: ZipUnit; result: Promise<Settled> }[] = [];
     let inFlight = 0;
+    // See garbage-budget.ts: results transferred from the threads, once written, are garbage.
+    const garbage = new GarbageBudget(64 * 1024 * 1024);
     const writeHead = async () => {
       const head = window.shift()!;
       const settled = await head.result;
@@ -209,6 +212,7 @@ export async function writeZip(path: string, entries: readonly SourceEntry[], op
         progress.entriesDone += head.unit.entries.length;
       }
       progress.bytesDone += unitBytes(head.unit);
+      garbage.add(unitBytes(head.unit));
       options.onProgress?.({ ...progress });
     };
     for (const unit of zipUnits(entries, sizes)) {
