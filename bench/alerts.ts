@@ -108,15 +108,13 @@ async function alertEventsPerSecond(
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const admin = new Redis(url);
   const queues = new QueueSet({ connection, prefix, config });
-  await queues
-    .get('alert')
-    .addBulk(
-      Array.from({ length: n }, (_, i) => ({
-        name: 'run_completed',
-        data: event(i),
-        opts: { jobId: `bench-${i}.completed` },
-      })),
-    );
+  await queues.get('alert').addBulk(
+    Array.from({ length: n }, (_, i) => ({
+      name: 'run_completed',
+      data: event(i),
+      opts: { jobId: `bench-${i}.completed` },
+    })),
+  );
   const before = await commandsProcessed(admin);
   const started = performance.now();
   const worker = createAlertWorker({

@@ -20,7 +20,8 @@ function sampleMemory(): { stop: () => MemoryPeak } {
   const peak: MemoryPeak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
   const sample = () => {
     const m = process.memoryUsage();
-    for (const k of Object.keys(peak) as (keyof MemoryPeak)[]) peak[k] = Math.max(peak[k], Math.round(m[k] / 1024 / 1024));
+    for (const k of Object.keys(peak) as (keyof MemoryPeak)[])
+      peak[k] = Math.max(peak[k], Math.round(m[k] / 1024 / 1024));
   };
   const timer = setInterval(sample, 20);
   return {
@@ -36,7 +37,11 @@ async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   const memory = sampleMemory();
   const pool = new ThreadPool();
-  await Promise.all(Array.from({ length: pool.size }, () => pool.run({ kind: 'deflate-files', level: 6, files: [] })));
+  await Promise.all(
+    Array.from({ length: pool.size }, () =>
+      pool.run({ kind: 'deflate-files', level: 6, files: [] }),
+    ),
+  );
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const started = performance.now();
@@ -49,7 +54,14 @@ async function main(): Promise<void> {
   } else if (mode === 'archive') {
     const [worktrees, runId, archiveDir, level] = args as [string, string, string, string];
     rmSync(archiveDir, { recursive: true, force: true });
-    const outcome = await archiveRun({ runId, worktreesDir: worktrees, archiveDir, compressionLevel: Number(level), diskSpaceFactor: 1.5, pool });
+    const outcome = await archiveRun({
+      runId,
+      worktreesDir: worktrees,
+      archiveDir,
+      compressionLevel: Number(level),
+      diskSpaceFactor: 1.5,
+      pool,
+    });
     bytes = outcome.sourceBytes ?? 0;
   } else if (mode === 'baseline') {
     bytes = 0;
@@ -62,7 +74,9 @@ async function main(): Promise<void> {
   await pool.close();
   loop.disable();
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ ms, bytes, maxRssMb, maxLoopDelayMs: loop.max / 1e6, peak: memory.stop() })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ms, bytes, maxRssMb, maxLoopDelayMs: loop.max / 1e6, peak: memory.stop() })}\n`,
+  );
 }
 
 main().catch((err) => {

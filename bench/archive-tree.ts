@@ -17,8 +17,20 @@ export interface TreeSpec {
   largeBytes: number;
 }
 
-export const TREE_200MB: TreeSpec = { smallFiles: 12_000, smallBytes: 4_000, largeRandom: 6, largeMixed: 8, largeBytes: 10 * 1024 * 1024 };
-export const TREE_2GB: TreeSpec = { smallFiles: 40_000, smallBytes: 4_000, largeRandom: 40, largeMixed: 60, largeBytes: 18 * 1024 * 1024 };
+export const TREE_200MB: TreeSpec = {
+  smallFiles: 12_000,
+  smallBytes: 4_000,
+  largeRandom: 6,
+  largeMixed: 8,
+  largeBytes: 10 * 1024 * 1024,
+};
+export const TREE_2GB: TreeSpec = {
+  smallFiles: 40_000,
+  smallBytes: 4_000,
+  largeRandom: 40,
+  largeMixed: 60,
+  largeBytes: 18 * 1024 * 1024,
+};
 
 /** A small deterministic PRNG (mulberry32), so every run zips the same bytes. */
 function prng(seed: number): () => number {
@@ -32,7 +44,22 @@ function prng(seed: number): () => number {
   };
 }
 
-const WORDS = ['step', 'loss', 'epoch', 'batch', 'accuracy', 'token', 'shard', 'worker', 'done', 'retry', 'INFO', 'WARN', 'checkpoint', 'eval'];
+const WORDS = [
+  'step',
+  'loss',
+  'epoch',
+  'batch',
+  'accuracy',
+  'token',
+  'shard',
+  'worker',
+  'done',
+  'retry',
+  'INFO',
+  'WARN',
+  'checkpoint',
+  'eval',
+];
 
 function textOf(bytes: number, rand: () => number): Buffer {
   const lines: string[] = [];
@@ -50,7 +77,11 @@ export function generateTree(root: string, spec: TreeSpec, seed = 42): number {
   const rand = prng(seed);
   let total = 0;
   for (let i = 0; i < spec.smallFiles; i += 1) {
-    const dir = path.join(root, `step-${String(i % 40).padStart(2, '0')}`, `part-${Math.floor(i / 400)}`);
+    const dir = path.join(
+      root,
+      `step-${String(i % 40).padStart(2, '0')}`,
+      `part-${Math.floor(i / 400)}`,
+    );
     mkdirSync(dir, { recursive: true });
     const bytes = Math.max(1, Math.floor(spec.smallBytes * (0.25 + rand() * 1.5)));
     writeFileSync(path.join(dir, `log-${i}.txt`), textOf(bytes, rand));
@@ -63,9 +94,14 @@ export function generateTree(root: string, spec: TreeSpec, seed = 42): number {
     const parts: Buffer[] = [];
     for (let done = 0, n = 0; done < spec.largeBytes; done += chunk, n += 1) {
       const len = Math.min(chunk, spec.largeBytes - done);
-      parts.push(mixed && n % 2 === 1 ? textOf(len, rand) : randomFillSync(Buffer.allocUnsafe(len)));
+      parts.push(
+        mixed && n % 2 === 1 ? textOf(len, rand) : randomFillSync(Buffer.allocUnsafe(len)),
+      );
     }
-    writeFileSync(path.join(root, 'models', `${mixed ? 'mixed' : 'weights'}-${i}.bin`), Buffer.concat(parts));
+    writeFileSync(
+      path.join(root, 'models', `${mixed ? 'mixed' : 'weights'}-${i}.bin`),
+      Buffer.concat(parts),
+    );
     total += spec.largeBytes;
   }
   return total;

@@ -50,7 +50,9 @@ function timed(cmd: string, args: string[], cwd: string): Step {
 function childCommand(built: boolean): string[] {
   const source = path.join(root, 'bench/archive-child.ts');
   if (!built) return ['--conditions=@runwarden/source', '--import', 'tsx', source];
-  const code = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const code = ts.transpileModule(readFileSync(source, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   const file = path.join(root, 'node_modules/.cache/runwarden-bench/archive-child.mjs');
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, code);
@@ -61,7 +63,9 @@ function child(command: string[], args: string[]): Step {
   const r = spawnSync(process.execPath, [...command, ...args], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`archive-child ${args[0]} failed: ${r.stderr}`);
   const step = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Step;
-  console.error(`  ${args[0]}: ${(step.ms / 1000).toFixed(1)} s, peak RSS ${step.maxRssMb.toFixed(0)} MB ${JSON.stringify(step.peak ?? {})}`);
+  console.error(
+    `  ${args[0]}: ${(step.ms / 1000).toFixed(1)} s, peak RSS ${step.maxRssMb.toFixed(0)} MB ${JSON.stringify(step.peak ?? {})}`,
+  );
   return step;
 }
 
@@ -75,10 +79,18 @@ function prepareTree(large: boolean): { base: string; bytes: number } {
   if (!existsSync(marker)) {
     rmSync(base, { recursive: true, force: true });
     console.error(`generating the ${large ? '2 GB' : '200 MB'} tree under ${base} …`);
-    const bytes = generateTree(path.join(base, 'worktrees', 'bench-run'), large ? TREE_2GB : TREE_200MB);
+    const bytes = generateTree(
+      path.join(base, 'worktrees', 'bench-run'),
+      large ? TREE_2GB : TREE_200MB,
+    );
     writeFileSync(marker, JSON.stringify({ bytes }));
   }
-  return { base, bytes: (JSON.parse(spawnSync('cat', [marker], { encoding: 'utf8' }).stdout) as { bytes: number }).bytes };
+  return {
+    base,
+    bytes: (
+      JSON.parse(spawnSync('cat', [marker], { encoding: 'utf8' }).stdout) as { bytes: number }
+    ).bytes,
+  };
 }
 
 export const run: Bench = async (args) => {
@@ -92,7 +104,13 @@ export const run: Bench = async (args) => {
   mkdirSync(out, { recursive: true });
   const refZip = path.join(out, 'info-zip.zip');
   const ourZip = path.join(out, 'archive', 'bench-run.zip');
-  const steps = { zip: [] as Step[], ours: [] as Step[], unzip: [] as Step[], verify: [] as Step[], job: [] as Step[] };
+  const steps = {
+    zip: [] as Step[],
+    ours: [] as Step[],
+    unzip: [] as Step[],
+    verify: [] as Step[],
+    job: [] as Step[],
+  };
   for (let i = 0; i < rounds; i += 1) {
     console.error(`round ${i + 1}/${rounds}: zip -r -q -6 …`);
     rmSync(refZip, { force: true });
@@ -100,14 +118,30 @@ export const run: Bench = async (args) => {
     console.error(`round ${i + 1}/${rounds}: runwarden zip …`);
     steps.ours.push(child(command, ['zip', tree, path.join(out, 'runwarden.zip'), '6']));
     console.error(`round ${i + 1}/${rounds}: runwarden archive job (zip + verify) …`);
-    steps.job.push(child(command, ['archive', path.join(base, 'worktrees'), 'bench-run', path.join(out, 'archive'), '6']));
+    steps.job.push(
+      child(command, [
+        'archive',
+        path.join(base, 'worktrees'),
+        'bench-run',
+        path.join(out, 'archive'),
+        '6',
+      ]),
+    );
     console.error(`round ${i + 1}/${rounds}: unzip -tq / runwarden verify …`);
     steps.unzip.push(timed('unzip', ['-tq', ourZip], out));
     steps.verify.push(child(command, ['verify', ourZip]));
   }
   const baseline = child(command, ['baseline']);
-  const [zip, ours, unzip, verify, job] = [best(steps.zip), best(steps.ours), best(steps.unzip), best(steps.verify), best(steps.job)];
-  const mode = built ? 'compiled dist/' : 'source mode: tsx in the main process and in each zip thread';
+  const [zip, ours, unzip, verify, job] = [
+    best(steps.zip),
+    best(steps.ours),
+    best(steps.unzip),
+    best(steps.verify),
+    best(steps.job),
+  ];
+  const mode = built
+    ? 'compiled dist/'
+    : 'source mode: tsx in the main process and in each zip thread';
   const zipThenTest = { ms: zip.ms + unzip.ms, maxRssMb: zip.maxRssMb };
   const mbs = (s: Step) => bytes / MB / (s.ms / 1000);
   const tree_ = `${(bytes / MB).toFixed(0)} MiB tree`;
@@ -117,13 +151,69 @@ export const run: Bench = async (args) => {
   const sizeRatio = statSync(ourZip).size / statSync(refZip).size;
   const rssTarget = large ? 200 : undefined;
   return [
-    figure({ name: `archive throughput (${tree_})`, value: mbs(ours), unit: 'MiB/s', reference: { name: 'zip -r -q -6', value: mbs(zip), unit: 'MiB/s' }, ratio: archiveRatio, target: 'ratio ≥ 1.3', met: archiveRatio >= 1.3 }),
-    figure({ name: `archive job end to end (${tree_})`, value: mbs(job), unit: 'MiB/s', reference: { name: 'zip -r -q -6 then unzip -tq', value: mbs(zipThenTest), unit: 'MiB/s' }, ratio: mbs(job) / mbs(zipThenTest), note: 'scan, write, verify, manifest, rename' }),
-    figure({ name: `verify throughput (${tree_})`, value: mbs(verify), unit: 'MiB/s', reference: { name: 'unzip -tq', value: mbs(unzip), unit: 'MiB/s' }, ratio: verifyRatio, target: 'ratio ≥ 1.0', met: verifyRatio >= 1.0 }),
-    figure({ name: 'zip size vs Info-ZIP', value: statSync(ourZip).size / MB, unit: 'MiB', reference: { name: 'zip -6 output', value: statSync(refZip).size / MB, unit: 'MiB' }, ratio: sizeRatio, target: 'ratio ≤ 1.02', met: sizeRatio <= 1.02 }),
-    figure({ name: 'archive job peak RSS', value: Math.max(ours.maxRssMb, job.maxRssMb), unit: 'MB', reference: { name: 'zip', value: zip.maxRssMb, unit: 'MB' }, target: rssTarget ? '≤ 200 MB (2 GB tree)' : 'informational (≤ 200 MB is for --large)', met: rssTarget ? Math.max(ours.maxRssMb, job.maxRssMb) <= rssTarget : undefined, note: `${mode}; ${job.maxRssMb.toFixed(0)} MB for the job with verify` }),
-    figure({ name: 'verify peak RSS', value: verify.maxRssMb, unit: 'MB', reference: { name: 'unzip -tq', value: unzip.maxRssMb, unit: 'MB' }, note: mode }),
-    figure({ name: 'worker baseline RSS (packages loaded, threads started, no job)', value: baseline.maxRssMb, unit: 'MB', note: mode }),
-    figure({ name: 'archive max event-loop delay', value: Math.max(ours.maxLoopDelayMs ?? NaN, job.maxLoopDelayMs ?? NaN), unit: 'ms', target: '≪ lockDuration (30 s)', met: Math.max(ours.maxLoopDelayMs ?? Infinity, job.maxLoopDelayMs ?? Infinity) < 1_000 }),
+    figure({
+      name: `archive throughput (${tree_})`,
+      value: mbs(ours),
+      unit: 'MiB/s',
+      reference: { name: 'zip -r -q -6', value: mbs(zip), unit: 'MiB/s' },
+      ratio: archiveRatio,
+      target: 'ratio ≥ 1.3',
+      met: archiveRatio >= 1.3,
+    }),
+    figure({
+      name: `archive job end to end (${tree_})`,
+      value: mbs(job),
+      unit: 'MiB/s',
+      reference: { name: 'zip -r -q -6 then unzip -tq', value: mbs(zipThenTest), unit: 'MiB/s' },
+      ratio: mbs(job) / mbs(zipThenTest),
+      note: 'scan, write, verify, manifest, rename',
+    }),
+    figure({
+      name: `verify throughput (${tree_})`,
+      value: mbs(verify),
+      unit: 'MiB/s',
+      reference: { name: 'unzip -tq', value: mbs(unzip), unit: 'MiB/s' },
+      ratio: verifyRatio,
+      target: 'ratio ≥ 1.0',
+      met: verifyRatio >= 1.0,
+    }),
+    figure({
+      name: 'zip size vs Info-ZIP',
+      value: statSync(ourZip).size / MB,
+      unit: 'MiB',
+      reference: { name: 'zip -6 output', value: statSync(refZip).size / MB, unit: 'MiB' },
+      ratio: sizeRatio,
+      target: 'ratio ≤ 1.02',
+      met: sizeRatio <= 1.02,
+    }),
+    figure({
+      name: 'archive job peak RSS',
+      value: Math.max(ours.maxRssMb, job.maxRssMb),
+      unit: 'MB',
+      reference: { name: 'zip', value: zip.maxRssMb, unit: 'MB' },
+      target: rssTarget ? '≤ 200 MB (2 GB tree)' : 'informational (≤ 200 MB is for --large)',
+      met: rssTarget ? Math.max(ours.maxRssMb, job.maxRssMb) <= rssTarget : undefined,
+      note: `${mode}; ${job.maxRssMb.toFixed(0)} MB for the job with verify`,
+    }),
+    figure({
+      name: 'verify peak RSS',
+      value: verify.maxRssMb,
+      unit: 'MB',
+      reference: { name: 'unzip -tq', value: unzip.maxRssMb, unit: 'MB' },
+      note: mode,
+    }),
+    figure({
+      name: 'worker baseline RSS (packages loaded, threads started, no job)',
+      value: baseline.maxRssMb,
+      unit: 'MB',
+      note: mode,
+    }),
+    figure({
+      name: 'archive max event-loop delay',
+      value: Math.max(ours.maxLoopDelayMs ?? NaN, job.maxLoopDelayMs ?? NaN),
+      unit: 'ms',
+      target: '≪ lockDuration (30 s)',
+      met: Math.max(ours.maxLoopDelayMs ?? Infinity, job.maxLoopDelayMs ?? Infinity) < 1_000,
+    }),
   ];
 };

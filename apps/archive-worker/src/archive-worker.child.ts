@@ -4,7 +4,12 @@
  * `node --conditions=@runwarden/source --import tsx archive-worker.child.ts`
  * and configured by RW_* environment variables.
  */
-import { createLogger, createRedisConnection, QueueSet, runwardenConfigSchema } from '@runwarden/core';
+import {
+  createLogger,
+  createRedisConnection,
+  QueueSet,
+  runwardenConfigSchema,
+} from '@runwarden/core';
 import { createArchiveWorker } from './archive-worker.js';
 
 const env = (name: string): string => {
@@ -19,5 +24,12 @@ const config = runwardenConfigSchema.parse({
 const logger = createLogger({ role: 'archive-worker-child' });
 const connection = createRedisConnection(config.redis.url);
 const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
-createArchiveWorker({ config, logger, queues, redisUrl: config.redis.url, lockDuration: Number(env('RW_LOCK_MS')), progressIntervalMs: 50 });
+createArchiveWorker({
+  config,
+  logger,
+  queues,
+  redisUrl: config.redis.url,
+  lockDuration: Number(env('RW_LOCK_MS')),
+  progressIntervalMs: 50,
+});
 logger.info('archive worker child started');

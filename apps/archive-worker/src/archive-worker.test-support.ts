@@ -5,7 +5,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, createRedisConnection, emptyStepCounts, eventIds, QueueSet, runwardenConfigSchema, type Logger, type RunCompletedEvent, type RunwardenConfig } from '@runwarden/core';
+import {
+  createLogger,
+  createRedisConnection,
+  emptyStepCounts,
+  eventIds,
+  QueueSet,
+  runwardenConfigSchema,
+  type Logger,
+  type RunCompletedEvent,
+  type RunwardenConfig,
+} from '@runwarden/core';
 import type { TestContext } from '../../../test/support/context.js';
 
 export interface ArchiveFixture {
@@ -17,7 +27,10 @@ export interface ArchiveFixture {
   archives: string;
 }
 
-export function createArchiveFixture(ctx: TestContext, overrides: { attempts?: number; diskSpaceFactor?: number } = {}): ArchiveFixture {
+export function createArchiveFixture(
+  ctx: TestContext,
+  overrides: { attempts?: number; diskSpaceFactor?: number } = {},
+): ArchiveFixture {
   const worktrees = path.join(ctx.dir, 'worktrees');
   const archives = path.join(ctx.dir, 'archive');
   mkdirSync(worktrees, { recursive: true });
@@ -25,14 +38,17 @@ export function createArchiveFixture(ctx: TestContext, overrides: { attempts?: n
     redis: { url: ctx.redisUrl, prefix: ctx.prefix },
     paths: { worktrees, archive: archives },
     archive: { diskSpaceFactor: overrides.diskSpaceFactor ?? 1.5, concurrency: 2 },
-    queues: { archive: { attempts: overrides.attempts ?? 3, backoff: { type: 'fixed', delay: 10 } } },
+    queues: {
+      archive: { attempts: overrides.attempts ?? 3, backoff: { type: 'fixed', delay: 10 } },
+    },
   });
   const connection = createRedisConnection(ctx.redisUrl);
   const queues = new QueueSet({ connection, prefix: ctx.prefix, config });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -51,11 +67,22 @@ export function completedRun(runId: string): RunCompletedEvent {
     detectedAt: new Date().toISOString(),
     outcome: 'succeeded',
     stepCounts: { ...emptyStepCounts(), succeeded: 1, total: 1 },
-    run: { runId, pipeline: 'etl', state: 'succeeded', createdAt: '', startedAt: null, finishedAt: null, updatedAt: '', steps: [] },
+    run: {
+      runId,
+      pipeline: 'etl',
+      state: 'succeeded',
+      createdAt: '',
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: '',
+      steps: [],
+    },
   };
 }
 
 /** Adds the archive job the way the scanner does: name run_completed, jobId = event id. */
 export async function addArchiveJob(queues: QueueSet, event: RunCompletedEvent): Promise<void> {
-  await queues.get('archive').add('run_completed', event, queues.jobOptions('archive', { jobId: event.id }));
+  await queues
+    .get('archive')
+    .add('run_completed', event, queues.jobOptions('archive', { jobId: event.id }));
 }

@@ -5,11 +5,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisConnection, eventIds, type ArchiveOutcome, type QueueWorker } from '@runwarden/core';
+import {
+  createRedisConnection,
+  eventIds,
+  type ArchiveOutcome,
+  type QueueWorker,
+} from '@runwarden/core';
 import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
-import { unzipTest, compareExtraction } from '../../../packages/archive/src/archive-test-support.js';
+import {
+  unzipTest,
+  compareExtraction,
+} from '../../../packages/archive/src/archive-test-support.js';
 import { createArchiveWorker } from './archive-worker.js';
-import { addArchiveJob, completedRun, createArchiveFixture, type ArchiveFixture } from './archive-worker.test-support.js';
+import {
+  addArchiveJob,
+  completedRun,
+  createArchiveFixture,
+  type ArchiveFixture,
+} from './archive-worker.test-support.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let ctx: TestContext;
@@ -20,7 +33,15 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup());
 
 function startWorker(fx: ArchiveFixture, extra: { lockDuration?: number } = {}): QueueWorker {
-  const worker = createArchiveWorker({ config: fx.config, logger: fx.logger, queues: fx.queues, redisUrl: ctx.redisUrl, threads: 2, progressIntervalMs: 0, ...extra });
+  const worker = createArchiveWorker({
+    config: fx.config,
+    logger: fx.logger,
+    queues: fx.queues,
+    redisUrl: ctx.redisUrl,
+    threads: 2,
+    progressIntervalMs: 0,
+    ...extra,
+  });
   ctx.defer(() => worker.close());
   return worker;
 }
@@ -42,11 +63,17 @@ function makeWorktree(fx: ArchiveFixture, runId: string, bigFiles = 0): string {
 }
 
 async function finished(fx: ArchiveFixture, jobId: string): Promise<Job> {
-  return waitFor(async () => {
-    // State first, then the job: a job read before its state changed is stale.
-    const state = await fx.queues.get('archive').getJobState(jobId);
-    return state === 'completed' || state === 'failed' ? Job.fromId(fx.queues.get('archive'), jobId) : undefined;
-  }, `archive job ${jobId} to finish`, 60_000);
+  return waitFor(
+    async () => {
+      // State first, then the job: a job read before its state changed is stale.
+      const state = await fx.queues.get('archive').getJobState(jobId);
+      return state === 'completed' || state === 'failed'
+        ? Job.fromId(fx.queues.get('archive'), jobId)
+        : undefined;
+    },
+    `archive job ${jobId} to finish`,
+    60_000,
+  );
 }
 
 describe('createArchiveWorker', () => {
@@ -58,12 +85,26 @@ describe('createArchiveWorker', () => {
     await addArchiveJob(fx.queues, event);
     const job = await finished(fx, event.id);
     const outcome = job.returnvalue as ArchiveOutcome;
-    expect(outcome).toMatchObject({ status: 'archived', verified: true, path: path.join(fx.archives, 'run-7.zip'), entries: 4 });
-    expect(job.progress).toMatchObject({ bytesDone: outcome.sourceBytes, bytesTotal: outcome.sourceBytes, entriesTotal: 4 });
+    expect(outcome).toMatchObject({
+      status: 'archived',
+      verified: true,
+      path: path.join(fx.archives, 'run-7.zip'),
+      entries: 4,
+    });
+    expect(job.progress).toMatchObject({
+      bytesDone: outcome.sourceBytes,
+      bytesTotal: outcome.sourceBytes,
+      entriesTotal: 4,
+    });
     expect(unzipTest(outcome.path!).status).toBe(0);
     expect(compareExtraction(outcome.path!, root, path.join(ctx.dir, 'out'))).toEqual([]);
     const ledger = await Job.fromId(fx.queues.get('ledger'), `archive.${event.id}`);
-    expect(ledger?.data).toMatchObject({ kind: 'archive', eventId: event.id, runId: 'run-7', outcome: { status: 'archived', sha256: outcome.sha256 } });
+    expect(ledger?.data).toMatchObject({
+      kind: 'archive',
+      eventId: event.id,
+      runId: 'run-7',
+      outcome: { status: 'archived', sha256: outcome.sha256 },
+    });
   });
 
   it('records a skipped outcome when the run has no worktree', async () => {
@@ -72,8 +113,12 @@ describe('createArchiveWorker', () => {
     const event = completedRun('run-none');
     await addArchiveJob(fx.queues, event);
     const job = await finished(fx, event.id);
-    expect(job.returnvalue).toEqual(expect.objectContaining({ status: 'skipped', reason: 'no worktree' }));
-    expect((await Job.fromId(fx.queues.get('ledger'), `archive.${event.id}`))?.data.outcome.status).toBe('skipped');
+    expect(job.returnvalue).toEqual(
+      expect.objectContaining({ status: 'skipped', reason: 'no worktree' }),
+    );
+    expect(
+      (await Job.fromId(fx.queues.get('ledger'), `archive.${event.id}`))?.data.outcome.status,
+    ).toBe('skipped');
   });
 
   it('fails an unsafe run id at once, dead-letters it and raises archival_failed', async () => {
@@ -86,9 +131,18 @@ describe('createArchiveWorker', () => {
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toMatch(/unsafe run id/);
     const alert = await Job.fromId(fx.queues.get('alert'), eventIds.archivalFailed('../../etc'));
-    expect(alert?.data).toMatchObject({ type: 'archival_failed', runId: '../../etc', attempts: 1, jobId: event.id });
-    expect((await Job.fromId(fx.queues.get('dead-letter'), `archive.${event.id}`))?.data).toMatchObject({ unrecoverable: true });
-    expect((await Job.fromId(fx.queues.get('ledger'), `archive.${event.id}`))?.data.outcome).toMatchObject({ status: 'failed' });
+    expect(alert?.data).toMatchObject({
+      type: 'archival_failed',
+      runId: '../../etc',
+      attempts: 1,
+      jobId: event.id,
+    });
+    expect(
+      (await Job.fromId(fx.queues.get('dead-letter'), `archive.${event.id}`))?.data,
+    ).toMatchObject({ unrecoverable: true });
+    expect(
+      (await Job.fromId(fx.queues.get('ledger'), `archive.${event.id}`))?.data.outcome,
+    ).toMatchObject({ status: 'failed' });
     expect(readdirSync(ctx.dir)).not.toContain('archive');
   });
 
@@ -101,8 +155,14 @@ describe('createArchiveWorker', () => {
     const job = await finished(fx, event.id);
     expect(job.attemptsMade).toBe(2);
     expect(job.failedReason).toMatch(/not enough free space/);
-    const alert = await waitFor(() => Job.fromId(fx.queues.get('alert'), eventIds.archivalFailed('run-full')), 'the archival_failed alert');
-    expect(alert.data).toMatchObject({ attempts: 2, reason: expect.stringMatching(/not enough free space/) });
+    const alert = await waitFor(
+      () => Job.fromId(fx.queues.get('alert'), eventIds.archivalFailed('run-full')),
+      'the archival_failed alert',
+    );
+    expect(alert.data).toMatchObject({
+      attempts: 2,
+      reason: expect.stringMatching(/not enough free space/),
+    });
     expect(readdirSync(fx.archives)).toEqual([]);
   });
 
@@ -112,18 +172,43 @@ describe('createArchiveWorker', () => {
     const event = completedRun('run-kill');
     await addArchiveJob(fx.queues, event);
     const log = openSync(path.join(ctx.dir, 'child.log'), 'w');
-    const child = spawn(process.execPath, ['--conditions=@runwarden/source', '--import', 'tsx', path.join(repoRoot, 'apps/archive-worker/src/archive-worker.child.ts')], {
-      cwd: repoRoot,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, RW_REDIS_URL: ctx.redisUrl, RW_PREFIX: ctx.prefix, RW_WORKTREES: fx.worktrees, RW_ARCHIVE: fx.archives, RW_LOCK_MS: '1000' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@runwarden/source',
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'apps/archive-worker/src/archive-worker.child.ts'),
+      ],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', log, log],
+        env: {
+          ...process.env,
+          RW_REDIS_URL: ctx.redisUrl,
+          RW_PREFIX: ctx.prefix,
+          RW_WORKTREES: fx.worktrees,
+          RW_ARCHIVE: fx.archives,
+          RW_LOCK_MS: '1000',
+        },
+      },
+    );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     ctx.defer(() => child.kill('SIGKILL'));
-    await waitFor(async () => {
-      const job = await Job.fromId(fx.queues.get('archive'), event.id);
-      const progress = job?.progress as { bytesDone?: number } | undefined;
-      return (progress?.bytesDone ?? 0) > 0 && existsSync(fx.archives) && readdirSync(fx.archives).some((f) => f.startsWith('.run-kill.zip.tmp-'));
-    }, 'the child to be part-way through the zip', 60_000, 5);
+    await waitFor(
+      async () => {
+        const job = await Job.fromId(fx.queues.get('archive'), event.id);
+        const progress = job?.progress as { bytesDone?: number } | undefined;
+        return (
+          (progress?.bytesDone ?? 0) > 0 &&
+          existsSync(fx.archives) &&
+          readdirSync(fx.archives).some((f) => f.startsWith('.run-kill.zip.tmp-'))
+        );
+      },
+      'the child to be part-way through the zip',
+      60_000,
+      5,
+    );
     child.kill('SIGKILL');
     await exited;
     expect(existsSync(path.join(fx.archives, 'run-kill.zip'))).toBe(false);
@@ -143,6 +228,8 @@ describe('createArchiveWorker', () => {
     expect(job.returnvalue).toMatchObject({ status: 'archived', verified: true, reused: false });
     expect(readdirSync(fx.archives).sort()).toEqual(['run-kill.zip', 'run-kill.zip.json']);
     expect(unzipTest(path.join(fx.archives, 'run-kill.zip')).status).toBe(0);
-    expect(compareExtraction(path.join(fx.archives, 'run-kill.zip'), root, path.join(ctx.dir, 'out'))).toEqual([]);
+    expect(
+      compareExtraction(path.join(fx.archives, 'run-kill.zip'), root, path.join(ctx.dir, 'out')),
+    ).toEqual([]);
   }, 90_000);
 });

@@ -71,12 +71,21 @@ function progressReporter(job: Job, intervalMs: number, log: Logger): ProgressRe
     sent = progress;
     return job.updateProgress({ ...progress }).then(
       () => undefined,
-      (err: Error) => log.debug({ err: err.message }, 'Could not update archive progress; it is shown late, the archive goes on'),
+      (err: Error) =>
+        log.debug(
+          { err: err.message },
+          'Could not update archive progress; it is shown late, the archive goes on',
+        ),
     );
   };
   return {
     update(p) {
-      latest = { bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, entriesDone: p.entriesDone, entriesTotal: p.entriesTotal };
+      latest = {
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        entriesDone: p.entriesDone,
+        entriesTotal: p.entriesTotal,
+      };
       if (inFlight || Date.now() - last < intervalMs) return;
       inFlight = send(latest).finally(() => (inFlight = undefined));
     },
@@ -94,7 +103,9 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
   const worktreesDir = path.resolve(config.paths.worktrees);
   const archiveDir = path.resolve(config.paths.archive);
 
-  const processor = async (job: Job<RunCompletedEvent, ArchiveOutcome>): Promise<ArchiveOutcome> => {
+  const processor = async (
+    job: Job<RunCompletedEvent, ArchiveOutcome>,
+  ): Promise<ArchiveOutcome> => {
     const event = job.data;
     try {
       assertSafeRunId(event.runId);
@@ -115,15 +126,30 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
       pool,
     });
     await progress.flush();
-    await queues.recordLedger({ kind: 'archive', eventId: event.id, runId: event.runId, outcome, at: new Date().toISOString() });
+    await queues.recordLedger({
+      kind: 'archive',
+      eventId: event.id,
+      runId: event.runId,
+      outcome,
+      at: new Date().toISOString(),
+    });
     return outcome;
   };
 
-  const onDeadLetter = async (job: Job<RunCompletedEvent, ArchiveOutcome>, error: Error): Promise<void> => {
+  const onDeadLetter = async (
+    job: Job<RunCompletedEvent, ArchiveOutcome>,
+    error: Error,
+  ): Promise<void> => {
     const runId = String(job.data?.runId ?? '');
     const now = new Date().toISOString();
     const outcome: ArchiveOutcome = { status: 'failed', reason: error.message };
-    await queues.recordLedger({ kind: 'archive', eventId: String(job.data?.id ?? job.id), runId, outcome, at: now });
+    await queues.recordLedger({
+      kind: 'archive',
+      eventId: String(job.data?.id ?? job.id),
+      runId,
+      outcome,
+      at: now,
+    });
     const alert: ArchivalFailedEvent = {
       id: eventIds.archivalFailed(runId),
       type: 'archival_failed',
@@ -134,7 +160,9 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
       attempts: job.attemptsMade + 1,
       jobId: String(job.id),
     };
-    await queues.get(QUEUES.alert).add(alert.type, alert, queues.jobOptions(QUEUES.alert, { jobId: alert.id }));
+    await queues
+      .get(QUEUES.alert)
+      .add(alert.type, alert, queues.jobOptions(QUEUES.alert, { jobId: alert.id }));
     logger.error(
       { runId, jobId: job.id, reason: error.message },
       `Run ${runId} could not be archived (${error.message}); raised archival_failed. Fix the cause, then retry it with \`runwarden dlq retry\``,
@@ -151,6 +179,8 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
     concurrency: config.archive.concurrency,
     lockDuration: deps.lockDuration,
   });
-  const close = onceClose(() => closeAll([() => queueWorker.close(), () => pool.close()], 'archive worker close'));
+  const close = onceClose(() =>
+    closeAll([() => queueWorker.close(), () => pool.close()], 'archive worker close'),
+  );
   return { worker: queueWorker.worker, stats: queueWorker.stats, close };
 }

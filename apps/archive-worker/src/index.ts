@@ -1,1 +1,5 @@
-export { createArchiveWorker, type ArchiveWorkerDeps, type ArchiveJobProgress } from './archive-worker.js';
+export {
+  createArchiveWorker,
+  type ArchiveWorkerDeps,
+  type ArchiveJobProgress,
+} from './archive-worker.js';

@@ -22,7 +22,8 @@ export interface ArchiveManifest {
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -36,7 +37,10 @@ export async function writeManifest(path: string, manifest: ArchiveManifest): Pr
  * The outcome recorded for an archive already in place, or undefined when
  * there is none, or it does not match its manifest (then it is rebuilt).
  */
-export async function reuseArchive(zipPath: string, manifestPath: string): Promise<ArchiveOutcome | undefined> {
+export async function reuseArchive(
+  zipPath: string,
+  manifestPath: string,
+): Promise<ArchiveOutcome | undefined> {
   let manifest: ArchiveManifest;
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ArchiveManifest;

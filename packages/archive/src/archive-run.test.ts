@@ -1,5 +1,15 @@
 import { randomFillSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,7 +34,15 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup());
 
 function run(runId: string, extra: Partial<Parameters<typeof archiveRun>[0]> = {}) {
-  return archiveRun({ runId, worktreesDir: worktrees, archiveDir: archives, compressionLevel: 6, diskSpaceFactor: 1.5, pool, ...extra });
+  return archiveRun({
+    runId,
+    worktreesDir: worktrees,
+    archiveDir: archives,
+    compressionLevel: 6,
+    diskSpaceFactor: 1.5,
+    pool,
+    ...extra,
+  });
 }
 
 /** Text and random data: the mix a run leaves behind. */
@@ -51,7 +69,11 @@ function makeRun(runId: string): string {
   writeFileSync(path.join(root, 'model.bin'), mixed(3 * 1024 * 1024 + 12345));
   writeFileSync(path.join(root, 'random.bin'), randomFillSync(Buffer.alloc(200_000)));
   symlinkSync('logs/train.log', path.join(root, 'latest.log'));
-  utimesSync(path.join(root, 'logs', 'train.log'), new Date('2024-03-01T10:00:00Z'), new Date('2024-03-01T10:00:00Z'));
+  utimesSync(
+    path.join(root, 'logs', 'train.log'),
+    new Date('2024-03-01T10:00:00Z'),
+    new Date('2024-03-01T10:00:00Z'),
+  );
   return root;
 }
 
@@ -59,13 +81,22 @@ describe('archiveRun', () => {
   it('writes a verified zip that unzip accepts and that matches the source file by file', async () => {
     const root = makeRun('run-1');
     const outcome = await run('run-1');
-    expect(outcome).toMatchObject({ status: 'archived', verified: true, reused: false, path: path.join(archives, 'run-1.zip'), skippedFiles: [] });
+    expect(outcome).toMatchObject({
+      status: 'archived',
+      verified: true,
+      reused: false,
+      path: path.join(archives, 'run-1.zip'),
+      skippedFiles: [],
+    });
     expect(outcome.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(outcome.entries).toBe(12);
     expect(unzipTest(outcome.path!)).toMatchObject({ status: 0 });
     expect(compareExtraction(outcome.path!, root, path.join(ctx.dir, 'out'))).toEqual([]);
     expect(readdirSync(archives).sort()).toEqual(['run-1.zip', 'run-1.zip.json']);
-    expect(JSON.parse(readFileSync(path.join(archives, 'run-1.zip.json'), 'utf8'))).toMatchObject({ sha256: outcome.sha256, bytes: outcome.bytes });
+    expect(JSON.parse(readFileSync(path.join(archives, 'run-1.zip.json'), 'utf8'))).toMatchObject({
+      sha256: outcome.sha256,
+      bytes: outcome.bytes,
+    });
   });
 
   it('stores without compression at level 0 and still verifies', async () => {
@@ -89,7 +120,12 @@ describe('archiveRun', () => {
     const first = await run('run-again');
     const mtime = statSync(first.path!).mtimeMs;
     const second = await run('run-again');
-    expect(second).toMatchObject({ status: 'archived', reused: true, sha256: first.sha256, entries: first.entries });
+    expect(second).toMatchObject({
+      status: 'archived',
+      reused: true,
+      sha256: first.sha256,
+      entries: first.entries,
+    });
     expect(statSync(first.path!).mtimeMs).toBe(mtime);
   });
 
@@ -109,29 +145,47 @@ describe('archiveRun', () => {
     writeFileSync(path.join(archives, '.run-stale.zip.tmp-999-abc'), 'half a zip');
     writeFileSync(path.join(archives, '.run-stale.zip.zip.tmp-1'), 'belongs to another run');
     await run('run-stale');
-    expect(readdirSync(archives).sort()).toEqual(['.run-stale.zip.zip.tmp-1', 'run-stale.zip', 'run-stale.zip.json']);
+    expect(readdirSync(archives).sort()).toEqual([
+      '.run-stale.zip.zip.tmp-1',
+      'run-stale.zip',
+      'run-stale.zip.json',
+    ]);
   });
 
   it('fails for lack of space, with the figures, and writes nothing', async () => {
     makeRun('run-big');
-    await expect(run('run-big', { diskSpaceFactor: 1e9 })).rejects.toMatchObject({ code: 'DISK_SPACE', message: expect.stringMatching(/not enough free space.*run-big.*nothing was written/) });
+    await expect(run('run-big', { diskSpaceFactor: 1e9 })).rejects.toMatchObject({
+      code: 'DISK_SPACE',
+      message: expect.stringMatching(/not enough free space.*run-big.*nothing was written/),
+    });
     expect(readdirSync(archives)).toEqual([]);
   });
 
   it('returns skipped when the run has no worktree', async () => {
-    await expect(run('run-gone')).resolves.toMatchObject({ status: 'skipped', reason: 'no worktree' });
+    await expect(run('run-gone')).resolves.toMatchObject({
+      status: 'skipped',
+      reason: 'no worktree',
+    });
     expect(readdirSync(archives)).toEqual([]);
   });
 
-  it.each(['../escape', '', 'a/b', '/etc', 'nul\0byte', '..'])('rejects the unsafe run id %j before touching any file', async (runId) => {
-    await expect(run(runId)).rejects.toMatchObject({ code: 'UNSAFE_RUN_ID' });
-    expect(existsSync(archives)).toBe(false);
-  });
+  it.each(['../escape', '', 'a/b', '/etc', 'nul\0byte', '..'])(
+    'rejects the unsafe run id %j before touching any file',
+    async (runId) => {
+      await expect(run(runId)).rejects.toMatchObject({ code: 'UNSAFE_RUN_ID' });
+      expect(existsSync(archives)).toBe(false);
+    },
+  );
 
   it('archives an empty folder as an empty zip', async () => {
     mkdirSync(path.join(worktrees, 'run-empty'));
     const outcome = await run('run-empty');
-    expect(outcome).toMatchObject({ status: 'archived', entries: 0, sourceBytes: 0, verified: true });
+    expect(outcome).toMatchObject({
+      status: 'archived',
+      entries: 0,
+      sourceBytes: 0,
+      verified: true,
+    });
     // Info-ZIP warns (status 1) on a zip with no entries, and says why.
     expect(unzipTest(outcome.path!).output).toMatch(/zipfile is empty/);
   });
@@ -144,10 +198,22 @@ describe('archiveRun', () => {
     symlinkSync('/etc', path.join(root, 'logs', 'etc'));
     symlinkSync('rel-escape', path.join(root, 'chained'));
     const outcome = await run('run-links');
-    expect(outcome.skippedFiles!.map((s) => s.path).sort()).toEqual(['abs-escape', 'chained', 'logs/etc', 'rel-escape']);
+    expect(outcome.skippedFiles!.map((s) => s.path).sort()).toEqual([
+      'abs-escape',
+      'chained',
+      'logs/etc',
+      'rel-escape',
+    ]);
     expect(outcome.skippedFiles![0]!.reason).toMatch(/points outside the worktree/);
     expect(unzipTest(outcome.path!)).toMatchObject({ status: 0 });
-    expect(compareExtraction(outcome.path!, root, path.join(ctx.dir, 'out'), ['abs-escape', 'rel-escape', 'logs/etc', 'chained'])).toEqual([]);
+    expect(
+      compareExtraction(outcome.path!, root, path.join(ctx.dir, 'out'), [
+        'abs-escape',
+        'rel-escape',
+        'logs/etc',
+        'chained',
+      ]),
+    ).toEqual([]);
     expect(readFileSync(outcome.path!).includes('outside')).toBe(false);
   });
 

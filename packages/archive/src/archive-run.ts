@@ -51,7 +51,10 @@ async function removeStaleTemps(archiveDir: string, runId: string, logger?: Logg
   for (const name of await readdir(archiveDir)) {
     if (!name.startsWith(prefix)) continue;
     await rm(path.join(archiveDir, name), { force: true });
-    logger?.info({ runId, file: name }, `Removed ${name}, left by an earlier archive attempt for run ${runId} that did not finish`);
+    logger?.info(
+      { runId, file: name },
+      `Removed ${name}, left by an earlier archive attempt for run ${runId} that did not finish`,
+    );
   }
 }
 
@@ -83,18 +86,32 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
 
   const reused = await reuseArchive(zipPath, manifestPath);
   if (reused) {
-    logger?.info({ runId, path: zipPath }, `Run ${runId} already has a verified archive at ${zipPath}; not rebuilding it`);
+    logger?.info(
+      { runId, path: zipPath },
+      `Run ${runId} already has a verified archive at ${zipPath}; not rebuilding it`,
+    );
     return { ...reused, durationMs: Date.now() - started };
   }
   if (!(await exists(worktree))) {
-    logger?.info({ runId, worktree }, `Run ${runId} has no worktree at ${worktree}; nothing to archive`);
+    logger?.info(
+      { runId, worktree },
+      `Run ${runId} has no worktree at ${worktree}; nothing to archive`,
+    );
     return { status: 'skipped', reason: 'no worktree', durationMs: Date.now() - started };
   }
 
   const listing = await scanWorktree(worktree);
-  await checkDiskSpace({ dir: archiveDir, sourceBytes: listing.bytes, factor: options.diskSpaceFactor ?? 1.5, runId });
+  await checkDiskSpace({
+    dir: archiveDir,
+    sourceBytes: listing.bytes,
+    factor: options.diskSpaceFactor ?? 1.5,
+    runId,
+  });
 
-  const temp = path.join(archiveDir, `${tempPrefix(runId)}${process.pid}-${Date.now().toString(36)}`);
+  const temp = path.join(
+    archiveDir,
+    `${tempPrefix(runId)}${process.pid}-${Date.now().toString(36)}`,
+  );
   const pool = options.pool ?? new ThreadPool();
   try {
     const written = await writeZip(temp, listing.entries, {
@@ -119,10 +136,17 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
     });
     await rename(temp, zipPath);
     await fsyncDir(archiveDir);
-    for (const s of skippedFiles) logger?.warn({ runId, file: s.path, reason: s.reason }, `Left ${s.path} out of run ${runId}'s archive: ${s.reason}`);
+    for (const s of skippedFiles)
+      logger?.warn(
+        { runId, file: s.path, reason: s.reason },
+        `Left ${s.path} out of run ${runId}'s archive: ${s.reason}`,
+      );
     if (options.removeWorktree) {
       await rm(worktree, { recursive: true, force: true });
-      logger?.info({ runId, worktree }, `Removed run ${runId}'s worktree after its archive verified`);
+      logger?.info(
+        { runId, worktree },
+        `Removed run ${runId}'s worktree after its archive verified`,
+      );
     }
     return {
       status: 'archived',

@@ -29,23 +29,37 @@ export function listTree(root: string, rel = ''): string[] {
  * Extracts `zipPath` with Info-ZIP `unzip` into `into` and returns the
  * differences from `source` (empty when they match), ignoring `except`.
  */
-export function compareExtraction(zipPath: string, source: string, into: string, except: readonly string[] = []): string[] {
+export function compareExtraction(
+  zipPath: string,
+  source: string,
+  into: string,
+  except: readonly string[] = [],
+): string[] {
   mkdirSync(into, { recursive: true });
   const r = spawnSync('unzip', ['-q', '-o', zipPath, '-d', into], { encoding: 'utf8' });
-  if (r.status !== 0 && !/zipfile is empty/.test(`${r.stdout}${r.stderr}`)) return [`unzip failed: ${r.stderr}`];
+  if (r.status !== 0 && !/zipfile is empty/.test(`${r.stdout}${r.stderr}`))
+    return [`unzip failed: ${r.stderr}`];
   const problems: string[] = [];
   const want = listTree(source).filter((p) => !except.includes(p.replace(/\/$/, '')));
   const got = listTree(into);
-  if (want.join('\n') !== got.join('\n')) problems.push(`paths differ:\n want ${want.join(', ')}\n got  ${got.join(', ')}`);
+  if (want.join('\n') !== got.join('\n'))
+    problems.push(`paths differ:\n want ${want.join(', ')}\n got  ${got.join(', ')}`);
   for (const rel of want) {
     const a = lstatSync(path.join(source, rel));
     const b = lstatSync(path.join(into, rel));
-    if ((a.mode & 0o7777) !== (b.mode & 0o7777) && !a.isSymbolicLink()) problems.push(`${rel}: mode ${a.mode.toString(8)} became ${b.mode.toString(8)}`);
+    if ((a.mode & 0o7777) !== (b.mode & 0o7777) && !a.isSymbolicLink())
+      problems.push(`${rel}: mode ${a.mode.toString(8)} became ${b.mode.toString(8)}`);
     if (a.isSymbolicLink()) {
-      if (!b.isSymbolicLink() || readlinkSync(path.join(source, rel)) !== readlinkSync(path.join(into, rel))) problems.push(`${rel}: symlink not kept`);
+      if (
+        !b.isSymbolicLink() ||
+        readlinkSync(path.join(source, rel)) !== readlinkSync(path.join(into, rel))
+      )
+        problems.push(`${rel}: symlink not kept`);
     } else if (a.isFile()) {
-      if (!readFileSync(path.join(source, rel)).equals(readFileSync(path.join(into, rel)))) problems.push(`${rel}: contents differ`);
-      if (Math.floor(a.mtimeMs / 1000) !== Math.floor(b.mtimeMs / 1000)) problems.push(`${rel}: mtime ${a.mtime.toISOString()} became ${b.mtime.toISOString()}`);
+      if (!readFileSync(path.join(source, rel)).equals(readFileSync(path.join(into, rel))))
+        problems.push(`${rel}: contents differ`);
+      if (Math.floor(a.mtimeMs / 1000) !== Math.floor(b.mtimeMs / 1000))
+        problems.push(`${rel}: mtime ${a.mtime.toISOString()} became ${b.mtime.toISOString()}`);
     }
   }
   return problems;

@@ -34,7 +34,7 @@ function u64(buf: Buffer, at: number): number {
 
 /** Applies a ZIP64 extra field (0x0001) to the values the header marked 0xFFFFFFFF. */
 function applyZip64(entry: CentralEntry, extra: Buffer): void {
-  for (let at = 0; at + 4 <= extra.length; ) {
+  for (let at = 0; at + 4 <= extra.length;) {
     const id = extra.readUInt16LE(at);
     const len = extra.readUInt16LE(at + 2);
     if (id === 0x0001) {
@@ -53,7 +53,8 @@ function parseEntries(path: string, cd: Buffer, count: number): CentralEntry[] {
   const entries: CentralEntry[] = [];
   let at = 0;
   for (let i = 0; i < count; i += 1) {
-    if (at + 46 > cd.length || cd.readUInt32LE(at) !== SIG.central) throw bad(path, `central directory entry ${i} is damaged`);
+    if (at + 46 > cd.length || cd.readUInt32LE(at) !== SIG.central)
+      throw bad(path, `central directory entry ${i} is damaged`);
     const nameLength = cd.readUInt16LE(at + 28);
     const extraLength = cd.readUInt16LE(at + 30);
     const commentLength = cd.readUInt16LE(at + 32);
@@ -96,12 +97,14 @@ export async function readCentralDirectory(path: string): Promise<CentralDirecto
       const recordAt = u64(tail, end - 12);
       const record = Buffer.alloc(56);
       await fh.read(record, 0, 56, recordAt);
-      if (record.readUInt32LE(0) !== SIG.zip64End) throw bad(path, 'the ZIP64 end record is missing');
+      if (record.readUInt32LE(0) !== SIG.zip64End)
+        throw bad(path, 'the ZIP64 end record is missing');
       count = u64(record, 32);
       cdSize = u64(record, 40);
       cdOffset = u64(record, 48);
     }
-    if (cdOffset + cdSize > zipBytes) throw bad(path, 'the central directory runs past the end of the file');
+    if (cdOffset + cdSize > zipBytes)
+      throw bad(path, 'the central directory runs past the end of the file');
     const cd = Buffer.alloc(cdSize);
     await fh.read(cd, 0, cdSize, cdOffset);
     return { entries: parseEntries(path, cd, count), offset: cdOffset, zipBytes };

@@ -29,7 +29,10 @@ function mib(bytes: number): string {
 export async function checkDiskSpace(options: CheckDiskSpaceOptions): Promise<DiskSpace> {
   const factor = options.factor ?? 1.5;
   const fs = await statfs(options.dir);
-  const space: DiskSpace = { freeBytes: fs.bavail * fs.bsize, requiredBytes: Math.ceil(options.sourceBytes * factor) };
+  const space: DiskSpace = {
+    freeBytes: fs.bavail * fs.bsize,
+    requiredBytes: Math.ceil(options.sourceBytes * factor),
+  };
   if (space.freeBytes < space.requiredBytes) {
     const run = options.runId ? ` for run ${options.runId}` : '';
     throw new RunwardenError(

@@ -35,7 +35,8 @@ export class OrderedOutput {
       const batch = buffers.slice(0, 1024);
       let { bytesWritten } = await this.fh.writev(batch);
       let used = 0;
-      while (used < batch.length && bytesWritten >= batch[used]!.length) bytesWritten -= batch[used++]!.length;
+      while (used < batch.length && bytesWritten >= batch[used]!.length)
+        bytesWritten -= batch[used++]!.length;
       const rest = buffers.slice(used);
       if (bytesWritten > 0 && rest[0]) rest[0] = rest[0].subarray(bytesWritten);
       buffers = rest;

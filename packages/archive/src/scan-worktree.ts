@@ -74,20 +74,45 @@ export async function scanWorktree(root: string): Promise<WorktreeListing> {
       const st = lstatSync(abs);
       if (++seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (st.isDirectory()) {
-        listing.entries.push({ name: `${relPath}/`, kind: 'dir', absPath: abs, size: 0, mode: st.mode, mtimeMs: st.mtimeMs });
+        listing.entries.push({
+          name: `${relPath}/`,
+          kind: 'dir',
+          absPath: abs,
+          size: 0,
+          mode: st.mode,
+          mtimeMs: st.mtimeMs,
+        });
         subdirs.push(relPath);
       } else if (st.isFile()) {
-        listing.entries.push({ name: relPath, kind: 'file', absPath: abs, size: st.size, mode: st.mode, mtimeMs: st.mtimeMs });
+        listing.entries.push({
+          name: relPath,
+          kind: 'file',
+          absPath: abs,
+          size: st.size,
+          mode: st.mode,
+          mtimeMs: st.mtimeMs,
+        });
         listing.bytes += st.size;
         listing.files += 1;
       } else if (st.isSymbolicLink()) {
         const target = readlinkSync(abs);
         if (!linkStaysInside(realRoot, abs, target)) {
-          listing.skipped.push({ path: relPath, reason: `symlink to ${target} points outside the worktree` });
+          listing.skipped.push({
+            path: relPath,
+            reason: `symlink to ${target} points outside the worktree`,
+          });
           continue;
         }
         const size = Buffer.byteLength(target);
-        listing.entries.push({ name: relPath, kind: 'symlink', absPath: abs, size, mode: st.mode, mtimeMs: st.mtimeMs, linkTarget: target });
+        listing.entries.push({
+          name: relPath,
+          kind: 'symlink',
+          absPath: abs,
+          size,
+          mode: st.mode,
+          mtimeMs: st.mtimeMs,
+          linkTarget: target,
+        });
       } else {
         listing.skipped.push({ path: relPath, reason: `${specialKind(st)} is not archived` });
       }

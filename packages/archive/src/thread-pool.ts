@@ -63,7 +63,9 @@ export class ThreadPool {
     for (let i = 0; i < this.size; i += 1) this.slots.push(this.startSlot());
   }
 
-  run<K extends ThreadTask['kind']>(task: Extract<ThreadTask, { kind: K }>): Promise<ThreadResultMap[K]> {
+  run<K extends ThreadTask['kind']>(
+    task: Extract<ThreadTask, { kind: K }>,
+  ): Promise<ThreadResultMap[K]> {
     if (this.closed) return Promise.reject(new ThreadTaskError('the zip thread pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve: resolve as (value: unknown) => void, reject });
@@ -74,7 +76,8 @@ export class ThreadPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.reject(new ThreadTaskError('the zip thread pool was closed'));
+    for (const p of this.queue.splice(0))
+      p.reject(new ThreadTaskError('the zip thread pool was closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 

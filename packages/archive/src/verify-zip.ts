@@ -34,7 +34,13 @@ const RANGE_BYTES = 2 * 1024 * 1024;
 const LARGE_ENTRY = 1024 * 1024;
 
 function toItem(e: CentralEntry): InflateItem {
-  return { localOffset: e.localOffset, name: e.name, method: e.method, compressedSize: e.compressedSize, size: e.size };
+  return {
+    localOffset: e.localOffset,
+    name: e.name,
+    method: e.method,
+    compressedSize: e.compressedSize,
+    size: e.size,
+  };
 }
 
 type CheckTask =
@@ -42,9 +48,13 @@ type CheckTask =
   | { kind: 'inflate-range'; zipPath: string; start: number; end: number; entries: InflateItem[] };
 
 /** Entries in file order cut into tasks: a range of small entries read at once, or one large entry. */
-function* checkTasks(path: string, ordered: readonly CentralEntry[], cdOffset: number): Generator<CheckTask> {
+function* checkTasks(
+  path: string,
+  ordered: readonly CentralEntry[],
+  cdOffset: number,
+): Generator<CheckTask> {
   const endOf = (i: number) => ordered[i + 1]?.localOffset ?? cdOffset;
-  for (let i = 0; i < ordered.length; ) {
+  for (let i = 0; i < ordered.length;) {
     const first = ordered[i]!;
     if (first.compressedSize > LARGE_ENTRY || first.size > 8 * LARGE_ENTRY) {
       yield { kind: 'inflate-large', zipPath: path, entry: toItem(first) };
@@ -57,7 +67,13 @@ function* checkTasks(path: string, ordered: readonly CentralEntry[], cdOffset: n
       if (next.compressedSize > LARGE_ENTRY || next.size > 8 * LARGE_ENTRY) break;
       j += 1;
     }
-    yield { kind: 'inflate-range', zipPath: path, start: first.localOffset, end: endOf(j), entries: ordered.slice(i, j + 1).map(toItem) };
+    yield {
+      kind: 'inflate-range',
+      zipPath: path,
+      start: first.localOffset,
+      end: endOf(j),
+      entries: ordered.slice(i, j + 1).map(toItem),
+    };
     i = j + 1;
   }
 }
@@ -67,7 +83,12 @@ function* checkTasks(path: string, ordered: readonly CentralEntry[], cdOffset: n
  * all at once (every task of a 40,000-entry zip queued up front held its
  * items and promises on the main heap); one check per entry, in `ordered` order.
  */
-async function checkAll(path: string, ordered: readonly CentralEntry[], cdOffset: number, pool: ThreadPool): Promise<EntryCheck[]> {
+async function checkAll(
+  path: string,
+  ordered: readonly CentralEntry[],
+  cdOffset: number,
+  pool: ThreadPool,
+): Promise<EntryCheck[]> {
   const results: EntryCheck[][] = [];
   const running = new Set<Promise<void>>();
   let failure: Error | undefined;
@@ -75,7 +96,9 @@ async function checkAll(path: string, ordered: readonly CentralEntry[], cdOffset
   for (const task of checkTasks(path, ordered, cdOffset)) {
     if (failure) break;
     const at = index++;
-    const tracked: Promise<void> = (task.kind === 'inflate-large' ? pool.run(task) : pool.run(task)).then(
+    const tracked: Promise<void> = (
+      task.kind === 'inflate-large' ? pool.run(task) : pool.run(task)
+    ).then(
       (r) => {
         results[at] = r.entries;
         running.delete(tracked);
@@ -93,7 +116,11 @@ async function checkAll(path: string, ordered: readonly CentralEntry[], cdOffset
   return results.flat();
 }
 
-function compareWithSource(entries: readonly CentralEntry[], expected: readonly ExpectedEntry[], problems: string[]): void {
+function compareWithSource(
+  entries: readonly CentralEntry[],
+  expected: readonly ExpectedEntry[],
+  problems: string[],
+): void {
   const inZip = new Map<string, CentralEntry>();
   for (const e of entries) {
     const name = e.name.toString('utf8');
@@ -103,8 +130,10 @@ function compareWithSource(entries: readonly CentralEntry[], expected: readonly 
   for (const want of expected) {
     const got = inZip.get(want.name);
     if (!got) problems.push(`${want.name} is missing from the zip`);
-    else if (got.size !== want.size) problems.push(`${want.name} has ${got.size} bytes in the zip, ${want.size} in the source`);
-    else if (want.crc !== undefined && got.crc !== want.crc >>> 0) problems.push(`${want.name} has a different CRC-32 from the source`);
+    else if (got.size !== want.size)
+      problems.push(`${want.name} has ${got.size} bytes in the zip, ${want.size} in the source`);
+    else if (want.crc !== undefined && got.crc !== want.crc >>> 0)
+      problems.push(`${want.name} has a different CRC-32 from the source`);
     inZip.delete(want.name);
   }
   for (const name of inZip.keys()) problems.push(`${name} is in the zip but not in the source`);
@@ -115,7 +144,11 @@ function compareWithSource(entries: readonly CentralEntry[], expected: readonly 
  * that the zip holds exactly those entries. Throws a RunwardenError with code
  * ARCHIVE_VERIFY listing the first problems.
  */
-export async function verifyZip(path: string, expected?: readonly ExpectedEntry[], options: VerifyZipOptions = {}): Promise<VerifyResult> {
+export async function verifyZip(
+  path: string,
+  expected?: readonly ExpectedEntry[],
+  options: VerifyZipOptions = {},
+): Promise<VerifyResult> {
   const cd = await readCentralDirectory(path);
   const ordered = [...cd.entries].sort((a, b) => a.localOffset - b.localOffset);
   const pool = options.pool ?? new ThreadPool();
@@ -130,15 +163,20 @@ export async function verifyZip(path: string, expected?: readonly ExpectedEntry[
   ordered.forEach((entry, i) => {
     const check = checks[i];
     const name = entry.name.toString('utf8');
-    if (!check || !check.ok) problems.push(`${name}: ${check?.ok === false ? check.message : 'not checked'}`);
-    else if (check.size !== entry.size) problems.push(`${name}: ${check.size} bytes inflated, ${entry.size} recorded`);
+    if (!check || !check.ok)
+      problems.push(`${name}: ${check?.ok === false ? check.message : 'not checked'}`);
+    else if (check.size !== entry.size)
+      problems.push(`${name}: ${check.size} bytes inflated, ${entry.size} recorded`);
     else if (check.crc !== entry.crc) problems.push(`${name}: CRC-32 mismatch (data is damaged)`);
     bytes += entry.size;
   });
   if (expected) compareWithSource(cd.entries, expected, problems);
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).join('; ');
-    throw new RunwardenError('ARCHIVE_VERIFY', `${path} failed verification (${problems.length} problem(s)): ${shown}${problems.length > 5 ? '; …' : ''}`);
+    throw new RunwardenError(
+      'ARCHIVE_VERIFY',
+      `${path} failed verification (${problems.length} problem(s)): ${shown}${problems.length > 5 ? '; …' : ''}`,
+    );
   }
   return { entries: cd.entries.length, bytes, zipBytes: cd.zipBytes };
 }

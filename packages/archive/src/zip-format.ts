@@ -108,7 +108,12 @@ export function localHeader(f: LocalHeaderFields): Buffer {
   return Buffer.concat([b, f.name, extra]);
 }
 
-export function dataDescriptor(crc: number, compressedSize: number, size: number, zip64: boolean): Buffer {
+export function dataDescriptor(
+  crc: number,
+  compressedSize: number,
+  size: number,
+  zip64: boolean,
+): Buffer {
   const b = Buffer.alloc(zip64 ? 24 : 16);
   b.writeUInt32LE(SIG.descriptor, 0);
   b.writeUInt32LE(crc >>> 0, 4);
@@ -127,7 +132,10 @@ export function centralHeader(r: CentralRecord): Buffer {
   const big = [r.size >= MAX32, r.compressedSize >= MAX32, r.offset >= MAX32];
   const values = [r.size, r.compressedSize, r.offset].filter((_, i) => big[i]);
   const zip64 = values.length > 0;
-  const extra = Buffer.concat([...(zip64 ? [zip64Extra(values)] : []), extendedTimestamp(r.mtimeMs)]);
+  const extra = Buffer.concat([
+    ...(zip64 ? [zip64Extra(values)] : []),
+    extendedTimestamp(r.mtimeMs),
+  ]);
   const version = zip64 || r.zip64Local ? 45 : 20;
   const b = Buffer.alloc(46);
   b.writeUInt32LE(SIG.central, 0);
@@ -149,7 +157,12 @@ export function centralHeader(r: CentralRecord): Buffer {
 }
 
 /** The end records; ZIP64 ones first when the counts or offsets need them. */
-export function endRecords(entries: number, cdOffset: number, cdSize: number, forceZip64 = false): Buffer {
+export function endRecords(
+  entries: number,
+  cdOffset: number,
+  cdSize: number,
+  forceZip64 = false,
+): Buffer {
   const zip64 = forceZip64 || entries >= MAX16 || cdOffset >= MAX32 || cdSize >= MAX32;
   const parts: Buffer[] = [];
   if (zip64) {

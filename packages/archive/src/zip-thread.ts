@@ -7,7 +7,6 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import { GarbageBudget } from './garbage-budget.js';
 import type {
   DeflateBlockResult,
   DeflateBlockTask,
@@ -39,12 +38,16 @@ class SourceChangedError extends Error {
 let scratch = Buffer.allocUnsafeSlow(0);
 
 function readExact(fd: number, position: number, length: number, what: string): Buffer {
-  if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * 1024 * 1024 + 64 * 1024));
+  if (scratch.length < length)
+    scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * 1024 * 1024 + 64 * 1024));
   const buf = scratch.subarray(0, length);
   let done = 0;
   while (done < length) {
     const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new SourceChangedError(`${what} ended after ${done} of ${length} bytes: it changed while being archived`);
+    if (n === 0)
+      throw new SourceChangedError(
+        `${what} ended after ${done} of ${length} bytes: it changed while being archived`,
+      );
     done += n;
   }
   return buf;
@@ -71,7 +74,9 @@ const PROBE_PIECE = 4096;
 function worthDeflating(raw: Buffer): boolean {
   if (raw.length < 64 * 1024) return true;
   const step = Math.floor(raw.length / PROBE_PIECES);
-  const pieces = Array.from({ length: PROBE_PIECES }, (_, i) => raw.subarray(i * step, i * step + PROBE_PIECE));
+  const pieces = Array.from({ length: PROBE_PIECES }, (_, i) =>
+    raw.subarray(i * step, i * step + PROBE_PIECE),
+  );
   const sample = Buffer.concat(pieces);
   return zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * 0.92;
 }
@@ -85,7 +90,11 @@ function compress(raw: Buffer, level: number, options: zlib.ZlibOptions = {}): B
   return zlib.deflateRawSync(raw, { level, chunkSize: 64 * 1024, ...options });
 }
 
-function deflateFile(path: string, size: number, level: number): { crc: number; method: number; data: Buffer } {
+function deflateFile(
+  path: string,
+  size: number,
+  level: number,
+): { crc: number; method: number; data: Buffer } {
   const fd = openRegular(path);
   let raw: Buffer;
   try {
@@ -103,7 +112,12 @@ function deflateFile(path: string, size: number, level: number): { crc: number; 
 
 /** A buffer that owns its whole ArrayBuffer is sent as it is; anything else is copied first. */
 function ownedOrCopy(buf: Buffer): Buffer {
-  return buf.byteOffset === 0 && buf.buffer.byteLength === buf.length && !(buf.buffer instanceof SharedArrayBuffer) && buf.buffer !== scratch.buffer ? buf : transferable([buf]);
+  return buf.byteOffset === 0 &&
+    buf.buffer.byteLength === buf.length &&
+    !(buf.buffer instanceof SharedArrayBuffer) &&
+    buf.buffer !== scratch.buffer
+    ? buf
+    : transferable([buf]);
 }
 
 /** Copies parts into one buffer with its own ArrayBuffer, so it can be transferred, not cloned. */
@@ -143,7 +157,9 @@ function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
   const block = raw.subarray(task.dictLength);
   const crc = zlib.crc32(block);
   if (task.level === 0) return { crc, data: transferable([block]) };
-  const options: zlib.ZlibOptions = { finishFlush: task.last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+  const options: zlib.ZlibOptions = {
+    finishFlush: task.last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+  };
   const level = worthDeflating(block) ? task.level : 0;
   if (task.dictLength > 0 && level > 0) options.dictionary = raw.subarray(0, task.dictLength);
   return { crc, data: ownedOrCopy(compress(block, level, options)) };
@@ -151,7 +167,8 @@ function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
 
 /** Offset of an entry's data, after checking its local header against the central record. */
 function dataOffset(buf: Buffer, at: number, item: InflateItem): number {
-  if (buf.readUInt32LE(at) !== 0x04034b50) throw new Error('no local header where the central directory points');
+  if (buf.readUInt32LE(at) !== 0x04034b50)
+    throw new Error('no local header where the central directory points');
   const nameLength = buf.readUInt16LE(at + 26);
   const extraLength = buf.readUInt16LE(at + 28);
   if (!Buffer.from(item.name).equals(buf.subarray(at + 30, at + 30 + nameLength))) {
@@ -164,8 +181,12 @@ function checkEntry(buf: Buffer, base: number, item: InflateItem): EntryCheck {
   try {
     const start = dataOffset(buf, item.localOffset - base, item);
     const data = buf.subarray(start, start + item.compressedSize);
-    if (data.length !== item.compressedSize) throw new Error('entry data runs past the end of the file');
-    const out = item.method === 0 ? data : zlib.inflateRawSync(data, { maxOutputLength: Math.max(item.size, 1) });
+    if (data.length !== item.compressedSize)
+      throw new Error('entry data runs past the end of the file');
+    const out =
+      item.method === 0
+        ? data
+        : zlib.inflateRawSync(data, { maxOutputLength: Math.max(item.size, 1) });
     return { ok: true, crc: zlib.crc32(out), size: out.length };
   } catch (err) {
     return { ok: false, message: (err as Error).message };
@@ -196,7 +217,12 @@ async function inflateLarge(task: InflateLargeTask): Promise<InflateResult> {
   const fd = openSync(task.zipPath, constants.O_RDONLY);
   try {
     const fixed = Buffer.from(readExact(fd, entry.localOffset, 30, task.zipPath));
-    const variable = readExact(fd, entry.localOffset + 30, fixed.readUInt16LE(26) + fixed.readUInt16LE(28), task.zipPath);
+    const variable = readExact(
+      fd,
+      entry.localOffset + 30,
+      fixed.readUInt16LE(26) + fixed.readUInt16LE(28),
+      task.zipPath,
+    );
     const start = entry.localOffset + dataOffset(Buffer.concat([fixed, variable]), 0, entry);
     return { entries: [await checkLarge(fd, start, entry, task.zipPath)] };
   } catch (err) {
@@ -206,7 +232,12 @@ async function inflateLarge(task: InflateLargeTask): Promise<InflateResult> {
   }
 }
 
-async function checkLarge(fd: number, start: number, entry: InflateItem, zipPath: string): Promise<EntryCheck> {
+async function checkLarge(
+  fd: number,
+  start: number,
+  entry: InflateItem,
+  zipPath: string,
+): Promise<EntryCheck> {
   let crc = 0;
   let size = 0;
   const inflate = entry.method === 0 ? undefined : zlib.createInflateRaw({ chunkSize: 64 * 1024 });
@@ -217,7 +248,12 @@ async function checkLarge(fd: number, start: number, entry: InflateItem, zipPath
   });
   inflate?.on('error', (err: Error) => (failure = err));
   for (let at = 0; at < entry.compressedSize && !failure; at += LARGE_PIECE) {
-    const piece = readExact(fd, start + at, Math.min(LARGE_PIECE, entry.compressedSize - at), zipPath);
+    const piece = readExact(
+      fd,
+      start + at,
+      Math.min(LARGE_PIECE, entry.compressedSize - at),
+      zipPath,
+    );
     if (!inflate) {
       crc = zlib.crc32(piece, crc);
       size += piece.length;
@@ -248,31 +284,20 @@ async function handle(task: ThreadTask): Promise<ThreadResponse & { ok: true }> 
   }
 }
 
-/** See garbage-budget.ts: a thread's own dropped Buffers, collected every 16 MiB handled. */
-const garbage = new GarbageBudget(16 * 1024 * 1024);
-
-function bytesHandled(task: ThreadTask): number {
-  switch (task.kind) {
-    case 'deflate-files':
-      return task.files.reduce((n, f) => n + f.size, 0);
-    case 'deflate-block':
-      return task.length;
-    case 'inflate-range':
-      return task.end - task.start;
-    case 'inflate-large':
-      return task.entry.size;
-  }
-}
-
-
 parentPort?.on('message', (request: ThreadRequest) => {
   handle(request.task).then(
     (response) => {
       const data = 'data' in response.result ? response.result.data : undefined;
-      parentPort?.postMessage({ ...response, id: request.id } satisfies ThreadResponse, data ? [data.buffer as ArrayBuffer] : []);
-      garbage.add(bytesHandled(request.task));
+      parentPort?.postMessage(
+        { ...response, id: request.id } satisfies ThreadResponse,
+        data ? [data.buffer as ArrayBuffer] : [],
+      );
     },
     (err: NodeJS.ErrnoException) =>
-      parentPort?.postMessage({ id: request.id, ok: false, error: { message: err.message, code: err.code } } satisfies ThreadResponse),
+      parentPort?.postMessage({
+        id: request.id,
+        ok: false,
+        error: { message: err.message, code: err.code },
+      } satisfies ThreadResponse),
   );
 });

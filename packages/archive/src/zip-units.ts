@@ -9,7 +9,14 @@ import type { SourceEntry } from './scan-worktree.js';
 export type ZipUnit =
   /** Entries in listing order; only non-empty files are sent to a thread. */
   | { kind: 'files'; entries: SourceEntry[]; bytes: number }
-  | { kind: 'block'; entry: SourceEntry; offset: number; length: number; first: boolean; last: boolean };
+  | {
+      kind: 'block';
+      entry: SourceEntry;
+      offset: number;
+      length: number;
+      first: boolean;
+      last: boolean;
+    };
 
 export interface UnitSizes {
   /** Files up to this size are read whole; larger ones are cut into blocks of it. */
@@ -20,7 +27,11 @@ export interface UnitSizes {
   batchFiles: number;
 }
 
-export const DEFAULT_UNIT_SIZES: UnitSizes = { blockSize: 1024 * 1024, batchBytes: 1024 * 1024, batchFiles: 256 };
+export const DEFAULT_UNIT_SIZES: UnitSizes = {
+  blockSize: 1024 * 1024,
+  batchBytes: 1024 * 1024,
+  batchFiles: 256,
+};
 
 /** Bytes a unit will read: what the in-flight window is measured in. */
 export function unitBytes(unit: ZipUnit): number {
@@ -32,7 +43,10 @@ export function unitBytes(unit: ZipUnit): number {
   }
 }
 
-export function* zipUnits(entries: readonly SourceEntry[], sizes: UnitSizes = DEFAULT_UNIT_SIZES): Generator<ZipUnit> {
+export function* zipUnits(
+  entries: readonly SourceEntry[],
+  sizes: UnitSizes = DEFAULT_UNIT_SIZES,
+): Generator<ZipUnit> {
   let batch: SourceEntry[] = [];
   let batchBytes = 0;
   const closeBatch = function* (): Generator<ZipUnit> {
@@ -49,7 +63,14 @@ export function* zipUnits(entries: readonly SourceEntry[], sizes: UnitSizes = DE
       yield* closeBatch();
       for (let offset = 0; offset < entry.size; offset += sizes.blockSize) {
         const length = Math.min(sizes.blockSize, entry.size - offset);
-        yield { kind: 'block', entry, offset, length, first: offset === 0, last: offset + length >= entry.size };
+        yield {
+          kind: 'block',
+          entry,
+          offset,
+          length,
+          first: offset === 0,
+          last: offset + length >= entry.size,
+        };
       }
     }
   }

@@ -38,7 +38,9 @@ describe('crc32Combine', () => {
   it('gives the CRC-32 of the concatenation', () => {
     const a = randomFillSync(Buffer.alloc(70_001));
     const b = randomFillSync(Buffer.alloc(1_048_576));
-    expect(crc32Combine(zlib.crc32(a), zlib.crc32(b), b.length)).toBe(zlib.crc32(Buffer.concat([a, b])));
+    expect(crc32Combine(zlib.crc32(a), zlib.crc32(b), b.length)).toBe(
+      zlib.crc32(Buffer.concat([a, b])),
+    );
     expect(crc32Combine(zlib.crc32(a), 0, 0)).toBe(zlib.crc32(a));
   });
 });
@@ -46,7 +48,10 @@ describe('crc32Combine', () => {
 describe('writeZip and verifyZip', () => {
   it('verifies what it wrote, against the source listing, in agreement with unzip', async () => {
     const { zipPath, result } = await zipOf('ok.zip');
-    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({ entries: 4, bytes: 6000 + 2_500_000 + 2_400_000 });
+    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({
+      entries: 4,
+      bytes: 6000 + 2_500_000 + 2_400_000,
+    });
     expect(unzipTest(zipPath).status).toBe(0);
   });
 
@@ -54,7 +59,9 @@ describe('writeZip and verifyZip', () => {
     const { zipPath, result } = await zipOf('z64.zip', { forceZip64: true });
     expect(readFileSync(zipPath).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
     expect(unzipTest(zipPath).status).toBe(0);
-    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({ entries: 4 });
+    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({
+      entries: 4,
+    });
   });
 
   it('detects damaged data', async () => {
@@ -63,21 +70,32 @@ describe('writeZip and verifyZip', () => {
     const at = bytes.indexOf('sub/c.txt') + 200;
     bytes[at] = bytes[at]! ^ 0x55;
     writeFileSync(zipPath, bytes);
-    await expect(verifyZip(zipPath, result.entries, { pool })).rejects.toMatchObject({ code: 'ARCHIVE_VERIFY', message: expect.stringContaining('sub/c.txt') });
+    await expect(verifyZip(zipPath, result.entries, { pool })).rejects.toMatchObject({
+      code: 'ARCHIVE_VERIFY',
+      message: expect.stringContaining('sub/c.txt'),
+    });
     expect(unzipTest(zipPath).status).not.toBe(0);
   });
 
   it('detects a zip that does not hold what the source has', async () => {
     const { zipPath, result } = await zipOf('short.zip');
     const expected = [...result.entries, { name: 'sub/missing.txt', size: 3 }];
-    await expect(verifyZip(zipPath, expected, { pool })).rejects.toMatchObject({ message: expect.stringContaining('sub/missing.txt is missing') });
-    const wrongSize = result.entries.map((e) => (e.name === 'a.txt' ? { ...e, size: e.size + 1 } : e));
-    await expect(verifyZip(zipPath, wrongSize, { pool })).rejects.toMatchObject({ message: expect.stringContaining('a.txt has 6000 bytes in the zip, 6001') });
+    await expect(verifyZip(zipPath, expected, { pool })).rejects.toMatchObject({
+      message: expect.stringContaining('sub/missing.txt is missing'),
+    });
+    const wrongSize = result.entries.map((e) =>
+      e.name === 'a.txt' ? { ...e, size: e.size + 1 } : e,
+    );
+    await expect(verifyZip(zipPath, wrongSize, { pool })).rejects.toMatchObject({
+      message: expect.stringContaining('a.txt has 6000 bytes in the zip, 6001'),
+    });
   });
 
   it('rejects a file that is not a zip', async () => {
     writeFileSync(path.join(ctx.dir, 'not.zip'), 'hello');
-    await expect(verifyZip(path.join(ctx.dir, 'not.zip'), undefined, { pool })).rejects.toMatchObject({ code: 'ARCHIVE_VERIFY' });
+    await expect(
+      verifyZip(path.join(ctx.dir, 'not.zip'), undefined, { pool }),
+    ).rejects.toMatchObject({ code: 'ARCHIVE_VERIFY' });
   });
 
   // Tests run as root, which reads any file whatever its mode, so "unreadable"
@@ -92,18 +110,27 @@ describe('writeZip and verifyZip', () => {
     expect(result.skipped.map((s) => s.path).sort()).toEqual(['a.txt', 'sub/b.bin']);
     expect(result.skipped[0]!.reason).toMatch(/unreadable/);
     expect(unzipTest(zipPath).status).toBe(0);
-    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({ entries: 2 });
+    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({
+      entries: 2,
+    });
   });
 
-  it.skipIf(process.getuid?.() === 0)('leaves out a file without read permission (non-root only)', async () => {
-    chmodSync(path.join(src, 'a.txt'), 0o000);
-    const { result } = await zipOf('perm.zip');
-    expect(result.skipped).toEqual([expect.objectContaining({ path: 'a.txt', reason: expect.stringContaining('EACCES') })]);
-  });
+  it.skipIf(process.getuid?.() === 0)(
+    'leaves out a file without read permission (non-root only)',
+    async () => {
+      chmodSync(path.join(src, 'a.txt'), 0o000);
+      const { result } = await zipOf('perm.zip');
+      expect(result.skipped).toEqual([
+        expect.objectContaining({ path: 'a.txt', reason: expect.stringContaining('EACCES') }),
+      ]);
+    },
+  );
 
   it('fails, rather than writing a wrong entry, when a large file shrinks while being read', async () => {
     const listing = await scanWorktree(src);
     writeFileSync(path.join(src, 'sub', 'c.txt'), 'gamma\n'.repeat(300_000));
-    await expect(writeZip(path.join(ctx.dir, 'changed.zip'), listing.entries, { level: 6, pool })).rejects.toThrow(/changed while being archived/);
+    await expect(
+      writeZip(path.join(ctx.dir, 'changed.zip'), listing.entries, { level: 6, pool }),
+    ).rejects.toThrow(/changed while being archived/);
   });
 });

@@ -13,7 +13,6 @@
 import { open } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { crc32Combine } from './crc32-combine.js';
-import { GarbageBudget } from './garbage-budget.js';
 import { OrderedOutput } from './ordered-output.js';
 import type { SkippedFile, SourceEntry } from './scan-worktree.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -29,7 +28,13 @@ import {
   METHOD_STORE,
   ZIP64_ENTRY_THRESHOLD,
 } from './zip-format.js';
-import { DEFAULT_UNIT_SIZES, unitBytes, zipUnits, type UnitSizes, type ZipUnit } from './zip-units.js';
+import {
+  DEFAULT_UNIT_SIZES,
+  unitBytes,
+  zipUnits,
+  type UnitSizes,
+  type ZipUnit,
+} from './zip-units.js';
 
 export interface WriteZipOptions {
   /** zlib level 0–9; 0 stores. */
@@ -73,7 +78,16 @@ export interface WriteZipResult {
 type Settled = { ok: true; value: unknown } | { ok: false; error: Error & { code?: string } };
 
 /** Errors reading a file at its first byte: leave it out and say so, rather than fail the run's archive. */
-const UNREADABLE = new Set(['EACCES', 'EPERM', 'ENOENT', 'ELOOP', 'EISDIR', 'ENXIO', 'NOT_REGULAR', 'EIO']);
+const UNREADABLE = new Set([
+  'EACCES',
+  'EPERM',
+  'ENOENT',
+  'ELOOP',
+  'EISDIR',
+  'ENXIO',
+  'NOT_REGULAR',
+  'EIO',
+]);
 
 function settle(p: Promise<unknown>): Promise<Settled> {
   return p.then(
@@ -86,10 +100,23 @@ function startUnit(unit: ZipUnit, options: WriteZipOptions): Promise<Settled> {
   if (unit.kind === 'block') {
     const { entry, offset, length, last } = unit;
     const dictLength = Math.min(offset, 32 * 1024);
-    return settle(options.pool.run({ kind: 'deflate-block', level: options.level, path: entry.absPath, offset, length, dictLength, last }));
+    return settle(
+      options.pool.run({
+        kind: 'deflate-block',
+        level: options.level,
+        path: entry.absPath,
+        offset,
+        length,
+        dictLength,
+        last,
+      }),
+    );
   }
-  const files = unit.entries.filter((e) => e.kind === 'file' && e.size > 0).map((e) => ({ path: e.absPath, size: e.size }));
-  if (files.length === 0) return Promise.resolve({ ok: true, value: { files: [], data: new Uint8Array(0) } });
+  const files = unit.entries
+    .filter((e) => e.kind === 'file' && e.size > 0)
+    .map((e) => ({ path: e.absPath, size: e.size }));
+  if (files.length === 0)
+    return Promise.resolve({ ok: true, value: { files: [], data: new Uint8Array(0) } });
   return settle(options.pool.run({ kind: 'deflate-files', level: options.level, files }));
 }
 
@@ -97,7 +124,16 @@ class ZipBuilder {
   readonly written: WrittenEntry[] = [];
   readonly skipped: SkippedFile[] = [];
   private readonly central: Buffer[] = [];
-  private stream: { entry: SourceEntry; name: Buffer; offset: number; crc: number; compressed: number; zip64: boolean } | undefined;
+  private stream:
+    | {
+        entry: SourceEntry;
+        name: Buffer;
+        offset: number;
+        crc: number;
+        compressed: number;
+        zip64: boolean;
+      }
+    | undefined;
   private skippedStream: SourceEntry | undefined;
 
   constructor(
@@ -105,8 +141,28 @@ class ZipBuilder {
     private readonly level: number,
   ) {}
 
-  private record(entry: SourceEntry, name: Buffer, fields: { method: number; flags: number; crc: number; compressedSize: number; offset: number; zip64Local: boolean }): void {
-    this.central.push(centralHeader({ ...fields, name, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, isDirectory: entry.kind === 'dir' }));
+  private record(
+    entry: SourceEntry,
+    name: Buffer,
+    fields: {
+      method: number;
+      flags: number;
+      crc: number;
+      compressedSize: number;
+      offset: number;
+      zip64Local: boolean;
+    },
+  ): void {
+    this.central.push(
+      centralHeader({
+        ...fields,
+        name,
+        size: entry.size,
+        mode: entry.mode,
+        mtimeMs: entry.mtimeMs,
+        isDirectory: entry.kind === 'dir',
+      }),
+    );
     this.written.push({ name: entry.name, size: entry.size, crc: fields.crc });
   }
 
@@ -115,12 +171,34 @@ class ZipBuilder {
     const name = Buffer.from(entry.name);
     const flags = /[^\x20-\x7e]/.test(entry.name) ? FLAG_UTF8 : 0;
     const offset = this.out.offset;
-    await this.out.append(localHeader({ name, method, flags, mtimeMs: entry.mtimeMs, crc, compressedSize: data.length, size: entry.size, zip64: false }));
+    await this.out.append(
+      localHeader({
+        name,
+        method,
+        flags,
+        mtimeMs: entry.mtimeMs,
+        crc,
+        compressedSize: data.length,
+        size: entry.size,
+        zip64: false,
+      }),
+    );
     await this.out.append(data);
-    this.record(entry, name, { method, flags, crc, compressedSize: data.length, offset, zip64Local: false });
+    this.record(entry, name, {
+      method,
+      flags,
+      crc,
+      compressedSize: data.length,
+      offset,
+      zip64Local: false,
+    });
   }
 
-  async batch(entries: readonly SourceEntry[], results: readonly FileResult[], data: Uint8Array): Promise<void> {
+  async batch(
+    entries: readonly SourceEntry[],
+    results: readonly FileResult[],
+    data: Uint8Array,
+  ): Promise<void> {
     let next = 0;
     for (const entry of entries) {
       if (entry.kind === 'dir' || (entry.kind === 'file' && entry.size === 0)) {
@@ -130,13 +208,28 @@ class ZipBuilder {
       if (entry.kind === 'symlink') {
         // A link's data is its target text: short, so checksummed here rather than on a thread.
         const target = Buffer.from(entry.linkTarget ?? '');
-        await this.whole({ ...entry, size: target.length }, METHOD_STORE, zlib.crc32(target), target);
+        await this.whole(
+          { ...entry, size: target.length },
+          METHOD_STORE,
+          zlib.crc32(target),
+          target,
+        );
         continue;
       }
       const result = results[next++];
       if (!result) throw new Error(`zip thread returned no result for ${entry.name}`);
-      if (result.ok) await this.whole(entry, result.method, result.crc, data.subarray(result.start, result.start + result.length));
-      else this.skipped.push({ path: entry.name, reason: `unreadable (${result.code}): ${result.message}` });
+      if (result.ok)
+        await this.whole(
+          entry,
+          result.method,
+          result.crc,
+          data.subarray(result.start, result.start + result.length),
+        );
+      else
+        this.skipped.push({
+          path: entry.name,
+          reason: `unreadable (${result.code}): ${result.message}`,
+        });
     }
   }
 
@@ -146,7 +239,10 @@ class ZipBuilder {
     if (!settled.ok) {
       if (unit.first && UNREADABLE.has(settled.error.code ?? '')) {
         this.skippedStream = entry;
-        this.skipped.push({ path: entry.name, reason: `unreadable (${settled.error.code}): ${settled.error.message}` });
+        this.skipped.push({
+          path: entry.name,
+          reason: `unreadable (${settled.error.code}): ${settled.error.message}`,
+        });
         return;
       }
       throw settled.error;
@@ -158,7 +254,18 @@ class ZipBuilder {
       const flags = FLAG_DESCRIPTOR | (/[^\x20-\x7e]/.test(entry.name) ? FLAG_UTF8 : 0);
       this.stream = { entry, name, offset: this.out.offset, crc: 0, compressed: 0, zip64 };
       const method = this.level > 0 ? METHOD_DEFLATE : METHOD_STORE;
-      await this.out.append(localHeader({ name, method, flags, mtimeMs: entry.mtimeMs, crc: 0, compressedSize: 0, size: 0, zip64 }));
+      await this.out.append(
+        localHeader({
+          name,
+          method,
+          flags,
+          mtimeMs: entry.mtimeMs,
+          crc: 0,
+          compressedSize: 0,
+          size: 0,
+          zip64,
+        }),
+      );
     }
     const s = this.stream!;
     s.crc = unit.first ? crc : crc32Combine(s.crc, crc, unit.length);
@@ -167,27 +274,46 @@ class ZipBuilder {
     if (!unit.last) return;
     await this.out.append(dataDescriptor(s.crc, s.compressed, entry.size, s.zip64));
     const flags = FLAG_DESCRIPTOR | (/[^\x20-\x7e]/.test(entry.name) ? FLAG_UTF8 : 0);
-    this.record(entry, s.name, { method: this.level > 0 ? METHOD_DEFLATE : METHOD_STORE, flags, crc: s.crc, compressedSize: s.compressed, offset: s.offset, zip64Local: s.zip64 });
+    this.record(entry, s.name, {
+      method: this.level > 0 ? METHOD_DEFLATE : METHOD_STORE,
+      flags,
+      crc: s.crc,
+      compressedSize: s.compressed,
+      offset: s.offset,
+      zip64Local: s.zip64,
+    });
     this.stream = undefined;
   }
 
   async finish(forceZip64: boolean): Promise<void> {
     const cdOffset = this.out.offset;
     for (const header of this.central) await this.out.append(header);
-    await this.out.append(endRecords(this.written.length, cdOffset, this.out.offset - cdOffset, forceZip64));
+    await this.out.append(
+      endRecords(this.written.length, cdOffset, this.out.offset - cdOffset, forceZip64),
+    );
   }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('archiving was aborted');
+  if (signal?.aborted)
+    throw signal.reason instanceof Error ? signal.reason : new Error('archiving was aborted');
 }
 
 /** Writes `entries` as a zip at `path` (created or truncated), fsynced before it resolves. */
-export async function writeZip(path: string, entries: readonly SourceEntry[], options: WriteZipOptions): Promise<WriteZipResult> {
+export async function writeZip(
+  path: string,
+  entries: readonly SourceEntry[],
+  options: WriteZipOptions,
+): Promise<WriteZipResult> {
   const sizes = options.sizes ?? DEFAULT_UNIT_SIZES;
   const windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
   const maxUnits = options.pool.size * 3;
-  const progress: ZipProgress = { bytesDone: 0, bytesTotal: 0, entriesDone: 0, entriesTotal: entries.length };
+  const progress: ZipProgress = {
+    bytesDone: 0,
+    bytesTotal: 0,
+    entriesDone: 0,
+    entriesTotal: entries.length,
+  };
   for (const e of entries) if (e.kind === 'file') progress.bytesTotal += e.size;
 
   const fh = await open(path, 'w', 0o644);
@@ -195,8 +321,6 @@ export async function writeZip(path: string, entries: readonly SourceEntry[], op
     const builder = new ZipBuilder(new OrderedOutput(fh), options.level);
     const window: { unit: ZipUnit; result: Promise<Settled> }[] = [];
     let inFlight = 0;
-    // See garbage-budget.ts: results transferred from the threads, once written, are garbage.
-    const garbage = new GarbageBudget(64 * 1024 * 1024);
     const writeHead = async () => {
       const head = window.shift()!;
       const settled = await head.result;
@@ -212,19 +336,27 @@ export async function writeZip(path: string, entries: readonly SourceEntry[], op
         progress.entriesDone += head.unit.entries.length;
       }
       progress.bytesDone += unitBytes(head.unit);
-      garbage.add(unitBytes(head.unit));
       options.onProgress?.({ ...progress });
     };
     for (const unit of zipUnits(entries, sizes)) {
       throwIfAborted(options.signal);
-      while (window.length > 0 && (window.length >= maxUnits || inFlight + unitBytes(unit) > windowBytes)) await writeHead();
+      while (
+        window.length > 0 &&
+        (window.length >= maxUnits || inFlight + unitBytes(unit) > windowBytes)
+      )
+        await writeHead();
       window.push({ unit, result: startUnit(unit, options) });
       inFlight += unitBytes(unit);
     }
     while (window.length > 0) await writeHead();
     await builder.finish(options.forceZip64 ?? false);
     const sha256 = await builder.out.finish();
-    return { entries: builder.written, skipped: builder.skipped, zipBytes: builder.out.offset, sha256 };
+    return {
+      entries: builder.written,
+      skipped: builder.skipped,
+      zipBytes: builder.out.offset,
+      sha256,
+    };
   } finally {
     await fh.close();
   }
