@@ -137,16 +137,14 @@ async function applyRule(
   // Only the first held event schedules the digest (its id is deterministic, so a replay may add it again
   // harmlessly): that spares a BullMQ add per event in a storm. If that job died before adding it, its retry does.
   if (decision.firstHeld || decision.replay) {
-    await deps.queues
-      .get(QUEUES.alert)
-      .add(
-        DIGEST_JOB,
-        data,
-        deps.queues.jobOptions(QUEUES.alert, {
-          jobId: id,
-          delay: Math.max(0, decision.windowEnd - now),
-        }),
-      );
+    await deps.queues.get(QUEUES.alert).add(
+      DIGEST_JOB,
+      data,
+      deps.queues.jobOptions(QUEUES.alert, {
+        jobId: id,
+        delay: Math.max(0, decision.windowEnd - now),
+      }),
+    );
   }
   if (!decision.replay) {
     deps.logger.info(
