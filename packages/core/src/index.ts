@@ -18,3 +18,4 @@ export * from './closeable.js';
 export * from './queue-set.js';
 export * from './harness.js';
 export * from './private-redis.js';
+export * from './run-role.js';
