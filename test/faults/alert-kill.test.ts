@@ -12,26 +12,17 @@
  * the alert worker, lapses), so this test waits ~30 s by design; the stalled
  * check marker is cleared so the new worker checks at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import {
-  createFaultContext,
-  startFaultSystem,
-  webhookAlerts,
-  type FaultContext,
-} from '../support/fault-system.js';
+import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 describe('an alert worker killed after the receiver got a notification, before it was recorded', () => {
   it('is delivered again at most once (the documented residual risk), and every other alert exactly once', async () => {
-    fc = await createFaultContext('alert');
+    const fc = await newFaultContext('alert');
     const hook = await startHttpStandIn(fc.ctx);
     hook.answer = (_req, index) => (index === 0 ? 'hang' : { status: 200 });
     const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url) });

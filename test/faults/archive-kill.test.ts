@@ -13,26 +13,17 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import {
-  createFaultContext,
-  startFaultSystem,
-  webhookAlerts,
-  type FaultContext,
-} from '../support/fault-system.js';
+import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 describe('an archive worker killed mid-zip', () => {
   it('leaves no file under the final name, and another worker completes the job', async () => {
-    fc = await createFaultContext('archive');
+    const fc = await newFaultContext('archive');
     const hook = await startHttpStandIn(fc.ctx);
     const s = startFaultSystem(fc, {
       alerts: webhookAlerts(hook.url),

@@ -6,20 +6,12 @@
  * The issue says 429 for a minute; here it is ~8 s with Retry-After: 2, which
  * is the same behaviour (several 429s in a row, each obeyed) in CI time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { slackMessages, startHttpStandIn, startSmtpStandIn } from '../support/fault-stand-ins.js';
-import {
-  createFaultContext,
-  startFaultSystem,
-  type FaultContext,
-} from '../support/fault-system.js';
+import { faultContextPerTest, startFaultSystem } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 const RATE_LIMITED_MS = 8_000;
 const SERVER_ERRORS = 3;
@@ -27,7 +19,7 @@ const SMTP_REFUSALS = 3;
 
 describe('Slack rate limiting then failing, SMTP refusing, then both recovering', () => {
   it('delivers each alert exactly once on each channel', async () => {
-    fc = await createFaultContext('channels');
+    const fc = await newFaultContext('channels');
     const slack = await startHttpStandIn(fc.ctx);
     let firstAt: number | undefined;
     let errors = 0;

@@ -9,21 +9,17 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
 import {
-  createFaultContext,
+  faultContextPerTest,
   startFaultSystem,
   webhookAlerts,
   type FaultContext,
 } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 /** Mounts a tiny tmpfs at `dir`; false when this process may not mount. */
 function mountTinyFilesystem(fcx: FaultContext, dir: string): boolean {
@@ -39,7 +35,7 @@ function mountTinyFilesystem(fcx: FaultContext, dir: string): boolean {
 
 describe('a full archive filesystem', () => {
   it('fails the archive for good with a reason, alerts archival_failed, still writes the report, dead-letters the job', async () => {
-    fc = await createFaultContext('disk');
+    const fc = await newFaultContext('disk');
     const hook = await startHttpStandIn(fc.ctx);
     const archiveDir = path.join(fc.ctx.dir, 'tiny-archive');
     const tmpfs = mountTinyFilesystem(fc, archiveDir);

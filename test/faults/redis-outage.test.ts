@@ -7,28 +7,19 @@
  * the issue; the 10 s outage is the fault's duration, not a wait for an event.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import {
-  createFaultContext,
-  startFaultSystem,
-  webhookAlerts,
-  type FaultContext,
-} from '../support/fault-system.js';
+import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 const OUTAGE_MS = 10_000;
 
 describe('Redis stopped for 10 s mid-burst', () => {
   it('loses and doubles nothing once it is back', async () => {
-    fc = await createFaultContext('redis');
+    const fc = await newFaultContext('redis');
     const hook = await startHttpStandIn(fc.ctx);
     const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url) });
     const runs = Array.from({ length: 30 }, (_, i) => `burst-${String(i).padStart(2, '0')}`);

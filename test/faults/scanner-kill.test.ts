@@ -13,26 +13,17 @@
  * sees the rows with enqueued_at NULL and no job in any queue, kills the
  * scanner, thaws Redis and starts a new one, which must replay them.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import {
-  createFaultContext,
-  startFaultSystem,
-  webhookAlerts,
-  type FaultContext,
-} from '../support/fault-system.js';
+import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 describe('a scanner killed between the outbox write and the enqueue', () => {
   it('is replaced by one that enqueues the recorded events once, and nothing is doubled', async () => {
-    fc = await createFaultContext('scanner');
+    const fc = await newFaultContext('scanner');
     const hook = await startHttpStandIn(fc.ctx);
     const s = startFaultSystem(fc, {
       alerts: webhookAlerts(hook.url),

@@ -8,28 +8,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/context.js';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
-import {
-  createFaultContext,
-  startFaultSystem,
-  webhookAlerts,
-  type FaultContext,
-} from '../support/fault-system.js';
+import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';
 
-let fc: FaultContext | undefined;
-afterEach(async () => {
-  await fc?.ctx.cleanup();
-  fc = undefined;
-});
+const newFaultContext = faultContextPerTest();
 
 const LOCK_MS = 10_000;
 
 describe('a write lock held on the orchestration database for 10 s', () => {
   it('makes the scanner wait, and it catches up when the lock is released', async () => {
-    fc = await createFaultContext('lock');
+    const fc = await newFaultContext('lock');
     const hook = await startHttpStandIn(fc.ctx);
     const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url) });
     const before = ['pre-1', 'pre-2'];

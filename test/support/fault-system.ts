@@ -9,6 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -69,6 +70,19 @@ const DEFAULT_QUEUES = `queues:
 export interface FaultContext {
   ctx: TestContext;
   redis: RedisServer;
+}
+
+/**
+ * Registers an afterEach that cleans up the fault context the test made, and
+ * returns the function that makes it: each fault test file calls this once.
+ */
+export function faultContextPerTest(): (name: string) => Promise<FaultContext> {
+  let current: FaultContext | undefined;
+  afterEach(async () => {
+    await current?.ctx.cleanup();
+    current = undefined;
+  });
+  return async (name) => (current = await createFaultContext(name));
 }
 
 export async function createFaultContext(name: string): Promise<FaultContext> {
