@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { deleteKeysWithPrefix } from '@runwarden/core';
 
 export interface TestContext {
   redisUrl: string;
@@ -36,25 +36,10 @@ export function createTestContext(name = 'test'): TestContext {
           console.error('cleanup step failed:', err);
         }
       }
-      await deletePrefix(redisUrl, prefix);
+      await deleteKeysWithPrefix(redisUrl, prefix);
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Removes every Redis key under a test's prefix. */
-export async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Waits until `check` returns a truthy value, polling; fails with `what` after `timeoutMs`. */

@@ -137,3 +137,23 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
     client.disconnect();
   }
 }
+
+/**
+ * Deletes every key under `<prefix>:`: a demo or a test leaves nothing behind
+ * on a Redis it shares. SCAN, not KEYS, so a big Redis is not blocked.
+ */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, connectionName: 'runwarden:cleanup' });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+  return deleted;
+}

@@ -10,13 +10,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   createLogger,
-  createRedisConnection,
+  deleteKeysWithPrefix,
   eventIds,
   loadConfig,
   QUEUES,
   stepsDone,
   type QueueSet,
-  type RunwardenConfig,
 } from '@runwarden/core';
 import { reportPath, type RunReport } from '@runwarden/report';
 import type { Command } from 'commander';
@@ -174,33 +173,12 @@ async function runDemo(io: CliIo, opts: { dir: string; verbose?: boolean }): Pro
     await runtime.close();
     pipeline.close();
     if (!redis.private)
-      await obliterate(config, redis.url).catch((err) =>
+      await deleteKeysWithPrefix(redis.url, config.redis.prefix).catch((err) =>
         logger.warn({ err }, `Could not remove the demo's queues under prefix ${prefix}`),
       );
     await redis.stop();
   }
   return 0;
-}
-
-/** On a shared Redis, the demo leaves nothing behind: every key under its own prefix goes. */
-async function obliterate(config: RunwardenConfig, url: string): Promise<void> {
-  const connection = createRedisConnection(url, { name: 'runwarden:demo-cleanup' });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await connection.scan(
-        cursor,
-        'MATCH',
-        `${config.redis.prefix}:*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      if (keys.length > 0) await connection.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await connection.quit();
-  }
 }
 
 export function registerDemoCommand(
