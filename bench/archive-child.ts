@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const pool = new ThreadPool();
   await Promise.all(
     Array.from({ length: pool.size }, () =>
-      pool.run({ kind: 'deflate-files', level: 6, files: [] }),
+      pool.run({ kind: 'deflate-files', level: 6, entries: [] }),
     ),
   );
   const loop = monitorEventLoopDelay({ resolution: 10 });

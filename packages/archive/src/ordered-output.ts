@@ -14,10 +14,14 @@ export class OrderedOutput {
   private readonly hash: Hash = createHash('sha256');
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Called once the buffers appended so far are written. */
+  private written: (() => void)[] = [];
 
   constructor(private readonly fh: FileHandle) {}
 
-  async append(buf: Uint8Array): Promise<void> {
+  /** Appends `buf`; `onWritten` is called once it is in the file and may be reused. */
+  async append(buf: Uint8Array, onWritten?: () => void): Promise<void> {
+    if (onWritten) this.written.push(onWritten);
     if (buf.length === 0) return;
     this.hash.update(buf);
     this.pending.push(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
@@ -28,8 +32,10 @@ export class OrderedOutput {
 
   async flush(): Promise<void> {
     let buffers = this.pending;
+    const written = this.written;
     this.pending = [];
     this.pendingBytes = 0;
+    this.written = [];
     // writev takes at most IOV_MAX (1024) buffers per call and may write part of them.
     while (buffers.length > 0) {
       const batch = buffers.slice(0, 1024);
@@ -41,6 +47,7 @@ export class OrderedOutput {
       if (bytesWritten > 0 && rest[0]) rest[0] = rest[0].subarray(bytesWritten);
       buffers = rest;
     }
+    for (const done of written) done();
   }
 
   /** Flushes, fsyncs and returns the SHA-256 (hex) of everything appended. */

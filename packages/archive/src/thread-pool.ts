@@ -57,6 +57,8 @@ export class ThreadPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Written output buffers, to be handed to the threads again. */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor(options: ThreadPoolOptions = {}) {
     this.size = options.threads ?? defaultThreadCount();
@@ -71,6 +73,16 @@ export class ThreadPool {
       this.queue.push({ task, resolve: resolve as (value: unknown) => void, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * Gives an output buffer whose bytes have been written back to the pool:
+   * the next deflate task takes it to its thread, which builds its result
+   * in it instead of in a new buffer. At most a few are kept.
+   */
+  recycle(buffer: ArrayBufferLike): void {
+    if (this.closed || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    if (this.spares.length < this.size * 4) this.spares.push(buffer);
   }
 
   async close(): Promise<void> {
@@ -116,7 +128,11 @@ export class ThreadPool {
       const next = this.queue.shift();
       if (!next) return;
       slot.current = { ...next, id: this.nextId++ };
-      slot.worker.postMessage({ id: slot.current.id, task: next.task } satisfies ThreadRequest);
+      const output = next.task.kind.startsWith('deflate') ? this.spares.pop() : undefined;
+      slot.worker.postMessage(
+        { id: slot.current.id, task: next.task, output } satisfies ThreadRequest,
+        output ? [output] : [],
+      );
     }
   }
 }

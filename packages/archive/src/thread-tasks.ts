@@ -3,11 +3,30 @@
  * they cross `postMessage` by structured clone.
  */
 
-/** Files small enough to be read, checksummed and deflated whole, in one batch. */
+/** One entry of a batch: what its local header needs, and where its data is. */
+export interface BatchEntry {
+  /** Path in the zip. */
+  name: string;
+  kind: 'file' | 'dir' | 'symlink';
+  /** Absolute path of a file to read (files with data only). */
+  path?: string;
+  size: number;
+  mtimeMs: number;
+  /** A symlink's target: its data. */
+  linkTarget?: string;
+}
+
+/**
+ * Consecutive entries of the listing with little or no data: small files are
+ * read, checksummed and deflated whole, and every entry comes back as its
+ * local header and data, ready to append. One task, one message for hundreds
+ * of entries, and no per-entry work left for the main thread but its central
+ * directory record.
+ */
 export interface DeflateFilesTask {
   kind: 'deflate-files';
   level: number;
-  files: { path: string; size: number }[];
+  entries: BatchEntry[];
 }
 
 /**
@@ -52,15 +71,19 @@ export interface InflateLargeTask {
 
 export type ThreadTask = DeflateFilesTask | DeflateBlockTask | InflateRangeTask | InflateLargeTask;
 
-/** Where one file's (compressed) bytes are in the batch's shared `data`. */
-export type FileResult =
-  | { ok: true; crc: number; method: number; start: number; length: number }
-  | { ok: false; code: string; message: string };
+/** Numbers per entry in `DeflateFilesResult.info`. */
+export const BATCH_INFO_FIELDS = 6;
 
+/**
+ * Per entry, `BATCH_INFO_FIELDS` numbers: written (1) or left out (0),
+ * method, flags, CRC-32, compressed size, and offset of its local header in `data`.
+ */
 export interface DeflateFilesResult {
-  files: FileResult[];
-  /** Every file's bytes back to back, in one transferred buffer. */
+  info: Float64Array;
+  /** Local headers and data of the written entries, back to back, in one transferred buffer. */
   data: Uint8Array;
+  /** Entries left out because they could not be read. */
+  errors: { index: number; code: string; message: string }[];
 }
 
 export interface DeflateBlockResult {
@@ -84,6 +107,8 @@ export interface ThreadResultMap {
 export interface ThreadRequest {
   id: number;
   task: ThreadTask;
+  /** A written output buffer given back for the thread to build its next results in. */
+  output?: ArrayBuffer;
 }
 
 export type ThreadResponse =

@@ -29,7 +29,8 @@ export const ZIP64_ENTRY_THRESHOLD = MAX32 - 64 * 1024 * 1024;
 
 /** What the central directory needs to know about one written entry. */
 export interface CentralRecord {
-  name: Buffer;
+  /** The entry's path in the zip (written UTF-8). */
+  name: string;
   method: number;
   flags: number;
   crc: number;
@@ -127,33 +128,59 @@ export function dataDescriptor(
   return b;
 }
 
-export function centralHeader(r: CentralRecord): Buffer {
+/** Bytes `writeCentralHeader` will write for `r`. */
+export function centralHeaderLength(r: CentralRecord): number {
+  const big =
+    Number(r.size >= MAX32) + Number(r.compressedSize >= MAX32) + Number(r.offset >= MAX32);
+  return 46 + Buffer.byteLength(r.name) + (big > 0 ? 4 + 8 * big : 0) + 9;
+}
+
+/**
+ * Writes `r`'s central directory header into `target` at `at` (room for
+ * `centralHeaderLength(r)` bytes is the caller's to make) and returns its
+ * length. Written in place, so a directory of 100,000 entries is a few
+ * buffers, not 100,000 small objects on the heap.
+ */
+export function writeCentralHeader(target: Buffer, at: number, r: CentralRecord): number {
   const { date, time } = dosDateTime(r.mtimeMs);
   const big = [r.size >= MAX32, r.compressedSize >= MAX32, r.offset >= MAX32];
   const values = [r.size, r.compressedSize, r.offset].filter((_, i) => big[i]);
   const zip64 = values.length > 0;
-  const extra = Buffer.concat([
-    ...(zip64 ? [zip64Extra(values)] : []),
-    extendedTimestamp(r.mtimeMs),
-  ]);
+  const nameLength = target.write(r.name, at + 46, 'utf8');
+  const extraLength = (zip64 ? 4 + 8 * values.length : 0) + 9;
   const version = zip64 || r.zip64Local ? 45 : 20;
-  const b = Buffer.alloc(46);
-  b.writeUInt32LE(SIG.central, 0);
-  b.writeUInt16LE((3 << 8) | version, 4);
-  b.writeUInt16LE(version, 6);
-  b.writeUInt16LE(r.flags, 8);
-  b.writeUInt16LE(r.method, 10);
-  b.writeUInt16LE(time, 12);
-  b.writeUInt16LE(date, 14);
-  b.writeUInt32LE(r.crc >>> 0, 16);
-  b.writeUInt32LE(big[1] ? MAX32 : r.compressedSize, 20);
-  b.writeUInt32LE(big[0] ? MAX32 : r.size, 24);
-  b.writeUInt16LE(r.name.length, 28);
-  b.writeUInt16LE(extra.length, 30);
-  // comment length, disk number start, internal attributes: all 0
-  b.writeUInt32LE((((r.mode & 0xffff) << 16) | (r.isDirectory ? 0x10 : 0)) >>> 0, 38);
-  b.writeUInt32LE(big[2] ? MAX32 : r.offset, 42);
-  return Buffer.concat([b, r.name, extra]);
+  target.writeUInt32LE(SIG.central, at);
+  target.writeUInt16LE((3 << 8) | version, at + 4);
+  target.writeUInt16LE(version, at + 6);
+  target.writeUInt16LE(r.flags, at + 8);
+  target.writeUInt16LE(r.method, at + 10);
+  target.writeUInt16LE(time, at + 12);
+  target.writeUInt16LE(date, at + 14);
+  target.writeUInt32LE(r.crc >>> 0, at + 16);
+  target.writeUInt32LE(big[1] ? MAX32 : r.compressedSize, at + 20);
+  target.writeUInt32LE(big[0] ? MAX32 : r.size, at + 24);
+  target.writeUInt16LE(nameLength, at + 28);
+  target.writeUInt16LE(extraLength, at + 30);
+  target.fill(0, at + 32, at + 38); // comment length, disk number start, internal attributes
+  target.writeUInt32LE((((r.mode & 0xffff) << 16) | (r.isDirectory ? 0x10 : 0)) >>> 0, at + 38);
+  target.writeUInt32LE(big[2] ? MAX32 : r.offset, at + 42);
+  let p = at + 46 + nameLength;
+  if (zip64) {
+    target.writeUInt16LE(0x0001, p);
+    target.writeUInt16LE(8 * values.length, p + 2);
+    p += 4;
+    for (const v of values) p = target.writeBigUInt64LE(BigInt(v), p);
+  }
+  target.writeUInt16LE(0x5455, p);
+  target.writeUInt16LE(5, p + 2);
+  target.writeUInt8(1, p + 4);
+  target.writeUInt32LE(unixSeconds(r.mtimeMs), p + 5);
+  return p + 9 - at;
+}
+
+/** Flags every entry gets: UTF-8 names when the name is not plain ASCII. */
+export function nameFlags(name: string): number {
+  return /[^\x20-\x7e]/.test(name) ? FLAG_UTF8 : 0;
 }
 
 /** The end records; ZIP64 ones first when the counts or offsets need them. */

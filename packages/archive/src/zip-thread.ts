@@ -7,13 +7,15 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
+import { BATCH_INFO_FIELDS } from './thread-tasks.js';
+import { localHeader, METHOD_DEFLATE, METHOD_STORE, nameFlags } from './zip-format.js';
 import type {
+  BatchEntry,
   DeflateBlockResult,
   DeflateBlockTask,
   DeflateFilesResult,
   DeflateFilesTask,
   EntryCheck,
-  FileResult,
   InflateItem,
   InflateLargeTask,
   InflateRangeTask,
@@ -87,9 +89,27 @@ function worthDeflating(raw: Buffer): boolean {
  * 64 KiB chunks leave garbage about the size of the output.
  */
 function compress(raw: Buffer, level: number, options: zlib.ZlibOptions = {}): Buffer {
-  return zlib.deflateRawSync(raw, { level, chunkSize: 64 * 1024, ...options });
+  return zlib.deflateRawSync(raw, { level, chunkSize: outputChunk(raw.length), ...options });
 }
 
+/** Room for deflate's output in one chunk, even when the data does not compress. */
+const CHUNK_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * zlib's output chunk for `bytes` of input (or output, inflating): one chunk
+ * a little larger than the data, so a file or block costs one allocation
+ * (under 4 KiB, a slice of Node's shared pool) rather than a series of
+ * 16–64 KiB buffers plus the copy that joins them, all garbage until the
+ * thread's next GC.
+ */
+function outputChunk(bytes: number): number {
+  return Math.min(CHUNK_LIMIT, Math.max(64, bytes + (bytes >>> 4) + 64));
+}
+
+/**
+ * A small file read whole, checksummed and deflated when that pays. Stored
+ * data is returned as a view of the read buffer: copy it before the next read.
+ */
 function deflateFile(
   path: string,
   size: number,
@@ -105,45 +125,89 @@ function deflateFile(
   const crc = zlib.crc32(raw);
   if (level > 0 && worthDeflating(raw)) {
     const packed = compress(raw, level);
-    if (packed.length < size) return { crc, method: 8, data: packed };
+    if (packed.length < size) return { crc, method: METHOD_DEFLATE, data: packed };
   }
-  return { crc, method: 0, data: Buffer.from(raw) };
+  return { crc, method: METHOD_STORE, data: raw };
 }
 
-/** A buffer that owns its whole ArrayBuffer is sent as it is; anything else is copied first. */
-function ownedOrCopy(buf: Buffer): Buffer {
-  return buf.byteOffset === 0 &&
-    buf.buffer.byteLength === buf.length &&
-    !(buf.buffer instanceof SharedArrayBuffer) &&
-    buf.buffer !== scratch.buffer
-    ? buf
-    : transferable([buf]);
+/**
+ * Output buffers handed back by the main thread once their bytes are written
+ * (see ThreadPool.recycle): results are built in one of these, so the zip's
+ * data does not leave a trail of fresh buffers on either side for the
+ * garbage collector to find late.
+ */
+const spares: ArrayBuffer[] = [];
+
+/** A buffer of at least `bytes` with an ArrayBuffer of its own, to be transferred with the result. */
+function outputBuffer(bytes: number): Buffer {
+  const i = spares.findIndex((b) => b.byteLength >= bytes);
+  if (i >= 0) return Buffer.from(spares.splice(i, 1)[0]!, 0, bytes);
+  return Buffer.from(new ArrayBuffer(Math.max(bytes, MIN_OUTPUT)), 0, bytes);
 }
 
-/** Copies parts into one buffer with its own ArrayBuffer, so it can be transferred, not cloned. */
-function transferable(parts: readonly Buffer[]): Buffer {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = Buffer.allocUnsafeSlow(total);
-  let at = 0;
-  for (const p of parts) at += p.copy(out, at);
+/** Outputs are at least a block and its headers, so most can be reused for any unit. */
+const MIN_OUTPUT = 1024 * 1024 + 64 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+/** An entry's data as stored: a file's (deflated when worth it), a link's target text, or nothing. */
+function entryData(
+  entry: BatchEntry,
+  level: number,
+): { crc: number; method: number; data: Buffer } {
+  if (entry.kind === 'symlink') {
+    const target = Buffer.from(entry.linkTarget ?? '');
+    return { crc: zlib.crc32(target), method: METHOD_STORE, data: target };
+  }
+  if (entry.kind === 'dir' || entry.size === 0 || entry.path === undefined)
+    return { crc: 0, method: METHOD_STORE, data: EMPTY };
+  return deflateFile(entry.path, entry.size, level);
+}
+
+/** Local header bytes of an entry with no ZIP64 field: 30, the name, the 9-byte timestamp. */
+function copyOut(data: Buffer): Buffer {
+  const out = outputBuffer(data.length);
+  data.copy(out);
   return out;
 }
 
+function localHeaderBound(entry: BatchEntry): number {
+  return 30 + Buffer.byteLength(entry.name) + 9;
+}
+
 function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
-  const parts: Buffer[] = [];
+  const info = new Float64Array(task.entries.length * BATCH_INFO_FIELDS);
+  const errors: DeflateFilesResult['errors'] = [];
+  // Stored data is never larger than the source and deflated data is kept
+  // only when smaller, so this bound holds: one buffer, written as we go.
+  const out = outputBuffer(task.entries.reduce((n, e) => n + localHeaderBound(e) + e.size, 0));
   let at = 0;
-  const files = task.files.map((f): FileResult => {
+  task.entries.forEach((entry, i) => {
+    let stored: ReturnType<typeof entryData>;
     try {
-      const { crc, method, data } = deflateFile(f.path, f.size, task.level);
-      parts.push(data);
-      at += data.length;
-      return { ok: true, crc, method, start: at - data.length, length: data.length };
+      stored = entryData(entry, task.level);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      return { ok: false, code: e.code ?? 'ERROR', message: e.message };
+      errors.push({ index: i, code: e.code ?? 'ERROR', message: e.message });
+      return;
     }
+    const { crc, method, data } = stored;
+    const flags = nameFlags(entry.name);
+    const header = localHeader({
+      name: Buffer.from(entry.name),
+      method,
+      flags,
+      mtimeMs: entry.mtimeMs,
+      crc,
+      compressedSize: data.length,
+      size: entry.kind === 'symlink' ? data.length : entry.size,
+      zip64: false,
+    });
+    info.set([1, method, flags, crc, data.length, at], i * BATCH_INFO_FIELDS);
+    at += header.copy(out, at);
+    at += data.copy(out, at);
   });
-  return { files, data: transferable(parts) };
+  return { info, data: out.subarray(0, at), errors };
 }
 
 function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
@@ -156,13 +220,13 @@ function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
   }
   const block = raw.subarray(task.dictLength);
   const crc = zlib.crc32(block);
-  if (task.level === 0) return { crc, data: transferable([block]) };
+  if (task.level === 0) return { crc, data: copyOut(block) };
   const options: zlib.ZlibOptions = {
     finishFlush: task.last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   };
   const level = worthDeflating(block) ? task.level : 0;
   if (task.dictLength > 0 && level > 0) options.dictionary = raw.subarray(0, task.dictLength);
-  return { crc, data: ownedOrCopy(compress(block, level, options)) };
+  return { crc, data: copyOut(compress(block, level, options)) };
 }
 
 /** Offset of an entry's data, after checking its local header against the central record. */
@@ -186,7 +250,10 @@ function checkEntry(buf: Buffer, base: number, item: InflateItem): EntryCheck {
     const out =
       item.method === 0
         ? data
-        : zlib.inflateRawSync(data, { maxOutputLength: Math.max(item.size, 1) });
+        : zlib.inflateRawSync(data, {
+            maxOutputLength: Math.max(item.size, 1),
+            chunkSize: outputChunk(item.size),
+          });
     return { ok: true, crc: zlib.crc32(out), size: out.length };
   } catch (err) {
     return { ok: false, message: (err as Error).message };
@@ -285,13 +352,14 @@ async function handle(task: ThreadTask): Promise<ThreadResponse & { ok: true }> 
 }
 
 parentPort?.on('message', (request: ThreadRequest) => {
+  if (request.output) spares.push(request.output);
   handle(request.task).then(
     (response) => {
-      const data = 'data' in response.result ? response.result.data : undefined;
-      parentPort?.postMessage(
-        { ...response, id: request.id } satisfies ThreadResponse,
-        data ? [data.buffer as ArrayBuffer] : [],
-      );
+      const { result } = response;
+      const transfer: ArrayBuffer[] = [];
+      if ('data' in result) transfer.push(result.data.buffer as ArrayBuffer);
+      if ('info' in result) transfer.push(result.info.buffer as ArrayBuffer);
+      parentPort?.postMessage({ ...response, id: request.id } satisfies ThreadResponse, transfer);
     },
     (err: NodeJS.ErrnoException) =>
       parentPort?.postMessage({

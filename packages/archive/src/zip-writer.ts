@@ -11,21 +11,20 @@
  * the tree; the event loop only ever waits, so BullMQ keeps renewing locks.
  */
 import { open } from 'node:fs/promises';
-import zlib from 'node:zlib';
+import { CentralDirectoryBuilder } from './central-builder.js';
 import { crc32Combine } from './crc32-combine.js';
 import { OrderedOutput } from './ordered-output.js';
 import type { SkippedFile, SourceEntry } from './scan-worktree.js';
 import type { ThreadPool } from './thread-pool.js';
-import type { DeflateFilesResult, FileResult } from './thread-tasks.js';
+import { BATCH_INFO_FIELDS, type BatchEntry, type DeflateFilesResult } from './thread-tasks.js';
 import {
-  centralHeader,
   dataDescriptor,
   endRecords,
   FLAG_DESCRIPTOR,
-  FLAG_UTF8,
   localHeader,
   METHOD_DEFLATE,
   METHOD_STORE,
+  nameFlags,
   ZIP64_ENTRY_THRESHOLD,
 } from './zip-format.js';
 import {
@@ -112,22 +111,24 @@ function startUnit(unit: ZipUnit, options: WriteZipOptions): Promise<Settled> {
       }),
     );
   }
-  const files = unit.entries
-    .filter((e) => e.kind === 'file' && e.size > 0)
-    .map((e) => ({ path: e.absPath, size: e.size }));
-  if (files.length === 0)
-    return Promise.resolve({ ok: true, value: { files: [], data: new Uint8Array(0) } });
-  return settle(options.pool.run({ kind: 'deflate-files', level: options.level, files }));
+  const entries = unit.entries.map((e): BatchEntry => ({
+    name: e.name,
+    kind: e.kind,
+    path: e.kind === 'file' && e.size > 0 ? e.absPath : undefined,
+    size: e.size,
+    mtimeMs: e.mtimeMs,
+    linkTarget: e.linkTarget,
+  }));
+  return settle(options.pool.run({ kind: 'deflate-files', level: options.level, entries }));
 }
 
 class ZipBuilder {
   readonly written: WrittenEntry[] = [];
   readonly skipped: SkippedFile[] = [];
-  private readonly central: Buffer[] = [];
+  private readonly central = new CentralDirectoryBuilder();
   private stream:
     | {
         entry: SourceEntry;
-        name: Buffer;
         offset: number;
         crc: number;
         compressed: number;
@@ -139,11 +140,12 @@ class ZipBuilder {
   constructor(
     readonly out: OrderedOutput,
     private readonly level: number,
+    /** Where a thread's output buffer goes once written. */
+    private readonly recycle: (buffer: ArrayBufferLike) => void,
   ) {}
 
   private record(
     entry: SourceEntry,
-    name: Buffer,
     fields: {
       method: number;
       flags: number;
@@ -153,84 +155,39 @@ class ZipBuilder {
       zip64Local: boolean;
     },
   ): void {
-    this.central.push(
-      centralHeader({
-        ...fields,
-        name,
-        size: entry.size,
-        mode: entry.mode,
-        mtimeMs: entry.mtimeMs,
-        isDirectory: entry.kind === 'dir',
-      }),
-    );
+    this.central.add({
+      ...fields,
+      name: entry.name,
+      size: entry.size,
+      mode: entry.mode,
+      mtimeMs: entry.mtimeMs,
+      isDirectory: entry.kind === 'dir',
+    });
     this.written.push({ name: entry.name, size: entry.size, crc: fields.crc });
   }
 
-  /** An entry whose data is all at hand: sizes and CRC go in the local header. */
-  async whole(entry: SourceEntry, method: number, crc: number, data: Uint8Array): Promise<void> {
-    const name = Buffer.from(entry.name);
-    const flags = /[^\x20-\x7e]/.test(entry.name) ? FLAG_UTF8 : 0;
-    const offset = this.out.offset;
-    await this.out.append(
-      localHeader({
-        name,
-        method,
-        flags,
-        mtimeMs: entry.mtimeMs,
-        crc,
-        compressedSize: data.length,
-        size: entry.size,
-        zip64: false,
-      }),
-    );
-    await this.out.append(data);
-    this.record(entry, name, {
-      method,
-      flags,
-      crc,
-      compressedSize: data.length,
-      offset,
-      zip64Local: false,
+  /** A batch as the zip thread returned it: local headers and data, appended at once. */
+  async batch(entries: readonly SourceEntry[], result: DeflateFilesResult): Promise<void> {
+    const base = this.out.offset;
+    await this.out.append(result.data, () => this.recycle(result.data.buffer));
+    const { info } = result;
+    entries.forEach((entry, i) => {
+      const at = i * BATCH_INFO_FIELDS;
+      if (info[at] !== 1) return;
+      this.record(entry, {
+        method: info[at + 1]!,
+        flags: info[at + 2]!,
+        crc: info[at + 3]!,
+        compressedSize: info[at + 4]!,
+        offset: base + info[at + 5]!,
+        zip64Local: false,
+      });
     });
-  }
-
-  async batch(
-    entries: readonly SourceEntry[],
-    results: readonly FileResult[],
-    data: Uint8Array,
-  ): Promise<void> {
-    let next = 0;
-    for (const entry of entries) {
-      if (entry.kind === 'dir' || (entry.kind === 'file' && entry.size === 0)) {
-        await this.whole(entry, METHOD_STORE, 0, Buffer.alloc(0));
-        continue;
-      }
-      if (entry.kind === 'symlink') {
-        // A link's data is its target text: short, so checksummed here rather than on a thread.
-        const target = Buffer.from(entry.linkTarget ?? '');
-        await this.whole(
-          { ...entry, size: target.length },
-          METHOD_STORE,
-          zlib.crc32(target),
-          target,
-        );
-        continue;
-      }
-      const result = results[next++];
-      if (!result) throw new Error(`zip thread returned no result for ${entry.name}`);
-      if (result.ok)
-        await this.whole(
-          entry,
-          result.method,
-          result.crc,
-          data.subarray(result.start, result.start + result.length),
-        );
-      else
-        this.skipped.push({
-          path: entry.name,
-          reason: `unreadable (${result.code}): ${result.message}`,
-        });
-    }
+    for (const { index, code, message } of result.errors)
+      this.skipped.push({
+        path: entries[index]!.name,
+        reason: `unreadable (${code}): ${message}`,
+      });
   }
 
   async block(unit: Extract<ZipUnit, { kind: 'block' }>, settled: Settled): Promise<void> {
@@ -248,15 +205,14 @@ class ZipBuilder {
       throw settled.error;
     }
     const { crc, data } = settled.value as { crc: number; data: Uint8Array };
+    const flags = FLAG_DESCRIPTOR | nameFlags(entry.name);
     if (unit.first) {
-      const name = Buffer.from(entry.name);
       const zip64 = entry.size >= ZIP64_ENTRY_THRESHOLD;
-      const flags = FLAG_DESCRIPTOR | (/[^\x20-\x7e]/.test(entry.name) ? FLAG_UTF8 : 0);
-      this.stream = { entry, name, offset: this.out.offset, crc: 0, compressed: 0, zip64 };
+      this.stream = { entry, offset: this.out.offset, crc: 0, compressed: 0, zip64 };
       const method = this.level > 0 ? METHOD_DEFLATE : METHOD_STORE;
       await this.out.append(
         localHeader({
-          name,
+          name: Buffer.from(entry.name),
           method,
           flags,
           mtimeMs: entry.mtimeMs,
@@ -270,11 +226,10 @@ class ZipBuilder {
     const s = this.stream!;
     s.crc = unit.first ? crc : crc32Combine(s.crc, crc, unit.length);
     s.compressed += data.length;
-    await this.out.append(data);
+    await this.out.append(data, () => this.recycle(data.buffer));
     if (!unit.last) return;
     await this.out.append(dataDescriptor(s.crc, s.compressed, entry.size, s.zip64));
-    const flags = FLAG_DESCRIPTOR | (/[^\x20-\x7e]/.test(entry.name) ? FLAG_UTF8 : 0);
-    this.record(entry, s.name, {
+    this.record(entry, {
       method: this.level > 0 ? METHOD_DEFLATE : METHOD_STORE,
       flags,
       crc: s.crc,
@@ -287,9 +242,9 @@ class ZipBuilder {
 
   async finish(forceZip64: boolean): Promise<void> {
     const cdOffset = this.out.offset;
-    for (const header of this.central) await this.out.append(header);
+    for (const chunk of this.central.buffers()) await this.out.append(chunk);
     await this.out.append(
-      endRecords(this.written.length, cdOffset, this.out.offset - cdOffset, forceZip64),
+      endRecords(this.central.count, cdOffset, this.out.offset - cdOffset, forceZip64),
     );
   }
 }
@@ -318,7 +273,9 @@ export async function writeZip(
 
   const fh = await open(path, 'w', 0o644);
   try {
-    const builder = new ZipBuilder(new OrderedOutput(fh), options.level);
+    const builder = new ZipBuilder(new OrderedOutput(fh), options.level, (b) =>
+      options.pool.recycle(b),
+    );
     const window: { unit: ZipUnit; result: Promise<Settled> }[] = [];
     let inFlight = 0;
     const writeHead = async () => {
@@ -331,8 +288,7 @@ export async function writeZip(
         if (head.unit.last) progress.entriesDone += 1;
       } else {
         if (!settled.ok) throw settled.error;
-        const { files, data } = settled.value as DeflateFilesResult;
-        await builder.batch(head.unit.entries, files, data);
+        await builder.batch(head.unit.entries, settled.value as DeflateFilesResult);
         progress.entriesDone += head.unit.entries.length;
       }
       progress.bytesDone += unitBytes(head.unit);
