@@ -37,11 +37,7 @@ async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   const memory = sampleMemory();
   const pool = new ThreadPool();
-  await Promise.all(
-    Array.from({ length: pool.size }, () =>
-      pool.run({ kind: 'deflate-files', level: 6, entries: [] }),
-    ),
-  );
+  await pool.ready();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const started = performance.now();
@@ -49,7 +45,7 @@ async function main(): Promise<void> {
   if (mode === 'zip') {
     const [tree, out, level] = args as [string, string, string];
     const listing = await scanWorktree(tree);
-    await writeZip(out, listing.entries, { level: Number(level), pool });
+    await writeZip(out, listing, { level: Number(level), pool });
     bytes = listing.bytes;
   } else if (mode === 'archive') {
     const [worktrees, runId, archiveDir, level] = args as [string, string, string, string];

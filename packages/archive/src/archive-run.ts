@@ -114,7 +114,7 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
   );
   const pool = options.pool ?? new ThreadPool();
   try {
-    const written = await writeZip(temp, listing.entries, {
+    const written = await writeZip(temp, listing, {
       level: options.compressionLevel ?? 6,
       pool,
       signal: options.signal,
@@ -122,7 +122,7 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
     });
     // Expected entries are what was written from the source (files that
     // could not be read are listed as skipped), with the CRCs of the source data.
-    const verified = await verifyZip(temp, written.entries, { pool });
+    const verified = await verifyZip(temp, written.written, { pool });
     const skippedFiles = [...listing.skipped, ...written.skipped];
     await writeManifest(manifestPath, {
       schemaVersion: 1,

@@ -6,19 +6,70 @@ import { open } from 'node:fs/promises';
 import { RunwardenError } from '@runwarden/core';
 import { SIG } from './zip-format.js';
 
+/** One entry of a central directory, as an object (see `CentralEntries.entry`). */
 export interface CentralEntry {
   name: Buffer;
   method: number;
-  flags: number;
   crc: number;
   compressedSize: number;
   size: number;
   localOffset: number;
-  externalAttributes: number;
+}
+
+/**
+ * A central directory's entries as columns over its bytes: a zip of 100,000
+ * entries is read into a few typed arrays, not 100,000 objects.
+ */
+export class CentralEntries {
+  readonly method: Uint16Array;
+  readonly crc: Uint32Array;
+  readonly compressedSize: Float64Array;
+  readonly size: Float64Array;
+  readonly localOffset: Float64Array;
+  private readonly nameAt: Float64Array;
+  private readonly nameLength: Uint16Array;
+
+  constructor(
+    readonly count: number,
+    private readonly cd: Buffer,
+  ) {
+    this.method = new Uint16Array(count);
+    this.crc = new Uint32Array(count);
+    this.compressedSize = new Float64Array(count);
+    this.size = new Float64Array(count);
+    this.localOffset = new Float64Array(count);
+    this.nameAt = new Float64Array(count);
+    this.nameLength = new Uint16Array(count);
+  }
+
+  setName(i: number, at: number, length: number): void {
+    this.nameAt[i] = at;
+    this.nameLength[i] = length;
+  }
+
+  /** Entry i's name bytes (a view of the directory). */
+  nameBuffer(i: number): Buffer {
+    return this.cd.subarray(this.nameAt[i], this.nameAt[i]! + this.nameLength[i]!);
+  }
+
+  name(i: number): string {
+    return this.cd.toString('utf8', this.nameAt[i], this.nameAt[i]! + this.nameLength[i]!);
+  }
+
+  entry(i: number): CentralEntry {
+    return {
+      name: Buffer.from(this.nameBuffer(i)),
+      method: this.method[i]!,
+      crc: this.crc[i]!,
+      compressedSize: this.compressedSize[i]!,
+      size: this.size[i]!,
+      localOffset: this.localOffset[i]!,
+    };
+  }
 }
 
 export interface CentralDirectory {
-  entries: CentralEntry[];
+  entries: CentralEntries;
   /** Where the central directory starts: the end of the last entry's data. */
   offset: number;
   zipBytes: number;
@@ -32,25 +83,25 @@ function u64(buf: Buffer, at: number): number {
   return Number(buf.readBigUInt64LE(at));
 }
 
-/** Applies a ZIP64 extra field (0x0001) to the values the header marked 0xFFFFFFFF. */
-function applyZip64(entry: CentralEntry, extra: Buffer): void {
+/** Applies a ZIP64 extra field (0x0001) to entry i's values that the header marked 0xFFFFFFFF. */
+function applyZip64(entries: CentralEntries, i: number, extra: Buffer): void {
   for (let at = 0; at + 4 <= extra.length;) {
     const id = extra.readUInt16LE(at);
     const len = extra.readUInt16LE(at + 2);
     if (id === 0x0001) {
       let p = at + 4;
       const take = () => ((p += 8), u64(extra, p - 8));
-      if (entry.size === 0xffffffff) entry.size = take();
-      if (entry.compressedSize === 0xffffffff) entry.compressedSize = take();
-      if (entry.localOffset === 0xffffffff) entry.localOffset = take();
+      if (entries.size[i] === 0xffffffff) entries.size[i] = take();
+      if (entries.compressedSize[i] === 0xffffffff) entries.compressedSize[i] = take();
+      if (entries.localOffset[i] === 0xffffffff) entries.localOffset[i] = take();
       return;
     }
     at += 4 + len;
   }
 }
 
-function parseEntries(path: string, cd: Buffer, count: number): CentralEntry[] {
-  const entries: CentralEntry[] = [];
+function parseEntries(path: string, cd: Buffer, count: number): CentralEntries {
+  const entries = new CentralEntries(count, cd);
   let at = 0;
   for (let i = 0; i < count; i += 1) {
     if (at + 46 > cd.length || cd.readUInt32LE(at) !== SIG.central)
@@ -58,18 +109,15 @@ function parseEntries(path: string, cd: Buffer, count: number): CentralEntry[] {
     const nameLength = cd.readUInt16LE(at + 28);
     const extraLength = cd.readUInt16LE(at + 30);
     const commentLength = cd.readUInt16LE(at + 32);
-    const entry: CentralEntry = {
-      flags: cd.readUInt16LE(at + 8),
-      method: cd.readUInt16LE(at + 10),
-      crc: cd.readUInt32LE(at + 16),
-      compressedSize: cd.readUInt32LE(at + 20),
-      size: cd.readUInt32LE(at + 24),
-      externalAttributes: cd.readUInt32LE(at + 38),
-      localOffset: cd.readUInt32LE(at + 42),
-      name: Buffer.from(cd.subarray(at + 46, at + 46 + nameLength)),
-    };
-    applyZip64(entry, cd.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength));
-    entries.push(entry);
+    entries.method[i] = cd.readUInt16LE(at + 10);
+    entries.crc[i] = cd.readUInt32LE(at + 16);
+    entries.compressedSize[i] = cd.readUInt32LE(at + 20);
+    entries.size[i] = cd.readUInt32LE(at + 24);
+    entries.localOffset[i] = cd.readUInt32LE(at + 42);
+    entries.setName(i, at + 46, nameLength);
+    if (at + 46 + nameLength + extraLength > cd.length)
+      throw bad(path, `central directory entry ${i} is damaged`);
+    applyZip64(entries, i, cd.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength));
     at += 46 + nameLength + extraLength + commentLength;
   }
   return entries;

@@ -6,19 +6,9 @@
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { EntryTable } from './entry-table.js';
 
-export interface SourceEntry {
-  /** Path inside the zip, `/`-separated; directories end with `/`. */
-  name: string;
-  kind: 'file' | 'dir' | 'symlink';
-  absPath: string;
-  /** Bytes of a file, or of a symlink's target text; 0 for a directory. */
-  size: number;
-  /** Full st_mode: type and permission bits. */
-  mode: number;
-  mtimeMs: number;
-  linkTarget?: string;
-}
+export { EntryTable, type EntryKind, type SourceEntry } from './entry-table.js';
 
 export interface SkippedFile {
   path: string;
@@ -26,7 +16,9 @@ export interface SkippedFile {
 }
 
 export interface WorktreeListing {
-  entries: SourceEntry[];
+  /** The folder listed, absolute. */
+  root: string;
+  entries: EntryTable;
   skipped: SkippedFile[];
   /** Bytes of the files' contents. */
   bytes: number;
@@ -60,8 +52,14 @@ function linkStaysInside(root: string, abs: string, target: string): boolean {
 const YIELD_EVERY = 2_000;
 
 export async function scanWorktree(root: string): Promise<WorktreeListing> {
-  const listing: WorktreeListing = { entries: [], skipped: [], bytes: 0, files: 0 };
   const realRoot = path.resolve(root);
+  const listing: WorktreeListing = {
+    root: realRoot,
+    entries: new EntryTable(),
+    skipped: [],
+    bytes: 0,
+    files: 0,
+  };
   const pending: string[] = [''];
   let seen = 0;
   while (pending.length > 0) {
@@ -74,20 +72,18 @@ export async function scanWorktree(root: string): Promise<WorktreeListing> {
       const st = lstatSync(abs);
       if (++seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (st.isDirectory()) {
-        listing.entries.push({
+        listing.entries.add({
           name: `${relPath}/`,
           kind: 'dir',
-          absPath: abs,
           size: 0,
           mode: st.mode,
           mtimeMs: st.mtimeMs,
         });
         subdirs.push(relPath);
       } else if (st.isFile()) {
-        listing.entries.push({
+        listing.entries.add({
           name: relPath,
           kind: 'file',
-          absPath: abs,
           size: st.size,
           mode: st.mode,
           mtimeMs: st.mtimeMs,
@@ -104,10 +100,9 @@ export async function scanWorktree(root: string): Promise<WorktreeListing> {
           continue;
         }
         const size = Buffer.byteLength(target);
-        listing.entries.push({
+        listing.entries.add({
           name: relPath,
           kind: 'symlink',
-          absPath: abs,
           size,
           mode: st.mode,
           mtimeMs: st.mtimeMs,

@@ -3,30 +3,27 @@
  * they cross `postMessage` by structured clone.
  */
 
-/** One entry of a batch: what its local header needs, and where its data is. */
-export interface BatchEntry {
-  /** Path in the zip. */
-  name: string;
-  kind: 'file' | 'dir' | 'symlink';
-  /** Absolute path of a file to read (files with data only). */
-  path?: string;
-  size: number;
-  mtimeMs: number;
-  /** A symlink's target: its data. */
-  linkTarget?: string;
-}
-
 /**
- * Consecutive entries of the listing with little or no data: small files are
- * read, checksummed and deflated whole, and every entry comes back as its
- * local header and data, ready to append. One task, one message for hundreds
- * of entries, and no per-entry work left for the main thread but its central
- * directory record.
+ * Consecutive entries of the listing with little or no data, as columns:
+ * small files are read, checksummed and deflated whole, and every entry comes
+ * back as its local header and data, ready to append. One task, one message
+ * for hundreds of entries, and no per-entry work left for the main thread but
+ * its central directory record.
  */
 export interface DeflateFilesTask {
   kind: 'deflate-files';
   level: number;
-  entries: BatchEntry[];
+  /** The worktree: a file's path is root/name. */
+  root: string;
+  /** The entries' names, UTF-8, back to back; entry i's ends at nameEnds[i]. */
+  names: Uint8Array;
+  nameEnds: Float64Array;
+  /** 0 file, 1 folder, 2 symlink (EntryTable's order). */
+  kinds: Uint8Array;
+  sizes: Float64Array;
+  mtimes: Float64Array;
+  /** Symlink targets by entry (index in this batch). */
+  links: [number, string][];
 }
 
 /**

@@ -7,15 +7,34 @@
  *                     ─▶ names, sizes (and CRCs) against what was expected from the source
  */
 import { RunwardenError } from '@runwarden/core';
-import { readCentralDirectory, type CentralEntry } from './central-directory.js';
+import { readCentralDirectory, type CentralEntries } from './central-directory.js';
 import { ThreadPool } from './thread-pool.js';
-import type { EntryCheck, InflateItem } from './thread-tasks.js';
+import type { InflateItem } from './thread-tasks.js';
 
 export interface ExpectedEntry {
   name: string;
   size: number;
   /** CRC-32 of the source data, when known. */
   crc?: number;
+}
+
+/** What the zip should hold, in the order it was written (WrittenEntries is one). */
+export interface ExpectedEntries {
+  readonly count: number;
+  nameBuffer(k: number): Uint8Array;
+  name(k: number): string;
+  size(k: number): number;
+  crc(k: number): number | undefined;
+}
+
+function expectedFromArray(entries: readonly ExpectedEntry[]): ExpectedEntries {
+  return {
+    count: entries.length,
+    nameBuffer: (k) => Buffer.from(entries[k]!.name),
+    name: (k) => entries[k]!.name,
+    size: (k) => entries[k]!.size,
+    crc: (k) => entries[k]!.crc,
+  };
 }
 
 export interface VerifyZipOptions {
@@ -33,13 +52,13 @@ export interface VerifyResult {
 const RANGE_BYTES = 2 * 1024 * 1024;
 const LARGE_ENTRY = 1024 * 1024;
 
-function toItem(e: CentralEntry): InflateItem {
+function toItem(entries: CentralEntries, i: number): InflateItem {
   return {
-    localOffset: e.localOffset,
-    name: e.name,
-    method: e.method,
-    compressedSize: e.compressedSize,
-    size: e.size,
+    localOffset: entries.localOffset[i]!,
+    name: Buffer.from(entries.nameBuffer(i)),
+    method: entries.method[i]!,
+    compressedSize: entries.compressedSize[i]!,
+    size: entries.size[i]!,
   };
 }
 
@@ -47,60 +66,96 @@ type CheckTask =
   | { kind: 'inflate-large'; zipPath: string; entry: InflateItem }
   | { kind: 'inflate-range'; zipPath: string; start: number; end: number; entries: InflateItem[] };
 
+/** Entry indices in the order their data sits in the file (the directory's own order, nearly always). */
+function fileOrder(entries: CentralEntries): Uint32Array {
+  const order = new Uint32Array(entries.count);
+  let sorted = true;
+  for (let i = 0; i < entries.count; i += 1) {
+    order[i] = i;
+    if (i > 0 && entries.localOffset[i]! < entries.localOffset[i - 1]!) sorted = false;
+  }
+  return sorted ? order : order.sort((a, b) => entries.localOffset[a]! - entries.localOffset[b]!);
+}
+
 /** Entries in file order cut into tasks: a range of small entries read at once, or one large entry. */
 function* checkTasks(
   path: string,
-  ordered: readonly CentralEntry[],
+  entries: CentralEntries,
+  order: Uint32Array,
   cdOffset: number,
-): Generator<CheckTask> {
-  const endOf = (i: number) => ordered[i + 1]?.localOffset ?? cdOffset;
-  for (let i = 0; i < ordered.length;) {
-    const first = ordered[i]!;
-    if (first.compressedSize > LARGE_ENTRY || first.size > 8 * LARGE_ENTRY) {
-      yield { kind: 'inflate-large', zipPath: path, entry: toItem(first) };
-      i += 1;
+): Generator<{ task: CheckTask; first: number; count: number }> {
+  const offset = (k: number) => entries.localOffset[order[k]!]!;
+  const endOf = (k: number) => (k + 1 < order.length ? offset(k + 1) : cdOffset);
+  const large = (k: number) =>
+    entries.compressedSize[order[k]!]! > LARGE_ENTRY || entries.size[order[k]!]! > 8 * LARGE_ENTRY;
+  for (let k = 0; k < order.length;) {
+    if (large(k)) {
+      yield {
+        task: { kind: 'inflate-large', zipPath: path, entry: toItem(entries, order[k]!) },
+        first: k,
+        count: 1,
+      };
+      k += 1;
       continue;
     }
-    let j = i;
-    while (j + 1 < ordered.length && endOf(j + 1) - first.localOffset <= RANGE_BYTES) {
-      const next = ordered[j + 1]!;
-      if (next.compressedSize > LARGE_ENTRY || next.size > 8 * LARGE_ENTRY) break;
-      j += 1;
-    }
+    let j = k;
+    while (j + 1 < order.length && endOf(j + 1) - offset(k) <= RANGE_BYTES && !large(j + 1)) j += 1;
+    const items: InflateItem[] = [];
+    for (let m = k; m <= j; m += 1) items.push(toItem(entries, order[m]!));
     yield {
-      kind: 'inflate-range',
-      zipPath: path,
-      start: first.localOffset,
-      end: endOf(j),
-      entries: ordered.slice(i, j + 1).map(toItem),
+      task: {
+        kind: 'inflate-range',
+        zipPath: path,
+        start: offset(k),
+        end: endOf(j),
+        entries: items,
+      },
+      first: k,
+      count: j - k + 1,
     };
-    i = j + 1;
+    k = j + 1;
   }
+}
+
+/** Per entry (in file order): inflated CRC-32 and size, or why it could not be read. */
+interface Checks {
+  crc: Uint32Array;
+  size: Float64Array;
+  failed: Map<number, string>;
 }
 
 /**
  * Runs the checks on the pool, a few tasks ahead of the threads rather than
  * all at once (every task of a 40,000-entry zip queued up front held its
- * items and promises on the main heap); one check per entry, in `ordered` order.
+ * items and promises on the main heap).
  */
 async function checkAll(
   path: string,
-  ordered: readonly CentralEntry[],
+  entries: CentralEntries,
+  order: Uint32Array,
   cdOffset: number,
   pool: ThreadPool,
-): Promise<EntryCheck[]> {
-  const results: EntryCheck[][] = [];
+): Promise<Checks> {
+  const checks: Checks = {
+    crc: new Uint32Array(order.length),
+    size: new Float64Array(order.length),
+    failed: new Map(),
+  };
   const running = new Set<Promise<void>>();
   let failure: Error | undefined;
-  let index = 0;
-  for (const task of checkTasks(path, ordered, cdOffset)) {
+  for (const { task, first, count } of checkTasks(path, entries, order, cdOffset)) {
     if (failure) break;
-    const at = index++;
     const tracked: Promise<void> = (
       task.kind === 'inflate-large' ? pool.run(task) : pool.run(task)
     ).then(
       (r) => {
-        results[at] = r.entries;
+        for (let m = 0; m < count; m += 1) {
+          const check = r.entries[m];
+          if (check?.ok) {
+            checks.crc[first + m] = check.crc;
+            checks.size[first + m] = check.size;
+          } else checks.failed.set(first + m, check?.message ?? 'not checked');
+        }
         running.delete(tracked);
       },
       (err: Error) => {
@@ -113,28 +168,48 @@ async function checkAll(
   }
   await Promise.all(running);
   if (failure) throw failure;
-  return results.flat();
+  return checks;
 }
 
+/**
+ * The zip holds exactly the expected entries, with their sizes and CRCs. The
+ * zip's directory is in the order the entries were written, so they are
+ * compared side by side; names are matched up only when that fails.
+ */
 function compareWithSource(
-  entries: readonly CentralEntry[],
-  expected: readonly ExpectedEntry[],
+  entries: CentralEntries,
+  expected: ExpectedEntries,
   problems: string[],
 ): void {
-  const inZip = new Map<string, CentralEntry>();
-  for (const e of entries) {
-    const name = e.name.toString('utf8');
-    if (inZip.has(name)) problems.push(`${name} is in the zip twice`);
-    inZip.set(name, e);
+  const compare = (i: number, k: number) => {
+    const name = expected.name(k);
+    const crc = expected.crc(k);
+    if (entries.size[i] !== expected.size(k))
+      problems.push(
+        `${name} has ${entries.size[i]} bytes in the zip, ${expected.size(k)} in the source`,
+      );
+    else if (crc !== undefined && entries.crc[i] !== crc >>> 0)
+      problems.push(`${name} has a different CRC-32 from the source`);
+  };
+  let sideBySide = entries.count === expected.count;
+  for (let k = 0; sideBySide && k < expected.count; k += 1)
+    sideBySide = Buffer.from(expected.nameBuffer(k)).equals(entries.nameBuffer(k));
+  if (sideBySide) {
+    for (let k = 0; k < expected.count; k += 1) compare(k, k);
+    return;
   }
-  for (const want of expected) {
-    const got = inZip.get(want.name);
-    if (!got) problems.push(`${want.name} is missing from the zip`);
-    else if (got.size !== want.size)
-      problems.push(`${want.name} has ${got.size} bytes in the zip, ${want.size} in the source`);
-    else if (want.crc !== undefined && got.crc !== want.crc >>> 0)
-      problems.push(`${want.name} has a different CRC-32 from the source`);
-    inZip.delete(want.name);
+  const inZip = new Map<string, number>();
+  for (let i = 0; i < entries.count; i += 1) {
+    const name = entries.name(i);
+    if (inZip.has(name)) problems.push(`${name} is in the zip twice`);
+    inZip.set(name, i);
+  }
+  for (let k = 0; k < expected.count; k += 1) {
+    const name = expected.name(k);
+    const i = inZip.get(name);
+    if (i === undefined) problems.push(`${name} is missing from the zip`);
+    else compare(i, k);
+    inZip.delete(name);
   }
   for (const name of inZip.keys()) problems.push(`${name} is in the zip but not in the source`);
 }
@@ -146,31 +221,41 @@ function compareWithSource(
  */
 export async function verifyZip(
   path: string,
-  expected?: readonly ExpectedEntry[],
+  expected?: readonly ExpectedEntry[] | ExpectedEntries,
   options: VerifyZipOptions = {},
 ): Promise<VerifyResult> {
   const cd = await readCentralDirectory(path);
-  const ordered = [...cd.entries].sort((a, b) => a.localOffset - b.localOffset);
+  const { entries } = cd;
+  const order = fileOrder(entries);
   const pool = options.pool ?? new ThreadPool();
-  let checks: EntryCheck[];
+  let checks: Checks;
   try {
-    checks = await checkAll(path, ordered, cd.offset, pool);
+    checks = await checkAll(path, entries, order, cd.offset, pool);
   } finally {
     if (!options.pool) await pool.close();
   }
   const problems: string[] = [];
   let bytes = 0;
-  ordered.forEach((entry, i) => {
-    const check = checks[i];
-    const name = entry.name.toString('utf8');
-    if (!check || !check.ok)
-      problems.push(`${name}: ${check?.ok === false ? check.message : 'not checked'}`);
-    else if (check.size !== entry.size)
-      problems.push(`${name}: ${check.size} bytes inflated, ${entry.size} recorded`);
-    else if (check.crc !== entry.crc) problems.push(`${name}: CRC-32 mismatch (data is damaged)`);
-    bytes += entry.size;
-  });
-  if (expected) compareWithSource(cd.entries, expected, problems);
+  for (let k = 0; k < order.length; k += 1) {
+    const i = order[k]!;
+    const failed = checks.failed.get(k);
+    if (failed !== undefined) problems.push(`${entries.name(i)}: ${failed}`);
+    else if (checks.size[k] !== entries.size[i])
+      problems.push(
+        `${entries.name(i)}: ${checks.size[k]} bytes inflated, ${entries.size[i]} recorded`,
+      );
+    else if (checks.crc[k] !== entries.crc[i])
+      problems.push(`${entries.name(i)}: CRC-32 mismatch (data is damaged)`);
+    bytes += entries.size[i]!;
+  }
+  if (expected)
+    compareWithSource(
+      entries,
+      Array.isArray(expected)
+        ? expectedFromArray(expected as readonly ExpectedEntry[])
+        : (expected as ExpectedEntries),
+      problems,
+    );
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).join('; ');
     throw new RunwardenError(
@@ -178,5 +263,5 @@ export async function verifyZip(
       `${path} failed verification (${problems.length} problem(s)): ${shown}${problems.length > 5 ? '; …' : ''}`,
     );
   }
-  return { entries: cd.entries.length, bytes, zipBytes: cd.zipBytes };
+  return { entries: entries.count, bytes, zipBytes: cd.zipBytes };
 }

@@ -29,8 +29,8 @@ export const ZIP64_ENTRY_THRESHOLD = MAX32 - 64 * 1024 * 1024;
 
 /** What the central directory needs to know about one written entry. */
 export interface CentralRecord {
-  /** The entry's path in the zip (written UTF-8). */
-  name: string;
+  /** The entry's path in the zip, UTF-8. */
+  name: Uint8Array;
   method: number;
   flags: number;
   crc: number;
@@ -132,7 +132,7 @@ export function dataDescriptor(
 export function centralHeaderLength(r: CentralRecord): number {
   const big =
     Number(r.size >= MAX32) + Number(r.compressedSize >= MAX32) + Number(r.offset >= MAX32);
-  return 46 + Buffer.byteLength(r.name) + (big > 0 ? 4 + 8 * big : 0) + 9;
+  return 46 + r.name.length + (big > 0 ? 4 + 8 * big : 0) + 9;
 }
 
 /**
@@ -146,7 +146,8 @@ export function writeCentralHeader(target: Buffer, at: number, r: CentralRecord)
   const big = [r.size >= MAX32, r.compressedSize >= MAX32, r.offset >= MAX32];
   const values = [r.size, r.compressedSize, r.offset].filter((_, i) => big[i]);
   const zip64 = values.length > 0;
-  const nameLength = target.write(r.name, at + 46, 'utf8');
+  target.set(r.name, at + 46);
+  const nameLength = r.name.length;
   const extraLength = (zip64 ? 4 + 8 * values.length : 0) + 9;
   const version = zip64 || r.zip64Local ? 45 : 20;
   target.writeUInt32LE(SIG.central, at);
@@ -178,9 +179,10 @@ export function writeCentralHeader(target: Buffer, at: number, r: CentralRecord)
   return p + 9 - at;
 }
 
-/** Flags every entry gets: UTF-8 names when the name is not plain ASCII. */
-export function nameFlags(name: string): number {
-  return /[^\x20-\x7e]/.test(name) ? FLAG_UTF8 : 0;
+/** The UTF-8 flag, for a name (its bytes) that is not plain printable ASCII. */
+export function nameFlags(name: Uint8Array): number {
+  for (const byte of name) if (byte < 0x20 || byte > 0x7e) return FLAG_UTF8;
+  return 0;
 }
 
 /** The end records; ZIP64 ones first when the counts or offsets need them. */

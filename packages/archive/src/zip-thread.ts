@@ -10,7 +10,6 @@ import zlib from 'node:zlib';
 import { BATCH_INFO_FIELDS } from './thread-tasks.js';
 import { localHeader, METHOD_DEFLATE, METHOD_STORE, nameFlags } from './zip-format.js';
 import type {
-  BatchEntry,
   DeflateBlockResult,
   DeflateBlockTask,
   DeflateFilesResult,
@@ -137,6 +136,8 @@ function deflateFile(
  * garbage collector to find late.
  */
 const spares: ArrayBuffer[] = [];
+/** A unit needs one output; a few spares cover sizes that vary. */
+const MAX_SPARES = 4;
 
 /** A buffer of at least `bytes` with an ArrayBuffer of its own, to be transferred with the result. */
 function outputBuffer(bytes: number): Buffer {
@@ -149,64 +150,78 @@ function outputBuffer(bytes: number): Buffer {
 const MIN_OUTPUT = 1024 * 1024 + 64 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+const KIND_FILE = 0;
+const KIND_SYMLINK = 2;
+/** A local header without its name and ZIP64 field: 30 fixed bytes and the 9-byte timestamp. */
+const LOCAL_HEADER_FIXED = 30 + 9;
 
-/** An entry's data as stored: a file's (deflated when worth it), a link's target text, or nothing. */
-function entryData(
-  entry: BatchEntry,
-  level: number,
-): { crc: number; method: number; data: Buffer } {
-  if (entry.kind === 'symlink') {
-    const target = Buffer.from(entry.linkTarget ?? '');
-    return { crc: zlib.crc32(target), method: METHOD_STORE, data: target };
-  }
-  if (entry.kind === 'dir' || entry.size === 0 || entry.path === undefined)
-    return { crc: 0, method: METHOD_STORE, data: EMPTY };
-  return deflateFile(entry.path, entry.size, level);
-}
-
-/** Local header bytes of an entry with no ZIP64 field: 30, the name, the 9-byte timestamp. */
 function copyOut(data: Buffer): Buffer {
   const out = outputBuffer(data.length);
   data.copy(out);
   return out;
 }
 
-function localHeaderBound(entry: BatchEntry): number {
-  return 30 + Buffer.byteLength(entry.name) + 9;
+/**
+ * Entry i of a batch: its name, and its data as stored (a file's, deflated
+ * when that pays; a link's target text; or nothing).
+ */
+function batchEntry(
+  task: DeflateFilesTask,
+  links: ReadonlyMap<number, string>,
+  i: number,
+): { name: Buffer; crc: number; method: number; data: Buffer } {
+  const start = i === 0 ? 0 : task.nameEnds[i - 1]!;
+  const name = Buffer.from(
+    task.names.buffer,
+    task.names.byteOffset + start,
+    task.nameEnds[i]! - start,
+  );
+  const kind = task.kinds[i];
+  const size = task.sizes[i]!;
+  if (kind === KIND_SYMLINK) {
+    const target = Buffer.from(links.get(i) ?? '');
+    return { name, crc: zlib.crc32(target), method: METHOD_STORE, data: target };
+  }
+  if (kind !== KIND_FILE || size === 0) return { name, crc: 0, method: METHOD_STORE, data: EMPTY };
+  return { name, ...deflateFile(`${task.root}/${name.toString('utf8')}`, size, task.level) };
 }
 
 function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
-  const info = new Float64Array(task.entries.length * BATCH_INFO_FIELDS);
+  const count = task.kinds.length;
+  const info = new Float64Array(count * BATCH_INFO_FIELDS);
   const errors: DeflateFilesResult['errors'] = [];
+  const links = new Map(task.links);
   // Stored data is never larger than the source and deflated data is kept
   // only when smaller, so this bound holds: one buffer, written as we go.
-  const out = outputBuffer(task.entries.reduce((n, e) => n + localHeaderBound(e) + e.size, 0));
+  let bound = task.names.length;
+  for (let i = 0; i < count; i += 1) bound += LOCAL_HEADER_FIXED + task.sizes[i]!;
+  const out = outputBuffer(bound);
   let at = 0;
-  task.entries.forEach((entry, i) => {
-    let stored: ReturnType<typeof entryData>;
+  for (let i = 0; i < count; i += 1) {
+    let stored: ReturnType<typeof batchEntry>;
     try {
-      stored = entryData(entry, task.level);
+      stored = batchEntry(task, links, i);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       errors.push({ index: i, code: e.code ?? 'ERROR', message: e.message });
-      return;
+      continue;
     }
-    const { crc, method, data } = stored;
-    const flags = nameFlags(entry.name);
+    const { name, crc, method, data } = stored;
+    const flags = nameFlags(name);
     const header = localHeader({
-      name: Buffer.from(entry.name),
+      name,
       method,
       flags,
-      mtimeMs: entry.mtimeMs,
+      mtimeMs: task.mtimes[i]!,
       crc,
       compressedSize: data.length,
-      size: entry.kind === 'symlink' ? data.length : entry.size,
+      size: task.kinds[i] === KIND_SYMLINK ? data.length : task.sizes[i]!,
       zip64: false,
     });
     info.set([1, method, flags, crc, data.length, at], i * BATCH_INFO_FIELDS);
     at += header.copy(out, at);
     at += data.copy(out, at);
-  });
+  }
   return { info, data: out.subarray(0, at), errors };
 }
 
@@ -352,7 +367,7 @@ async function handle(task: ThreadTask): Promise<ThreadResponse & { ok: true }> 
 }
 
 parentPort?.on('message', (request: ThreadRequest) => {
-  if (request.output) spares.push(request.output);
+  if (request.output && spares.length < MAX_SPARES) spares.push(request.output);
   handle(request.task).then(
     (response) => {
       const { result } = response;

@@ -4,14 +4,15 @@
  * large files in blocks that deflate in parallel. Entries with no data to
  * read (folders, symlinks, empty files) ride along in the batches.
  */
-import type { SourceEntry } from './scan-worktree.js';
+import type { EntryTable } from './entry-table.js';
 
 export type ZipUnit =
-  /** Entries in listing order; only non-empty files are sent to a thread. */
-  | { kind: 'files'; entries: SourceEntry[]; bytes: number }
+  /** Entries [start, end) of the listing; only non-empty files are read. */
+  | { kind: 'files'; start: number; end: number; bytes: number }
   | {
       kind: 'block';
-      entry: SourceEntry;
+      /** The file's index in the listing. */
+      index: number;
       offset: number;
       length: number;
       first: boolean;
@@ -44,35 +45,37 @@ export function unitBytes(unit: ZipUnit): number {
 }
 
 export function* zipUnits(
-  entries: readonly SourceEntry[],
+  entries: EntryTable,
   sizes: UnitSizes = DEFAULT_UNIT_SIZES,
 ): Generator<ZipUnit> {
-  let batch: SourceEntry[] = [];
+  let start = 0;
   let batchBytes = 0;
-  const closeBatch = function* (): Generator<ZipUnit> {
-    if (batch.length > 0) yield { kind: 'files', entries: batch, bytes: batchBytes };
-    batch = [];
-    batchBytes = 0;
-  };
-  for (const entry of entries) {
-    if (entry.kind !== 'file' || entry.size <= sizes.blockSize) {
-      batch.push(entry);
-      if (entry.kind === 'file') batchBytes += entry.size;
-      if (batchBytes >= sizes.batchBytes || batch.length >= sizes.batchFiles) yield* closeBatch();
-    } else {
-      yield* closeBatch();
-      for (let offset = 0; offset < entry.size; offset += sizes.blockSize) {
-        const length = Math.min(sizes.blockSize, entry.size - offset);
-        yield {
-          kind: 'block',
-          entry,
-          offset,
-          length,
-          first: offset === 0,
-          last: offset + length >= entry.size,
-        };
+  for (let i = 0; i < entries.count; i += 1) {
+    const isFile = entries.kind(i) === 'file';
+    const size = isFile ? entries.size(i) : 0;
+    if (size <= sizes.blockSize) {
+      batchBytes += size;
+      if (batchBytes >= sizes.batchBytes || i + 1 - start >= sizes.batchFiles) {
+        yield { kind: 'files', start, end: i + 1, bytes: batchBytes };
+        start = i + 1;
+        batchBytes = 0;
       }
+      continue;
     }
+    if (i > start) yield { kind: 'files', start, end: i, bytes: batchBytes };
+    for (let offset = 0; offset < size; offset += sizes.blockSize) {
+      const length = Math.min(sizes.blockSize, size - offset);
+      yield {
+        kind: 'block',
+        index: i,
+        offset,
+        length,
+        first: offset === 0,
+        last: offset + length >= size,
+      };
+    }
+    start = i + 1;
+    batchBytes = 0;
   }
-  yield* closeBatch();
+  if (entries.count > start) yield { kind: 'files', start, end: entries.count, bytes: batchBytes };
 }

@@ -30,7 +30,7 @@ afterEach(() => ctx.cleanup());
 async function zipOf(name: string, options: { forceZip64?: boolean } = {}) {
   const listing = await scanWorktree(src);
   const zipPath = path.join(ctx.dir, name);
-  const result = await writeZip(zipPath, listing.entries, { level: 6, pool, ...options });
+  const result = await writeZip(zipPath, listing, { level: 6, pool, ...options });
   return { zipPath, result };
 }
 
@@ -48,7 +48,7 @@ describe('crc32Combine', () => {
 describe('writeZip and verifyZip', () => {
   it('verifies what it wrote, against the source listing, in agreement with unzip', async () => {
     const { zipPath, result } = await zipOf('ok.zip');
-    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({
+    await expect(verifyZip(zipPath, result.written, { pool })).resolves.toMatchObject({
       entries: 4,
       bytes: 6000 + 2_500_000 + 2_400_000,
     });
@@ -59,7 +59,7 @@ describe('writeZip and verifyZip', () => {
     const { zipPath, result } = await zipOf('z64.zip', { forceZip64: true });
     expect(readFileSync(zipPath).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
     expect(unzipTest(zipPath).status).toBe(0);
-    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({
+    await expect(verifyZip(zipPath, result.written, { pool })).resolves.toMatchObject({
       entries: 4,
     });
   });
@@ -70,7 +70,7 @@ describe('writeZip and verifyZip', () => {
     const at = bytes.indexOf('sub/c.txt') + 200;
     bytes[at] = bytes[at]! ^ 0x55;
     writeFileSync(zipPath, bytes);
-    await expect(verifyZip(zipPath, result.entries, { pool })).rejects.toMatchObject({
+    await expect(verifyZip(zipPath, result.written, { pool })).rejects.toMatchObject({
       code: 'ARCHIVE_VERIFY',
       message: expect.stringContaining('sub/c.txt'),
     });
@@ -79,13 +79,13 @@ describe('writeZip and verifyZip', () => {
 
   it('detects a zip that does not hold what the source has', async () => {
     const { zipPath, result } = await zipOf('short.zip');
-    const expected = [...result.entries, { name: 'sub/missing.txt', size: 3 }];
+    const expected = [...result.written.toArray(), { name: 'sub/missing.txt', size: 3 }];
     await expect(verifyZip(zipPath, expected, { pool })).rejects.toMatchObject({
       message: expect.stringContaining('sub/missing.txt is missing'),
     });
-    const wrongSize = result.entries.map((e) =>
-      e.name === 'a.txt' ? { ...e, size: e.size + 1 } : e,
-    );
+    const wrongSize = result.written
+      .toArray()
+      .map((e) => (e.name === 'a.txt' ? { ...e, size: e.size + 1 } : e));
     await expect(verifyZip(zipPath, wrongSize, { pool })).rejects.toMatchObject({
       message: expect.stringContaining('a.txt has 6000 bytes in the zip, 6001'),
     });
@@ -106,11 +106,11 @@ describe('writeZip and verifyZip', () => {
     rmSync(path.join(src, 'sub', 'b.bin'));
     mkdirSync(path.join(src, 'sub', 'b.bin'));
     const zipPath = path.join(ctx.dir, 'partial.zip');
-    const result = await writeZip(zipPath, listing.entries, { level: 6, pool });
+    const result = await writeZip(zipPath, listing, { level: 6, pool });
     expect(result.skipped.map((s) => s.path).sort()).toEqual(['a.txt', 'sub/b.bin']);
     expect(result.skipped[0]!.reason).toMatch(/unreadable/);
     expect(unzipTest(zipPath).status).toBe(0);
-    await expect(verifyZip(zipPath, result.entries, { pool })).resolves.toMatchObject({
+    await expect(verifyZip(zipPath, result.written, { pool })).resolves.toMatchObject({
       entries: 2,
     });
   });
@@ -130,7 +130,7 @@ describe('writeZip and verifyZip', () => {
     const listing = await scanWorktree(src);
     writeFileSync(path.join(src, 'sub', 'c.txt'), 'gamma\n'.repeat(300_000));
     await expect(
-      writeZip(path.join(ctx.dir, 'changed.zip'), listing.entries, { level: 6, pool }),
+      writeZip(path.join(ctx.dir, 'changed.zip'), listing, { level: 6, pool }),
     ).rejects.toThrow(/changed while being archived/);
   });
 });

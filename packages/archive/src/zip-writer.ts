@@ -14,9 +14,10 @@ import { open } from 'node:fs/promises';
 import { CentralDirectoryBuilder } from './central-builder.js';
 import { crc32Combine } from './crc32-combine.js';
 import { OrderedOutput } from './ordered-output.js';
-import type { SkippedFile, SourceEntry } from './scan-worktree.js';
+import type { EntryTable } from './entry-table.js';
+import type { SkippedFile, WorktreeListing } from './scan-worktree.js';
 import type { ThreadPool } from './thread-pool.js';
-import { BATCH_INFO_FIELDS, type BatchEntry, type DeflateFilesResult } from './thread-tasks.js';
+import { BATCH_INFO_FIELDS, type DeflateFilesResult } from './thread-tasks.js';
 import {
   dataDescriptor,
   endRecords,
@@ -66,8 +67,55 @@ export interface WrittenEntry {
   crc: number;
 }
 
+/**
+ * The entries written, in zip order, with the CRC-32 of their source data:
+ * what the verifier checks the zip against. Columns over the listing, not
+ * an object per entry.
+ */
+export class WrittenEntries {
+  /** Entries written. */
+  count = 0;
+  private order: Uint32Array;
+  private readonly crcs: Uint32Array;
+
+  constructor(private readonly table: EntryTable) {
+    this.order = new Uint32Array(table.count);
+    this.crcs = new Uint32Array(table.count);
+  }
+
+  add(index: number, crc: number): void {
+    this.order[this.count] = index;
+    this.crcs[this.count] = crc;
+    this.count += 1;
+  }
+
+  nameBuffer(k: number): Uint8Array {
+    return this.table.nameBuffer(this.order[k]!);
+  }
+
+  name(k: number): string {
+    return this.table.name(this.order[k]!);
+  }
+
+  size(k: number): number {
+    return this.table.size(this.order[k]!);
+  }
+
+  crc(k: number): number {
+    return this.crcs[k]!;
+  }
+
+  toArray(): WrittenEntry[] {
+    return Array.from({ length: this.count }, (_, k) => ({
+      name: this.name(k),
+      size: this.size(k),
+      crc: this.crc(k),
+    }));
+  }
+}
+
 export interface WriteZipResult {
-  entries: WrittenEntry[];
+  written: WrittenEntries;
   /** Files that could not be read and were left out. */
   skipped: SkippedFile[];
   zipBytes: number;
@@ -95,15 +143,20 @@ function settle(p: Promise<unknown>): Promise<Settled> {
   );
 }
 
-function startUnit(unit: ZipUnit, options: WriteZipOptions): Promise<Settled> {
+function startUnit(
+  unit: ZipUnit,
+  listing: WorktreeListing,
+  options: WriteZipOptions,
+): Promise<Settled> {
+  const table = listing.entries;
   if (unit.kind === 'block') {
-    const { entry, offset, length, last } = unit;
+    const { index, offset, length, last } = unit;
     const dictLength = Math.min(offset, 32 * 1024);
     return settle(
       options.pool.run({
         kind: 'deflate-block',
         level: options.level,
-        path: entry.absPath,
+        path: `${listing.root}/${table.name(index)}`,
         offset,
         length,
         dictLength,
@@ -111,41 +164,43 @@ function startUnit(unit: ZipUnit, options: WriteZipOptions): Promise<Settled> {
       }),
     );
   }
-  const entries = unit.entries.map((e): BatchEntry => ({
-    name: e.name,
-    kind: e.kind,
-    path: e.kind === 'file' && e.size > 0 ? e.absPath : undefined,
-    size: e.size,
-    mtimeMs: e.mtimeMs,
-    linkTarget: e.linkTarget,
-  }));
-  return settle(options.pool.run({ kind: 'deflate-files', level: options.level, entries }));
+  const { start, end } = unit;
+  const links: [number, string][] = [];
+  for (let i = start; i < end; i += 1) {
+    const target = table.linkTarget(i);
+    if (target !== undefined) links.push([i - start, target]);
+  }
+  return settle(
+    options.pool.run({
+      kind: 'deflate-files',
+      level: options.level,
+      root: listing.root,
+      names: table.nameRange(start, end),
+      ...table.columns(start, end),
+      links,
+    }),
+  );
 }
 
 class ZipBuilder {
-  readonly written: WrittenEntry[] = [];
+  readonly written: WrittenEntries;
   readonly skipped: SkippedFile[] = [];
   private readonly central = new CentralDirectoryBuilder();
-  private stream:
-    | {
-        entry: SourceEntry;
-        offset: number;
-        crc: number;
-        compressed: number;
-        zip64: boolean;
-      }
-    | undefined;
-  private skippedStream: SourceEntry | undefined;
+  private stream: { offset: number; crc: number; compressed: number; zip64: boolean } | undefined;
+  private skippedStream: number | undefined;
 
   constructor(
     readonly out: OrderedOutput,
+    private readonly table: EntryTable,
     private readonly level: number,
     /** Where a thread's output buffer goes once written. */
     private readonly recycle: (buffer: ArrayBufferLike) => void,
-  ) {}
+  ) {
+    this.written = new WrittenEntries(table);
+  }
 
   private record(
-    entry: SourceEntry,
+    index: number,
     fields: {
       method: number;
       flags: number;
@@ -155,26 +210,30 @@ class ZipBuilder {
       zip64Local: boolean;
     },
   ): void {
+    const { table } = this;
     this.central.add({
       ...fields,
-      name: entry.name,
-      size: entry.size,
-      mode: entry.mode,
-      mtimeMs: entry.mtimeMs,
-      isDirectory: entry.kind === 'dir',
+      name: table.nameBuffer(index),
+      size: table.size(index),
+      mode: table.mode(index),
+      mtimeMs: table.mtimeMs(index),
+      isDirectory: table.kind(index) === 'dir',
     });
-    this.written.push({ name: entry.name, size: entry.size, crc: fields.crc });
+    this.written.add(index, fields.crc);
   }
 
   /** A batch as the zip thread returned it: local headers and data, appended at once. */
-  async batch(entries: readonly SourceEntry[], result: DeflateFilesResult): Promise<void> {
+  async batch(
+    unit: Extract<ZipUnit, { kind: 'files' }>,
+    result: DeflateFilesResult,
+  ): Promise<void> {
     const base = this.out.offset;
     await this.out.append(result.data, () => this.recycle(result.data.buffer));
     const { info } = result;
-    entries.forEach((entry, i) => {
-      const at = i * BATCH_INFO_FIELDS;
-      if (info[at] !== 1) return;
-      this.record(entry, {
+    for (let i = unit.start; i < unit.end; i += 1) {
+      const at = (i - unit.start) * BATCH_INFO_FIELDS;
+      if (info[at] !== 1) continue;
+      this.record(i, {
         method: info[at + 1]!,
         flags: info[at + 2]!,
         crc: info[at + 3]!,
@@ -182,22 +241,22 @@ class ZipBuilder {
         offset: base + info[at + 5]!,
         zip64Local: false,
       });
-    });
+    }
     for (const { index, code, message } of result.errors)
       this.skipped.push({
-        path: entries[index]!.name,
+        path: this.table.name(unit.start + index),
         reason: `unreadable (${code}): ${message}`,
       });
   }
 
   async block(unit: Extract<ZipUnit, { kind: 'block' }>, settled: Settled): Promise<void> {
-    const { entry } = unit;
-    if (this.skippedStream === entry) return;
+    const { index } = unit;
+    if (this.skippedStream === index) return;
     if (!settled.ok) {
       if (unit.first && UNREADABLE.has(settled.error.code ?? '')) {
-        this.skippedStream = entry;
+        this.skippedStream = index;
         this.skipped.push({
-          path: entry.name,
+          path: this.table.name(index),
           reason: `unreadable (${settled.error.code}): ${settled.error.message}`,
         });
         return;
@@ -205,17 +264,18 @@ class ZipBuilder {
       throw settled.error;
     }
     const { crc, data } = settled.value as { crc: number; data: Uint8Array };
-    const flags = FLAG_DESCRIPTOR | nameFlags(entry.name);
+    const size = this.table.size(index);
+    const flags = FLAG_DESCRIPTOR | nameFlags(this.table.nameBuffer(index));
     if (unit.first) {
-      const zip64 = entry.size >= ZIP64_ENTRY_THRESHOLD;
-      this.stream = { entry, offset: this.out.offset, crc: 0, compressed: 0, zip64 };
+      const zip64 = size >= ZIP64_ENTRY_THRESHOLD;
+      this.stream = { offset: this.out.offset, crc: 0, compressed: 0, zip64 };
       const method = this.level > 0 ? METHOD_DEFLATE : METHOD_STORE;
       await this.out.append(
         localHeader({
-          name: Buffer.from(entry.name),
+          name: this.table.nameBuffer(index),
           method,
           flags,
-          mtimeMs: entry.mtimeMs,
+          mtimeMs: this.table.mtimeMs(index),
           crc: 0,
           compressedSize: 0,
           size: 0,
@@ -228,8 +288,8 @@ class ZipBuilder {
     s.compressed += data.length;
     await this.out.append(data, () => this.recycle(data.buffer));
     if (!unit.last) return;
-    await this.out.append(dataDescriptor(s.crc, s.compressed, entry.size, s.zip64));
-    this.record(entry, {
+    await this.out.append(dataDescriptor(s.crc, s.compressed, size, s.zip64));
+    this.record(index, {
       method: this.level > 0 ? METHOD_DEFLATE : METHOD_STORE,
       flags,
       crc: s.crc,
@@ -254,12 +314,13 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
     throw signal.reason instanceof Error ? signal.reason : new Error('archiving was aborted');
 }
 
-/** Writes `entries` as a zip at `path` (created or truncated), fsynced before it resolves. */
+/** Writes the listed entries as a zip at `path` (created or truncated), fsynced before it resolves. */
 export async function writeZip(
   path: string,
-  entries: readonly SourceEntry[],
+  listing: WorktreeListing,
   options: WriteZipOptions,
 ): Promise<WriteZipResult> {
+  const table = listing.entries;
   const sizes = options.sizes ?? DEFAULT_UNIT_SIZES;
   const windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
   const maxUnits = options.pool.size * 3;
@@ -267,13 +328,14 @@ export async function writeZip(
     bytesDone: 0,
     bytesTotal: 0,
     entriesDone: 0,
-    entriesTotal: entries.length,
+    entriesTotal: table.count,
   };
-  for (const e of entries) if (e.kind === 'file') progress.bytesTotal += e.size;
+  for (let i = 0; i < table.count; i += 1)
+    if (table.kind(i) === 'file') progress.bytesTotal += table.size(i);
 
   const fh = await open(path, 'w', 0o644);
   try {
-    const builder = new ZipBuilder(new OrderedOutput(fh), options.level, (b) =>
+    const builder = new ZipBuilder(new OrderedOutput(fh), table, options.level, (b) =>
       options.pool.recycle(b),
     );
     const window: { unit: ZipUnit; result: Promise<Settled> }[] = [];
@@ -288,27 +350,27 @@ export async function writeZip(
         if (head.unit.last) progress.entriesDone += 1;
       } else {
         if (!settled.ok) throw settled.error;
-        await builder.batch(head.unit.entries, settled.value as DeflateFilesResult);
-        progress.entriesDone += head.unit.entries.length;
+        await builder.batch(head.unit, settled.value as DeflateFilesResult);
+        progress.entriesDone += head.unit.end - head.unit.start;
       }
       progress.bytesDone += unitBytes(head.unit);
       options.onProgress?.({ ...progress });
     };
-    for (const unit of zipUnits(entries, sizes)) {
+    for (const unit of zipUnits(table, sizes)) {
       throwIfAborted(options.signal);
       while (
         window.length > 0 &&
         (window.length >= maxUnits || inFlight + unitBytes(unit) > windowBytes)
       )
         await writeHead();
-      window.push({ unit, result: startUnit(unit, options) });
+      window.push({ unit, result: startUnit(unit, listing, options) });
       inFlight += unitBytes(unit);
     }
     while (window.length > 0) await writeHead();
     await builder.finish(options.forceZip64 ?? false);
     const sha256 = await builder.out.finish();
     return {
-      entries: builder.written,
+      written: builder.written,
       skipped: builder.skipped,
       zipBytes: builder.out.offset,
       sha256,
