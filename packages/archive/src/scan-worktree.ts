@@ -64,11 +64,11 @@ export async function scanWorktree(root: string): Promise<WorktreeListing> {
   let seen = 0;
   while (pending.length > 0) {
     const rel = pending.pop()!;
-    const names = readdirSync(path.join(realRoot, rel)).sort();
+    const names = readdirSync(rel ? `${realRoot}/${rel}` : realRoot).sort();
     const subdirs: string[] = [];
     for (const name of names) {
       const relPath = rel ? `${rel}/${name}` : name;
-      const abs = path.join(realRoot, relPath);
+      const abs = `${realRoot}/${relPath}`;
       const st = lstatSync(abs);
       if (++seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (st.isDirectory()) {

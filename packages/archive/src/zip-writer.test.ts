@@ -91,6 +91,18 @@ describe('writeZip and verifyZip', () => {
     });
   });
 
+  it('matches entries by name when the expected list is in another order', async () => {
+    const { zipPath, result } = await zipOf('order.zip');
+    const reversed = result.written.toArray().reverse();
+    await expect(verifyZip(zipPath, reversed, { pool })).resolves.toMatchObject({ entries: 4 });
+    const renamed = reversed.map((e) => (e.name === 'a.txt' ? { ...e, name: 'z.txt' } : e));
+    await expect(verifyZip(zipPath, renamed, { pool })).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /z\.txt is missing.*a\.txt is in the zip but not in the source/,
+      ),
+    });
+  });
+
   it('rejects a file that is not a zip', async () => {
     writeFileSync(path.join(ctx.dir, 'not.zip'), 'hello');
     await expect(

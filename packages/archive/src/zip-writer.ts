@@ -3,12 +3,14 @@
  * deflating done on zip threads and only ordering and writing on this one.
  *
  *   listing ─▶ units (batches of small files, blocks of large ones)
- *           ─▶ thread pool (read · CRC-32 · deflate, in parallel)
+ *           ─▶ thread pool (read · CRC-32 · deflate · a batch's local headers, in parallel)
  *           ─▶ window of in-flight units, awaited strictly in order
  *           ─▶ local headers + data (+ descriptors) ─▶ central directory ─▶ end records
  *
- * The window is bounded in bytes, so memory stays flat whatever the size of
- * the tree; the event loop only ever waits, so BullMQ keeps renewing locks.
+ * The window is bounded in bytes and written output buffers go back to the
+ * threads, so memory stays flat whatever the size of the tree; per entry,
+ * this thread keeps only a central directory record (bytes) and a CRC. The
+ * event loop only ever waits, so BullMQ keeps renewing locks.
  */
 import { open } from 'node:fs/promises';
 import { CentralDirectoryBuilder } from './central-builder.js';
@@ -19,6 +21,7 @@ import type { SkippedFile, WorktreeListing } from './scan-worktree.js';
 import type { ThreadPool } from './thread-pool.js';
 import { BATCH_INFO_FIELDS, type DeflateFilesResult } from './thread-tasks.js';
 import {
+  type CentralRecord,
   dataDescriptor,
   endRecords,
   FLAG_DESCRIPTOR,
@@ -199,27 +202,44 @@ class ZipBuilder {
     this.written = new WrittenEntries(table);
   }
 
+  /** One record, filled in per entry: the directory keeps bytes, not these. */
+  private readonly entry: CentralRecord = {
+    name: Buffer.alloc(0),
+    method: 0,
+    flags: 0,
+    crc: 0,
+    compressedSize: 0,
+    size: 0,
+    offset: 0,
+    mode: 0,
+    mtimeMs: 0,
+    isDirectory: false,
+    zip64Local: false,
+  };
+
   private record(
     index: number,
-    fields: {
-      method: number;
-      flags: number;
-      crc: number;
-      compressedSize: number;
-      offset: number;
-      zip64Local: boolean;
-    },
+    method: number,
+    flags: number,
+    crc: number,
+    compressedSize: number,
+    offset: number,
+    zip64Local: boolean,
   ): void {
-    const { table } = this;
-    this.central.add({
-      ...fields,
-      name: table.nameBuffer(index),
-      size: table.size(index),
-      mode: table.mode(index),
-      mtimeMs: table.mtimeMs(index),
-      isDirectory: table.kind(index) === 'dir',
-    });
-    this.written.add(index, fields.crc);
+    const { table, entry } = this;
+    entry.name = table.nameBuffer(index);
+    entry.method = method;
+    entry.flags = flags;
+    entry.crc = crc;
+    entry.compressedSize = compressedSize;
+    entry.size = table.size(index);
+    entry.offset = offset;
+    entry.mode = table.mode(index);
+    entry.mtimeMs = table.mtimeMs(index);
+    entry.isDirectory = table.kind(index) === 'dir';
+    entry.zip64Local = zip64Local;
+    this.central.add(entry);
+    this.written.add(index, crc);
   }
 
   /** A batch as the zip thread returned it: local headers and data, appended at once. */
@@ -233,14 +253,15 @@ class ZipBuilder {
     for (let i = unit.start; i < unit.end; i += 1) {
       const at = (i - unit.start) * BATCH_INFO_FIELDS;
       if (info[at] !== 1) continue;
-      this.record(i, {
-        method: info[at + 1]!,
-        flags: info[at + 2]!,
-        crc: info[at + 3]!,
-        compressedSize: info[at + 4]!,
-        offset: base + info[at + 5]!,
-        zip64Local: false,
-      });
+      this.record(
+        i,
+        info[at + 1]!,
+        info[at + 2]!,
+        info[at + 3]!,
+        info[at + 4]!,
+        base + info[at + 5]!,
+        false,
+      );
     }
     for (const { index, code, message } of result.errors)
       this.skipped.push({
@@ -289,14 +310,8 @@ class ZipBuilder {
     await this.out.append(data, () => this.recycle(data.buffer));
     if (!unit.last) return;
     await this.out.append(dataDescriptor(s.crc, s.compressed, size, s.zip64));
-    this.record(index, {
-      method: this.level > 0 ? METHOD_DEFLATE : METHOD_STORE,
-      flags,
-      crc: s.crc,
-      compressedSize: s.compressed,
-      offset: s.offset,
-      zip64Local: s.zip64,
-    });
+    const method = this.level > 0 ? METHOD_DEFLATE : METHOD_STORE;
+    this.record(index, method, flags, s.crc, s.compressed, s.offset, s.zip64);
     this.stream = undefined;
   }
 
