@@ -8,7 +8,8 @@
  * threads: what a worker holds before any job. Prints one JSON line:
  * { ms, bytes, maxRssMb, maxLoopDelayMs, peak } where `peak` is the highest
  * of each `process.memoryUsage()` figure (MB), sampled every 20 ms, so RSS
- * can be told apart from the JS heap and from Buffers.
+ * can be told apart from the JS heap and from Buffers. The pool has
+ * BENCH_ZIP_THREADS threads (default 1, as `archive.threads`).
  */
 import { rmSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -36,7 +37,7 @@ function sampleMemory(): { stop: () => MemoryPeak } {
 async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   const memory = sampleMemory();
-  const pool = new ThreadPool();
+  const pool = new ThreadPool({ threads: Number(process.env.BENCH_ZIP_THREADS ?? 1) });
   await pool.ready();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

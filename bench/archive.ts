@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- archive [--large] [--rounds=N] [--built]`: runwarden's
+ * `npm run bench -- archive [--large] [--rounds=N] [--built] [--threads=N]`: runwarden's
  * archive and verify against Info-ZIP on the same generated tree, in the same run.
  * `--built` runs the measured child from the compiled packages (dist/, as in
  * production; `npx turbo run build` first) instead of the TypeScript sources
@@ -11,12 +11,15 @@
  *   ─▶ best of the rounds for each ─▶ ratios, output size, peak RSS, event-loop delay
  *
  * Each step runs in a process of its own so peak RSS is that step's alone.
+ * Zip threads: `--threads`, else `archive.threads`' default; with `--large`
+ * the job is also run once with one thread more, to show what a thread costs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runwardenConfigSchema } from '@runwarden/core';
 import ts from 'typescript';
 import { generateTree, TREE_200MB, TREE_2GB } from './archive-tree.js';
 import type { Bench, BenchFigure } from './types.js';
@@ -59,8 +62,12 @@ function childCommand(built: boolean): string[] {
   return [file];
 }
 
-function child(command: string[], args: string[]): Step {
-  const r = spawnSync(process.execPath, [...command, ...args], { cwd: root, encoding: 'utf8' });
+function child(command: string[], args: string[], threads: number): Step {
+  const r = spawnSync(process.execPath, [...command, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_ZIP_THREADS: String(threads) },
+  });
   if (r.status !== 0) throw new Error(`archive-child ${args[0]} failed: ${r.stderr}`);
   const step = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Step;
   console.error(
@@ -97,6 +104,10 @@ export const run: Bench = async (args) => {
   const large = args.includes('--large');
   const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 2);
   const built = args.includes('--built');
+  const threads = Number(
+    args.find((a) => a.startsWith('--threads='))?.split('=')[1] ??
+      runwardenConfigSchema.parse({}).archive.threads,
+  );
   const command = childCommand(built);
   const { base, bytes } = prepareTree(large);
   const tree = path.join(base, 'worktrees', 'bench-run');
@@ -116,22 +127,28 @@ export const run: Bench = async (args) => {
     rmSync(refZip, { force: true });
     steps.zip.push(timed('zip', ['-r', '-q', '-6', refZip, '.'], tree));
     console.error(`round ${i + 1}/${rounds}: runwarden zip …`);
-    steps.ours.push(child(command, ['zip', tree, path.join(out, 'runwarden.zip'), '6']));
+    steps.ours.push(child(command, ['zip', tree, path.join(out, 'runwarden.zip'), '6'], threads));
     console.error(`round ${i + 1}/${rounds}: runwarden archive job (zip + verify) …`);
     steps.job.push(
-      child(command, [
-        'archive',
-        path.join(base, 'worktrees'),
-        'bench-run',
-        path.join(out, 'archive'),
-        '6',
-      ]),
+      child(
+        command,
+        ['archive', path.join(base, 'worktrees'), 'bench-run', path.join(out, 'archive'), '6'],
+        threads,
+      ),
     );
     console.error(`round ${i + 1}/${rounds}: unzip -tq / runwarden verify …`);
     steps.unzip.push(timed('unzip', ['-tq', ourZip], out));
-    steps.verify.push(child(command, ['verify', ourZip]));
+    steps.verify.push(child(command, ['verify', ourZip], threads));
   }
-  const baseline = child(command, ['baseline']);
+  const baseline = child(command, ['baseline'], threads);
+  const more = threads + 1;
+  const jobMoreThreads = large
+    ? child(
+        command,
+        ['archive', path.join(base, 'worktrees'), 'bench-run', path.join(out, 'archive'), '6'],
+        more,
+      )
+    : undefined;
   const [zip, ours, unzip, verify, job] = [
     best(steps.zip),
     best(steps.ours),
@@ -139,9 +156,9 @@ export const run: Bench = async (args) => {
     best(steps.verify),
     best(steps.job),
   ];
-  const mode = built
-    ? 'compiled dist/'
-    : 'source mode: tsx in the main process and in each zip thread';
+  const mode = `${threads} zip thread${threads > 1 ? 's' : ''}; ${
+    built ? 'compiled dist/' : 'source mode: tsx in the main process and in each zip thread'
+  }`;
   const zipThenTest = { ms: zip.ms + unzip.ms, maxRssMb: zip.maxRssMb };
   const mbs = (s: Step) => bytes / MB / (s.ms / 1000);
   const tree_ = `${(bytes / MB).toFixed(0)} MiB tree`;
@@ -202,6 +219,18 @@ export const run: Bench = async (args) => {
       reference: { name: 'unzip -tq', value: unzip.maxRssMb, unit: 'MB' },
       note: mode,
     }),
+    ...(jobMoreThreads
+      ? [
+          figure({
+            name: `archive job with ${more} zip threads (${tree_})`,
+            value: mbs(jobMoreThreads),
+            unit: 'MiB/s',
+            reference: { name: `${threads} thread(s)`, value: mbs(job), unit: 'MiB/s' },
+            ratio: mbs(jobMoreThreads) / mbs(job),
+            note: `peak RSS ${jobMoreThreads.maxRssMb.toFixed(0)} MB against ${job.maxRssMb.toFixed(0)} MB`,
+          }),
+        ]
+      : []),
     figure({
       name: 'worker baseline RSS (packages loaded, threads started, no job)',
       value: baseline.maxRssMb,

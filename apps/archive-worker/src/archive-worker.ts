@@ -37,7 +37,7 @@ export interface ArchiveWorkerDeps {
    * @defaultValue 30000
    */
   lockDuration?: number;
-  /** Zip threads shared by all jobs of this worker. @defaultValue the CPUs available, at most 8 */
+  /** Zip threads shared by all jobs of this worker. @defaultValue `archive.threads` from the config */
   threads?: number;
   /**
    * Least time between two `job.updateProgress` calls.
@@ -99,7 +99,7 @@ function progressReporter(job: Job, intervalMs: number, log: Logger): ProgressRe
 export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
   const { config, queues } = deps;
   const logger = deps.logger.child({ role: 'archive-worker' });
-  const pool = new ThreadPool({ threads: deps.threads });
+  const pool = new ThreadPool({ threads: deps.threads ?? config.archive.threads });
   const worktreesDir = path.resolve(config.paths.worktrees);
   const archiveDir = path.resolve(config.paths.archive);
 
