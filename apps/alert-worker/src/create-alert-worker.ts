@@ -75,6 +75,7 @@ export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
     queues: deps.queues,
     logger,
     concurrency: deps.alertConcurrency ?? 16,
+    lockDuration: deps.config.queues.alert.lockDuration,
     processor: createAlertProcessor({ ...shared, alerts: deps.alerts }),
   });
   const deliveryWorker = createQueueWorker<DeliveryJobData, string>({
@@ -84,7 +85,10 @@ export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
     logger,
     concurrency: deps.deliveryConcurrency ?? 16,
     // Longer than any channel's send plus its claim lease, so a slow SMTP server is not mistaken for a stalled job.
-    lockDuration: Math.max(30_000, ...channelList.map((c) => c.timeoutMs * 2 + 10_000)),
+    lockDuration: Math.max(
+      deps.config.queues.alert.lockDuration,
+      ...channelList.map((c) => c.timeoutMs * 2 + 10_000),
+    ),
     processor: createDeliveryProcessor(shared),
     onDeadLetter: createDeadLetterAnnouncer(shared),
   });

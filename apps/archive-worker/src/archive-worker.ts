@@ -34,7 +34,7 @@ export interface ArchiveWorkerDeps {
   redisUrl: string;
   /**
    * How long a job's lock lasts without renewal (BullMQ `lockDuration`).
-   * @defaultValue 30000
+   * @defaultValue `queues.archive.lockDuration` from the config
    */
   lockDuration?: number;
   /** Zip threads shared by all jobs of this worker. @defaultValue `archive.threads` from the config */
@@ -177,7 +177,7 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
     processor,
     onDeadLetter,
     concurrency: config.archive.concurrency,
-    lockDuration: deps.lockDuration,
+    lockDuration: deps.lockDuration ?? config.queues.archive.lockDuration,
   });
   const close = onceClose(() =>
     closeAll([() => queueWorker.close(), () => pool.close()], 'archive worker close'),

@@ -85,6 +85,7 @@ export function createReportWorker(deps: ReportWorkerDeps): QueueWorker {
     queues: deps.queues,
     logger,
     concurrency: deps.concurrency ?? 2,
+    lockDuration: deps.config.queues.report.lockDuration,
     processor: (job) => processReportJob(job, { ...deps, logger }),
   });
 }

@@ -39,7 +39,8 @@ export interface QueueWorkerOptions<D, R> {
   /** BullMQ limiter (jobs per duration) shared by every worker of the queue. */
   limiter?: { max: number; duration: number };
   /**
-   * How long a job may hold its lock without renewal before BullMQ considers it stalled.
+   * How long a job may hold its lock without renewal before BullMQ considers
+   * it stalled; stalled jobs are looked for as often.
    * @defaultValue 30000
    */
   lockDuration?: number;
@@ -136,6 +137,7 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
     concurrency: options.concurrency ?? 1,
     limiter: options.limiter,
     lockDuration: options.lockDuration ?? 30_000,
+    stalledInterval: options.lockDuration ?? 30_000,
     autorun: true,
   });
   worker.on('error', (err) =>

@@ -39,7 +39,9 @@ describe('loadConfig', () => {
     expect(config.queues.archive).toEqual({
       attempts: 5,
       backoff: { type: 'exponential', delay: 5_000 },
+      lockDuration: 30_000,
     });
+    expect(config.archive.threads).toBe(1);
     expect(config.database).toBe(path.join(cwd, '.state/orchestration.db'));
     expect(config.paths.archive).toBe(path.join(cwd, '.archive'));
     expect(alerts.rules[0]?.throttle).toBe(0);
@@ -80,6 +82,19 @@ describe('loadConfig', () => {
         column: 16,
         key: 'archive.concurrency',
         message: 'expected number, got string "many"',
+      }),
+    ]);
+  });
+
+  it('refuses a lock so short that a busy worker would lose its jobs', () => {
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\nqueues:\n  report: { lockDuration: 2s }\n',
+    });
+    expect(err.issues).toEqual([
+      expect.objectContaining({
+        line: 3,
+        key: 'queues.report.lockDuration',
+        message: expect.stringContaining('at least 5s'),
       }),
     ]);
   });

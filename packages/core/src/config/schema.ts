@@ -26,14 +26,23 @@ const backoff = z
     delay: duration.default(1_000),
   })
   .strict();
+/**
+ * How long a worker holds a job's lock without renewing it. A worker that
+ * dies loses its jobs' locks after this long and they are checked for as
+ * often, so another worker takes them over within about twice this.
+ */
+const lockDuration = duration.pipe(
+  z.number().min(5_000, 'must be at least 5s: shorter locks can lapse under ordinary load'),
+);
 const jobOptions = (attempts: number, delay: number) =>
   z
     .object({
       attempts: z.number().int().min(1).max(100).default(attempts),
       backoff: backoff.default({ type: 'exponential', delay }),
+      lockDuration: lockDuration.default(30_000),
     })
     .strict()
-    .default({ attempts, backoff: { type: 'exponential', delay } });
+    .default({ attempts, backoff: { type: 'exponential', delay }, lockDuration: 30_000 });
 
 export const runwardenConfigSchema = z
   .object({
