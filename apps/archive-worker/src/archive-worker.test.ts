@@ -215,9 +215,9 @@ describe('createArchiveWorker', () => {
 
     const next = startWorker(fx, { lockDuration: 1000 });
     // BullMQ hands back a job whose lock lapsed after two stalled checks, which
-    // are throttled queue-wide (the dead worker set that throttle for 30 s at its
-    // start). The harness does not expose stalledInterval yet, so the test
-    // shortens it and clears the throttle instead of waiting a minute.
+    // are throttled queue-wide (the dead worker set that throttle at its start
+    // for its own stalled interval). The test shortens the interval below the
+    // lock duration the harness sets it to, and clears the throttle, instead of waiting.
     (next.worker.opts as { stalledInterval: number }).stalledInterval = 300;
     const admin = createRedisConnection(ctx.redisUrl);
     ctx.defer(() => admin.quit());

@@ -101,6 +101,9 @@ function applyZip64(entries: CentralEntries, i: number, extra: Buffer): void {
 }
 
 function parseEntries(path: string, cd: Buffer, count: number): CentralEntries {
+  // Every header takes at least 46 bytes: a count the directory cannot hold is damage, not a size to allocate for.
+  if (count > cd.length / 46)
+    throw bad(path, `the end record counts ${count} entries, more than the directory can hold`);
   const entries = new CentralEntries(count, cd);
   let at = 0;
   for (let i = 0; i < count; i += 1) {

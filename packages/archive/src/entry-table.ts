@@ -111,7 +111,10 @@ export class EntryTable {
     return this.links.get(i);
   }
 
-  /** Entries [start, end) as the columns a zip thread takes (copies, so only they cross). */
+  /**
+   * Entries [start, end) as the columns a zip thread takes: copies, because a
+   * message carries a view's whole underlying buffer, not just the view.
+   */
   columns(
     start: number,
     end: number,

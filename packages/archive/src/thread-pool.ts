@@ -88,7 +88,7 @@ export class ThreadPool {
     });
   }
 
-  /** Resolves once every thread has started (a worker does this before its first job). */
+  /** Resolves once every thread has started (the benchmark waits for this before timing). */
   async ready(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.online));
   }
@@ -100,7 +100,7 @@ export class ThreadPool {
    */
   recycle(buffer: ArrayBufferLike): void {
     if (this.closed || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
-    if (this.spares.length < this.size * 4) this.spares.push(buffer);
+    if (this.spares.length < this.size * 3) this.spares.push(buffer);
   }
 
   async close(): Promise<void> {

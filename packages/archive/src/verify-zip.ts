@@ -55,7 +55,8 @@ const LARGE_ENTRY = 1024 * 1024;
 function toItem(entries: CentralEntries, i: number): InflateItem {
   return {
     localOffset: entries.localOffset[i]!,
-    name: Buffer.from(entries.nameBuffer(i)),
+    // A copy with a buffer of its own: a view, or a slice of Node's shared pool, would carry more across.
+    name: new Uint8Array(entries.nameBuffer(i)),
     method: entries.method[i]!,
     compressedSize: entries.compressedSize[i]!,
     size: entries.size[i]!,
@@ -114,6 +115,17 @@ function* checkTasks(
       count: j - k + 1,
     };
     k = j + 1;
+  }
+}
+
+/** The problems found: all counted, the first few kept for the message (a zip may be damaged throughout). */
+class ProblemList {
+  count = 0;
+  readonly first: string[] = [];
+
+  push(problem: string): void {
+    this.count += 1;
+    if (this.first.length < 5) this.first.push(problem);
   }
 }
 
@@ -179,7 +191,7 @@ async function checkAll(
 function compareWithSource(
   entries: CentralEntries,
   expected: ExpectedEntries,
-  problems: string[],
+  problems: ProblemList,
 ): void {
   const compare = (i: number, k: number) => {
     const name = expected.name(k);
@@ -193,7 +205,7 @@ function compareWithSource(
   };
   let sideBySide = entries.count === expected.count;
   for (let k = 0; sideBySide && k < expected.count; k += 1)
-    sideBySide = Buffer.from(expected.nameBuffer(k)).equals(entries.nameBuffer(k));
+    sideBySide = entries.nameBuffer(k).equals(expected.nameBuffer(k));
   if (sideBySide) {
     for (let k = 0; k < expected.count; k += 1) compare(k, k);
     return;
@@ -234,7 +246,7 @@ export async function verifyZip(
   } finally {
     if (!options.pool) await pool.close();
   }
-  const problems: string[] = [];
+  const problems = new ProblemList();
   let bytes = 0;
   for (let k = 0; k < order.length; k += 1) {
     const i = order[k]!;
@@ -256,11 +268,11 @@ export async function verifyZip(
         : (expected as ExpectedEntries),
       problems,
     );
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 5).join('; ');
+  if (problems.count > 0) {
+    const shown = problems.first.join('; ');
     throw new RunwardenError(
       'ARCHIVE_VERIFY',
-      `${path} failed verification (${problems.length} problem(s)): ${shown}${problems.length > 5 ? '; …' : ''}`,
+      `${path} failed verification (${problems.count} problem(s)): ${shown}${problems.count > problems.first.length ? '; …' : ''}`,
     );
   }
   return { entries: entries.count, bytes, zipBytes: cd.zipBytes };

@@ -82,11 +82,7 @@ function worthDeflating(raw: Buffer): boolean {
   return zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * 0.92;
 }
 
-/**
- * zlib's output chunk is allocated whole per call: sized to the input (as it
- * was) it made 1 MiB of garbage per block even when the block packs to 200 KiB.
- * 64 KiB chunks leave garbage about the size of the output.
- */
+/** Deflates `raw` in one zlib call whose output fits one chunk (see outputChunk). */
 function compress(raw: Buffer, level: number, options: zlib.ZlibOptions = {}): Buffer {
   return zlib.deflateRawSync(raw, { level, chunkSize: outputChunk(raw.length), ...options });
 }
@@ -218,6 +214,8 @@ function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
       size: task.kinds[i] === KIND_SYMLINK ? data.length : task.sizes[i]!,
       zip64: false,
     });
+    if (at + header.length + data.length > out.length)
+      throw new Error(`batch output overflows its bound at ${name.toString('utf8')}`);
     info.set([1, method, flags, crc, data.length, at], i * BATCH_INFO_FIELDS);
     at += header.copy(out, at);
     at += data.copy(out, at);

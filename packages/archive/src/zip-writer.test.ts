@@ -103,6 +103,19 @@ describe('writeZip and verifyZip', () => {
     });
   });
 
+  it('reports an entry count the central directory cannot hold as damage', async () => {
+    const { zipPath } = await zipOf('count.zip');
+    const bytes = readFileSync(zipPath);
+    const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    bytes.writeUInt16LE(60_000, end + 8);
+    bytes.writeUInt16LE(60_000, end + 10);
+    writeFileSync(zipPath, bytes);
+    await expect(verifyZip(zipPath, undefined, { pool })).rejects.toMatchObject({
+      code: 'ARCHIVE_VERIFY',
+      message: expect.stringContaining('counts 60000 entries, more than the directory can hold'),
+    });
+  });
+
   it('rejects a file that is not a zip', async () => {
     writeFileSync(path.join(ctx.dir, 'not.zip'), 'hello');
     await expect(

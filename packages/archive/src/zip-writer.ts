@@ -178,7 +178,9 @@ function startUnit(
       kind: 'deflate-files',
       level: options.level,
       root: listing.root,
-      names: table.nameRange(start, end),
+      // A copy: a view would take its whole underlying buffer (every name of
+      // the listing) across with it.
+      names: new Uint8Array(table.nameRange(start, end)),
       ...table.columns(start, end),
       links,
     }),
