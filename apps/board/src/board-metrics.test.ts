@@ -1,15 +1,16 @@
 import {
+  alertStatsKey,
   ALL_QUEUES,
   createLogger,
   createRedisConnection,
   QueueSet,
   runwardenConfigSchema,
+  scannerStatusKey,
 } from '@runwarden/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import { startRedisServer } from '../../../test/support/redis-server.js';
 import { createBoardMetrics } from './board-metrics.js';
-import { alertStatsKey, scannerStatusKey } from './runtime-status.js';
 import { seedJobs, startBoard } from './testing/board-fixture.js';
 
 let ctx: TestContext;

@@ -5,6 +5,7 @@
  * field is read defensively: a missing or malformed field is `undefined`,
  * never an error that breaks a scrape.
  */
+import { alertStatsKey, scannerStatusKey } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 
 export interface ScannerStatus {
@@ -27,9 +28,6 @@ export const ALERT_STAT_FIELDS = [
 ] as const;
 export type AlertStatField = (typeof ALERT_STAT_FIELDS)[number];
 export type AlertStats = Partial<Record<AlertStatField, number>>;
-
-export const scannerStatusKey = (prefix: string) => `${prefix}:scanner:status`;
-export const alertStatsKey = (prefix: string) => `${prefix}:alerts:stats`;
 
 /** A finite, non-negative number, or undefined. */
 export function toCount(raw: string | undefined): number | undefined {

@@ -4,9 +4,9 @@
  * tag prefix (`{runwarden}`) all of them share one Redis Cluster slot, which
  * the Lua scripts need.
  */
-export function alertStatsKey(prefix: string): string {
-  return `${prefix}:alerts:stats`;
-}
+import { alertStatsKey } from '@runwarden/core';
+
+export { alertStatsKey };
 
 export const alertKeys = {
   stats: alertStatsKey,

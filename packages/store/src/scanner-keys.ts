@@ -1,13 +1,9 @@
 /**
- * Redis keys the scanner keeps beside the queues, for the board (/metrics)
- * and `runwarden status`. Exported here, in a package, so apps can read them
- * without importing the scanner app.
+ * The scanner's status hash as `runwarden status` and the scanner read it.
+ * The keys are defined once, in core; exported here too, so apps can read
+ * them without importing the scanner app.
  */
-
-/** Hash: holder, lastScanAt (ISO), lastScanMs, activeRuns, lastDetectionLagMs, eventsEnqueued. */
-export const scannerStatusKey = (prefix: string): string => `${prefix}:scanner:status`;
-/** String: `<instanceId>.<token>` of the scanner that holds the lease; expires unless renewed. */
-export const scannerLeaseKey = (prefix: string): string => `${prefix}:scanner:lease`;
+export { scannerLeaseKey, scannerStatusKey } from '@runwarden/core';
 
 export interface ScannerStatus {
   holder: string | null;
@@ -18,7 +14,7 @@ export interface ScannerStatus {
   eventsEnqueued: number;
 }
 
-/** Parses the `HGETALL` of {@link scannerStatusKey}. */
+/** Parses the `HGETALL` of the scanner status hash (`scannerStatusKey`). */
 export function parseScannerStatus(hash: Record<string, string>): ScannerStatus {
   const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
   return {

@@ -1,5 +1,13 @@
 /** `runwarden status [--json]`: what the system is doing, read from Redis. */
-import { ALL_QUEUES, QUEUES, redactUrl } from '@runwarden/core';
+import {
+  alertStatsKey,
+  ALL_QUEUES,
+  QUEUES,
+  redactUrl,
+  scannerLeaseKey,
+  scannerStatusKey,
+} from '@runwarden/core';
+import { parseScannerStatus, type ScannerStatus } from '@runwarden/store';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
@@ -18,14 +26,7 @@ const STATES = [
 export interface StatusReport {
   redis: string;
   prefix: string;
-  scanner: {
-    holder: string | null;
-    lastScanAt: string | null;
-    lastScanMs: number | null;
-    activeRuns: number | null;
-    lastDetectionLagMs: number | null;
-    eventsEnqueued: number;
-  };
+  scanner: ScannerStatus;
   queues: Record<string, Record<string, number>>;
   deadLetters: number;
   alerts: Record<string, number>;
@@ -33,14 +34,13 @@ export interface StatusReport {
   archiving: { runId: string; jobId: string; bytesDone: number; bytesTotal: number }[];
 }
 
-const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
-
 export async function readStatus(admin: Admin, redisLabel: string): Promise<StatusReport> {
   const [scanner, alerts] = await Promise.all([
-    admin.redis.hgetall(`${admin.prefix}:scanner:status`),
-    admin.redis.hgetall(`${admin.prefix}:alerts:stats`),
+    admin.redis.hgetall(scannerStatusKey(admin.prefix)),
+    admin.redis.hgetall(alertStatsKey(admin.prefix)),
   ]);
-  const lease = await admin.redis.get(`${admin.prefix}:scanner:lease`);
+  const lease = await admin.redis.get(scannerLeaseKey(admin.prefix));
+  const status = parseScannerStatus(scanner);
   const queues: StatusReport['queues'] = {};
   for (const name of ALL_QUEUES)
     queues[name] = await admin.queues.get(name).getJobCounts(...STATES);
@@ -61,14 +61,7 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
   return {
     redis: redisLabel,
     prefix: admin.prefix,
-    scanner: {
-      holder: lease ? (scanner.holder ?? lease) : null,
-      lastScanAt: scanner.lastScanAt ?? null,
-      lastScanMs: num(scanner.lastScanMs),
-      activeRuns: num(scanner.activeRuns),
-      lastDetectionLagMs: num(scanner.lastDetectionLagMs),
-      eventsEnqueued: num(scanner.eventsEnqueued) ?? 0,
-    },
+    scanner: { ...status, holder: lease ? (status.holder ?? lease) : null },
     queues,
     deadLetters: (dead.waiting ?? 0) + (dead.prioritized ?? 0) + (dead.delayed ?? 0),
     alerts: Object.fromEntries(Object.entries(alerts).map(([k, v]) => [k, Number(v)])),
