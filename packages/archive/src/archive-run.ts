@@ -114,7 +114,7 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
   );
   const pool = options.pool ?? new ThreadPool();
   try {
-    const written = await writeZip(temp, listing, {
+    const zip = await writeZip(temp, listing, {
       level: options.compressionLevel ?? 6,
       pool,
       signal: options.signal,
@@ -122,13 +122,13 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
     });
     // Expected entries are what was written from the source (files that
     // could not be read are listed as skipped), with the CRCs of the source data.
-    const verified = await verifyZip(temp, written.written, { pool });
-    const skippedFiles = [...listing.skipped, ...written.skipped];
+    const verified = await verifyZip(temp, zip.written, { pool });
+    const skippedFiles = [...listing.skipped, ...zip.skipped];
     await writeManifest(manifestPath, {
       schemaVersion: 1,
       runId,
-      bytes: written.zipBytes,
-      sha256: written.sha256,
+      bytes: zip.zipBytes,
+      sha256: zip.sha256,
       entries: verified.entries,
       sourceBytes: listing.bytes,
       skippedFiles,
@@ -151,10 +151,10 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
     return {
       status: 'archived',
       path: zipPath,
-      bytes: written.zipBytes,
+      bytes: zip.zipBytes,
       sourceBytes: listing.bytes,
       entries: verified.entries,
-      sha256: written.sha256,
+      sha256: zip.sha256,
       verified: true,
       skippedFiles,
       durationMs: Date.now() - started,

@@ -8,7 +8,8 @@
 
 export type EntryKind = 'file' | 'dir' | 'symlink';
 
-const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink'];
+/** How a kind is stored in the table's (and a batch task's) `kinds` column: its index here. */
+export const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink'];
 
 /** One entry, as an object: for tests, messages and logs, not for the hot path. */
 export interface SourceEntry {

@@ -18,7 +18,7 @@ export interface DeflateFilesTask {
   /** The entries' names, UTF-8, back to back; entry i's ends at nameEnds[i]. */
   names: Uint8Array;
   nameEnds: Float64Array;
-  /** 0 file, 1 folder, 2 symlink (EntryTable's order). */
+  /** Each entry's kind, as an index into `KINDS` (entry-table.ts). */
   kinds: Uint8Array;
   sizes: Float64Array;
   mtimes: Float64Array;

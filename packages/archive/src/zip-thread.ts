@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
+import { KINDS } from './entry-table.js';
 import { BATCH_INFO_FIELDS } from './thread-tasks.js';
 import { localHeader, METHOD_DEFLATE, METHOD_STORE, nameFlags } from './zip-format.js';
 import type {
@@ -146,8 +147,8 @@ function outputBuffer(bytes: number): Buffer {
 const MIN_OUTPUT = 1024 * 1024 + 64 * 1024;
 
 const EMPTY = Buffer.alloc(0);
-const KIND_FILE = 0;
-const KIND_SYMLINK = 2;
+const KIND_FILE = KINDS.indexOf('file');
+const KIND_SYMLINK = KINDS.indexOf('symlink');
 /** A local header without its name and ZIP64 field: 30 fixed bytes and the 9-byte timestamp. */
 const LOCAL_HEADER_FIXED = 30 + 9;
 

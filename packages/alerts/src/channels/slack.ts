@@ -10,8 +10,6 @@ import {
   type FetchFunction,
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
-
-type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 import { headline, runList, type Notification } from '../notification.js';
 import {
   ChannelError,
@@ -20,6 +18,8 @@ import {
   scrubSecrets,
   type Channel,
 } from './channel.js';
+
+type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 
 export interface SlackChannelOptions {
   webhookUrl: string;
