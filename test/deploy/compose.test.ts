@@ -37,7 +37,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
 }
 
-/** Every variable the config reads from the environment (ARCHITECTURE.md and the CLI's brief). */
+/** Every variable the config reads from the environment (docs/ARCHITECTURE.md and the CLI's brief). */
 const ENV_VARS = [
   'REDIS_URL',
   'SLACK_WEBHOOK_URL',

@@ -1,7 +1,7 @@
 /**
  * What happened to one run since the scanner last looked: a pure function of
  * the rows read now and what was recorded before, so every edge case is a
- * unit test. The contract (ARCHITECTURE.md, "events"):
+ * unit test. The contract (docs/ARCHITECTURE.md, "events"):
  *
  *   first seen pending/running ─▶ run_started
  *   a step entered failed (again, after a retry) ─▶ step_failed (failure n)

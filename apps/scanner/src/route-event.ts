@@ -1,5 +1,5 @@
 /**
- * Where each event goes (contract: ARCHITECTURE.md, "events").
+ * Where each event goes (contract: docs/ARCHITECTURE.md, "events").
  *
  *   run_completed ──▶ flow: report (parent) ◀── archive (child, ignoreDependencyOnFailure)
  *                 ──▶ alert

@@ -1,5 +1,5 @@
 /**
- * The events runwarden detects (contract: ARCHITECTURE.md, "events").
+ * The events runwarden detects (contract: docs/ARCHITECTURE.md, "events").
  * Every event has a deterministic id derived from the run and the event, so
  * enqueueing the same detection twice is a no-op everywhere downstream.
  */

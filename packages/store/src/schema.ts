@@ -1,5 +1,5 @@
 /**
- * The pipeline's tables as runwarden reads them (contract: ARCHITECTURE.md,
+ * The pipeline's tables as runwarden reads them (contract: docs/ARCHITECTURE.md,
  * "the orchestration database"). runwarden never writes these tables; the
  * schema is here so demos and tests can create a pipeline database.
  */
