@@ -4,7 +4,6 @@
  * read-only mode when the config asks for it.
  */
 import { createBullBoard } from '@bull-board/api';
-import type { IServerAdapter } from '@bull-board/api/dist/types.js';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { ALL_QUEUES, QUEUES, type QueueName } from '@runwarden/core';
@@ -45,9 +44,7 @@ export function createBullBoardRouter(options: BullBoardRouterOptions): Router {
   });
   createBullBoard({
     queues: adapters,
-    // @bull-board/express 9.10.1 pins its own @bull-board/api 9.10.1 while the board uses 9.10.2:
-    // the same interface, declared twice, so TypeScript sees two types. Runtime is unaffected.
-    serverAdapter: serverAdapter as unknown as IServerAdapter,
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'runwarden', hideDocsLink: true } },
   });
   return serverAdapter.getRouter() as Router;
