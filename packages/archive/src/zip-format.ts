@@ -9,8 +9,9 @@
  * ZipInputStream) read every entry. Unix mode bits go in the external
  * attributes (made by 3 = Unix). The mtime goes three ways, each reader
  * taking what it knows: DOS time (local time, 2 s, 1980–2107, clamped),
- * the extended timestamp (0x5455, signed 32-bit UTC seconds, written only
- * when the time fits: 1901-12-13 to 2038-01-19) and the NTFS field (0x000a,
+ * the extended timestamp (0x5455, 32-bit UTC seconds, written only where
+ * it is exact: 1970 to 2038-01-19, the range where the spec's signed
+ * reading and libarchive's unsigned one agree) and the NTFS field (0x000a,
  * 100 ns since 1601, any date to 30828; last, so readers that take the last
  * time field found, like Java's, take the exact one). ZIP64 is used per
  * entry when a size could reach 4 GiB, in the local and the central header
@@ -67,7 +68,6 @@ export function dosDateTime(mtimeSec: number): { date: number; time: number } {
   };
 }
 
-const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 /** Seconds from 1601-01-01 (the NTFS epoch) to 1970-01-01. */
 const NTFS_EPOCH_OFFSET = 11_644_473_600n;
@@ -76,9 +76,13 @@ const NTFS_MAX = (1n << 63n) - 1n;
 export const NTFS_MIN_SEC = -11_644_473_600;
 export const NTFS_MAX_SEC = Number(NTFS_MAX / 10_000_000n - NTFS_EPOCH_OFFSET) - 1;
 
-/** Whether a time fits the extended timestamp exactly (signed 32-bit seconds). */
+/**
+ * Whether a time fits the extended timestamp exactly. The spec makes it
+ * signed, but libarchive reads it unsigned (1960 came back as 2096 from
+ * bsdtar): only times both readings agree on are written.
+ */
 function fitsExtendedTimestamp(mtimeSec: number): boolean {
-  return mtimeSec >= INT32_MIN && mtimeSec <= INT32_MAX;
+  return mtimeSec >= 0 && mtimeSec <= INT32_MAX;
 }
 
 /** Bytes of the time fields for a time: extended timestamp (when it fits) and NTFS. */
