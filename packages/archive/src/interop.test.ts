@@ -11,11 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import { archiveRun } from './archive-run.js';
-import {
-  extractAndCompare,
-  readWithJava,
-  readWithPython,
-} from './interop/interop-readers.js';
+import { extractAndCompare, readWithJava, readWithPython } from './interop/interop-readers.js';
 import { buildInteropTree, type InteropTree } from './interop/interop-tree.js';
 import { ThreadPool } from './thread-pool.js';
 

@@ -13,7 +13,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { EntryTable, splitNs } from './entry-table.js';
+import { displayName, EntryTable, splitNs } from './entry-table.js';
 
 export { EntryTable, type EntryKind, type SourceEntry } from './entry-table.js';
 
@@ -43,10 +43,9 @@ export function fsPath(latin1: string): Buffer {
   return Buffer.from(latin1, 'latin1');
 }
 
-/** A latin1 path string as the text a person reads (UTF-8 when it is). */
+/** A latin1 path string as the text a person reads (see displayName). */
 function shown(latin1: string): string {
-  const bytes = fsPath(latin1);
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  return displayName(fsPath(latin1));
 }
 
 function specialKind(st: BigIntStats): string {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import { unzipTest } from './archive-test-support.js';
 import { crc32Combine } from './crc32-combine.js';
-import { scanWorktree } from './scan-worktree.js';
+import { EntryTable, scanWorktree } from './scan-worktree.js';
 import { ThreadPool } from './thread-pool.js';
 import { verifyZip } from './verify-zip.js';
 import { writeZip } from './zip-writer.js';
@@ -163,6 +163,25 @@ describe('writeZip and verifyZip', () => {
     await expect(verifyZip(zipPath, result.written, { pool })).resolves.toMatchObject({
       bytes: 6000 + 2_500_000 + 1_800_000,
     });
+  });
+
+  it('clamps a time no zip field can hold, and lists it', async () => {
+    const entries = new EntryTable();
+    const times = { mode: 0o40755, size: 0, kind: 'dir' as const, mtimeNsec: 0 };
+    entries.add({ name: 'medieval/', mtimeSec: -15_000_000_000, ...times }); // 1494
+    entries.add({ name: 'fine/', mtimeSec: 1_709_287_200, ...times });
+    const listing = { root: src, entries, skipped: [], bytes: 0, files: 0 };
+    const zipPath = path.join(ctx.dir, 'clamped.zip');
+    const result = await writeZip(zipPath, listing, { level: 6, pool });
+    expect(result.warnings).toEqual([
+      {
+        path: 'medieval/',
+        warning: expect.stringMatching(
+          /outside what a zip holds \(1601 to 30828\): stored clamped/,
+        ),
+      },
+    ]);
+    expect(unzipTest(zipPath).status).toBe(0);
   });
 
   describe('a file written to all the time while it is archived', () => {
