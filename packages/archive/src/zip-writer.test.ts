@@ -165,6 +165,36 @@ describe('writeZip and verifyZip', () => {
     });
   });
 
+  it('archives files that grew after the scan whole, read again, with no warning', async () => {
+    const listing = await scanWorktree(src);
+    writeFileSync(path.join(src, 'a.txt'), 'alpha\n'.repeat(2000));
+    writeFileSync(path.join(src, 'sub', 'c.txt'), 'gamma\n'.repeat(500_000));
+    const zipPath = path.join(ctx.dir, 'grown.zip');
+    const result = await writeZip(zipPath, listing, { level: 6, pool });
+    expect(result.warnings).toEqual([]);
+    const sizes = Object.fromEntries(result.written.toArray().map((e) => [e.name, e.size]));
+    expect(sizes).toMatchObject({ 'a.txt': 12_000, 'sub/c.txt': 3_000_000 });
+    expect(unzipTest(zipPath).status).toBe(0);
+    await verifyZip(zipPath, result.written, { pool });
+  });
+
+  it('says a CRC-32 mismatch is the source changing when it did', async () => {
+    const zipPath = path.join(ctx.dir, 'changed-crc.zip');
+    const result = await writeZip(zipPath, await scanWorktree(src), { level: 0, pool });
+    const bytes = readFileSync(zipPath);
+    const at = bytes.indexOf('sub/c.txt') + 200;
+    bytes[at] = bytes[at]! ^ 0x55;
+    writeFileSync(zipPath, bytes);
+    const expected = result.written
+      .toArray()
+      .map((e) => (e.name === 'sub/c.txt' ? { ...e, changed: true } : e));
+    await expect(verifyZip(zipPath, expected, { pool })).rejects.toMatchObject({
+      message: expect.stringContaining(
+        'sub/c.txt: CRC-32 mismatch; its source changed while it was archived',
+      ),
+    });
+  });
+
   it('clamps a time no zip field can hold, and lists it', async () => {
     const entries = new EntryTable();
     const times = { mode: 0o40755, size: 0, kind: 'dir' as const, mtimeNsec: 0 };

@@ -101,16 +101,23 @@ export class WrittenEntries {
   count = 0;
   private order: Uint32Array;
   private readonly crcs: Uint32Array;
+  /** Entries (by k) whose source changed while it was read. */
+  private readonly changedSet = new Set<number>();
 
   constructor(private readonly table: EntryTable) {
     this.order = new Uint32Array(table.count);
     this.crcs = new Uint32Array(table.count);
   }
 
-  add(index: number, crc: number): void {
+  add(index: number, crc: number, changed = false): void {
     this.order[this.count] = index;
     this.crcs[this.count] = crc;
+    if (changed) this.changedSet.add(this.count);
     this.count += 1;
+  }
+
+  changed(k: number): boolean {
+    return this.changedSet.has(k);
   }
 
   nameBuffer(k: number): Uint8Array {
@@ -171,15 +178,23 @@ function settle(p: Promise<unknown>): Promise<Settled> {
 
 const SLASH = Buffer.from('/');
 
+/**
+ * Starts a unit on the pool. `dictionary` false deflates a block without the
+ * 32 KiB before it: each block then stands alone, so a file that changes
+ * between two blocks' reads still gives a stream that inflates to exactly
+ * the bytes checksummed (with a dictionary read apart from the data it
+ * follows, it would not).
+ */
 function startUnit(
   unit: ZipUnit,
   listing: WorktreeListing,
   options: WriteZipOptions,
+  dictionary = true,
 ): Promise<Settled> {
   const table = listing.entries;
   if (unit.kind === 'block') {
     const { index, offset, length, last } = unit;
-    const dictLength = Math.min(offset, 32 * 1024);
+    const dictLength = dictionary ? Math.min(offset, 32 * 1024) : 0;
     return settle(
       options.pool.run({
         kind: 'deflate-block',
@@ -278,6 +293,7 @@ class ZipBuilder {
     compressedSize: number,
     offset: number,
     zip64Local: boolean,
+    changed = false,
   ): void {
     const { table, entry } = this;
     entry.name = table.nameBuffer(index);
@@ -298,7 +314,7 @@ class ZipBuilder {
         warning: `mtime ${entry.mtimeSec} s since 1970 is outside what a zip holds (1601 to 30828): stored clamped to the nearest end`,
       });
     this.central.add(entry);
-    this.written.add(index, crc);
+    this.written.add(index, crc, changed);
   }
 
   /** A file that changed while read twice: listed, or the archive fails. */
@@ -328,7 +344,8 @@ class ZipBuilder {
       const at = (i - unit.start) * BATCH_INFO_FIELDS;
       if (info[at] !== 1) continue;
       this.table.update(i, info[at + 6]!, info[at + 7]!, info[at + 8]!);
-      if (info[at + 9] === 1) this.changed(i);
+      const changed = info[at + 9] === 1;
+      if (changed) this.changed(i);
       this.record(
         i,
         info[at + 1]!,
@@ -337,6 +354,7 @@ class ZipBuilder {
         info[at + 4]!,
         base + info[at + 5]!,
         false,
+        changed,
       );
     }
     for (const { index, code, message } of result.errors)
@@ -437,7 +455,7 @@ class ZipBuilder {
     await this.out.releaseHash();
     this.table.update(index, s.size, s.mtimeSec, s.mtimeNsec);
     if (s.changed) this.changed(index);
-    this.record(index, s.method, s.flags, s.crc, s.compressed, s.offset, s.zip64);
+    this.record(index, s.method, s.flags, s.crc, s.compressed, s.offset, s.zip64, s.changed);
     this.stream = undefined;
   }
 
@@ -483,7 +501,7 @@ export async function writeZip(
       options.onChangedFile ?? 'list',
       (b) => options.pool.recycle(b),
     );
-    /** A large file that changed while read, read once more, a few blocks ahead. */
+    /** A large file that changed while read, read once more, a few blocks ahead, blocks standing alone. */
     const readAgain = async (index: number, size: number) => {
       const ahead: { unit: Extract<ZipUnit, { kind: 'block' }>; result: Promise<Settled> }[] = [];
       const next = async () => {
@@ -492,7 +510,7 @@ export async function writeZip(
       };
       for (const unit of fileBlocks(index, size, sizes.blockSize)) {
         if (ahead.length >= options.pool.size * 2) await next();
-        ahead.push({ unit, result: startUnit(unit, listing, options) });
+        ahead.push({ unit, result: startUnit(unit, listing, options, false) });
       }
       while (ahead.length > 0) await next();
     };
