@@ -88,6 +88,12 @@ export const runwardenConfigSchema = z
         threads: z.number().int().min(1).max(16).default(1),
         compressionLevel: z.number().int().min(0).max(9).default(6),
         removeWorktree: z.boolean().default(false),
+        /**
+         * A file that keeps changing while it is archived (read twice, changed
+         * both times): `list` archives its last read and lists it in the
+         * outcome's warnings; `fail` fails the archive job.
+         */
+        onChangedFile: z.enum(['list', 'fail']).default('list'),
       })
       .strict()
       .prefault({}),
