@@ -150,6 +150,8 @@ const channels = z
         host: z.string().default(''),
         port: port.default(587),
         secure: z.boolean().default(false),
+        /** STARTTLS or nothing; unset means on whenever a user is set and secure is off. */
+        requireTLS: z.boolean().optional(),
         user: z.string().default(''),
         pass: z.string().default(''),
         from: z.string().default(''),
