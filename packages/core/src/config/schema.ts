@@ -104,7 +104,8 @@ export const runwardenConfigSchema = z
         port: port.default(3000),
         host: z.string().default('127.0.0.1'),
         basePath: z.string().startsWith('/').default('/'),
-        readOnly: z.boolean().default(false),
+        /** Bull Board without retries, removals or edits; `--allow-edits` or false to change jobs from it. */
+        readOnly: z.boolean().default(true),
         user: z.string().default(''),
         password: z.string().default(''),
       })
