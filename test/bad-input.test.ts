@@ -197,6 +197,27 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /^unsafe run id "run\\u0000x": it contains a NUL byte/,
   ],
   ['an unsafe run id: empty', () => archiveError(''), /^unsafe run id "": it is empty/],
+  // Issue 14 (hostile text): run ids measured in bytes, white space refused.
+  [
+    'an unsafe run id: 200 × "é" (400 bytes, a file name too long)',
+    () => archiveError('é'.repeat(200)),
+    /^unsafe run id "é{200}": it is 400 bytes long in UTF-8, more than 200; it is not archived or reported\./,
+  ],
+  [
+    'an unsafe run id: only white space',
+    () => archiveError('   '),
+    /^unsafe run id " {3}": it is only white space/,
+  ],
+  [
+    'an unsafe run id: a trailing space',
+    () => archiveError('run-1 '),
+    /^unsafe run id "run-1 ": it begins or ends with white space/,
+  ],
+  [
+    'an unsafe run id: a terminal escape',
+    () => archiveError('run\x1b[2J'),
+    /^unsafe run id "run\\u001b\[2J": it contains control characters/,
+  ],
   [
     'a symlink that points out of the worktree',
     async () => {

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './duration.js';
 export * from './run-id.js';
+export * from './untrusted-text.js';
 export * from './status-keys.js';
 export * from './events.js';
 export * from './queues.js';

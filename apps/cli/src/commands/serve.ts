@@ -19,6 +19,8 @@ interface ServeOptions {
   /** Start a private Redis when none answers (start only). */
   bootstrapRedis: boolean;
   boardOpen?: boolean;
+  /** `--allow-edits`: the board may change jobs (overrides board.readOnly). */
+  boardEdits?: boolean;
   /** Leave the board out, saying so, when it has no credentials. */
   boardOptional?: boolean;
 }
@@ -32,6 +34,7 @@ async function serve(
   const loaded = loadCliConfig(io, globals);
   const logger = cliLogger(loaded, globals, role);
   const { config } = loaded;
+  if (options.boardEdits) config.board.readOnly = false;
   let roles = options.roles;
   if (
     options.boardOptional &&
@@ -96,7 +99,8 @@ export function registerServeCommands(
     )
     .option('--no-board', 'leave the board out')
     .option('--open', 'serve the board without login (only behind another access control)')
-    .action(async (opts: { board: boolean; open?: boolean }) => {
+    .option('--allow-edits', 'let the board retry, remove and edit jobs (board.readOnly: false)')
+    .action(async (opts: { board: boolean; open?: boolean; allowEdits?: boolean }) => {
       const roles: Role[] = [
         'scanner',
         ...WORKER_ROLES,
@@ -106,7 +110,13 @@ export function registerServeCommands(
         await serve(
           io,
           globals(),
-          { roles, bootstrapRedis: true, boardOpen: opts.open, boardOptional: true },
+          {
+            roles,
+            bootstrapRedis: true,
+            boardOpen: opts.open,
+            boardEdits: opts.allowEdits,
+            boardOptional: true,
+          },
           'runwarden',
         ),
       );
@@ -137,12 +147,18 @@ export function registerServeCommands(
     .command('board')
     .description('serve Bull Board, /healthz, /readyz and /metrics')
     .option('--open', 'serve without login (only behind another access control)')
-    .action(async (opts: { open?: boolean }) =>
+    .option('--allow-edits', 'let the board retry, remove and edit jobs (board.readOnly: false)')
+    .action(async (opts: { open?: boolean; allowEdits?: boolean }) =>
       done(
         await serve(
           io,
           globals(),
-          { roles: ['board'], bootstrapRedis: false, boardOpen: opts.open },
+          {
+            roles: ['board'],
+            bootstrapRedis: false,
+            boardOpen: opts.open,
+            boardEdits: opts.allowEdits,
+          },
           'board',
         ),
       ),

@@ -110,7 +110,8 @@ export const runwardenConfigSchema = z
         port: port.default(3000),
         host: z.string().default('127.0.0.1'),
         basePath: z.string().startsWith('/').default('/'),
-        readOnly: z.boolean().default(false),
+        /** Bull Board without retries, removals or edits; `--allow-edits` or false to change jobs from it. */
+        readOnly: z.boolean().default(true),
         user: z.string().default(''),
         password: z.string().default(''),
       })
@@ -156,6 +157,8 @@ const channels = z
         host: z.string().default(''),
         port: port.default(587),
         secure: z.boolean().default(false),
+        /** STARTTLS or nothing; unset means on whenever a user is set and secure is off. */
+        requireTLS: z.boolean().optional(),
         user: z.string().default(''),
         pass: z.string().default(''),
         from: z.string().default(''),
