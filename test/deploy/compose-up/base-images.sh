@@ -25,8 +25,9 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   echo "base-images: debootstrap bookworm into $root" >&2
   debootstrap --variant=minbase --include=ca-certificates bookworm "$root" $mirror >&2
   # apt inside the image uses the host's sources and settings.
+  rm -f "$root/etc/apt/sources.list"
   cp -a /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/"
-  [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$root/etc/apt/sources.list"
+  if [ -f /etc/apt/sources.list ]; then cp /etc/apt/sources.list "$root/etc/apt/sources.list"; fi
   find /etc/apt/apt.conf.d -maxdepth 1 -type f ! -name 'docker-*' -exec cp {} "$root/etc/apt/apt.conf.d/" \;
   # The host's CA bundle (it may hold a proxy's CA that npm and apt need).
   cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
