@@ -38,7 +38,14 @@ case "$cmd" in
     echo $! >"$dir/dockerd.launcher.pid"
     for _ in $(seq 1 120); do
       if DOCKER_HOST="unix://$dir/docker.sock" docker version >/dev/null 2>&1; then
-        # dockerd inherited fd 9, so the lock is held until it exits.
+        # dockerd inherited fd 9, so the lock is held until it exits. The data root is this
+        # test's alone: containers and volumes an interrupted run left behind go; images
+        # and the build cache stay.
+        export DOCKER_HOST="unix://$dir/docker.sock"
+        leftovers=$(docker ps -aq)
+        if [ -n "$leftovers" ]; then docker rm -f $leftovers >/dev/null; fi
+        volumes=$(docker volume ls -q)
+        if [ -n "$volumes" ]; then docker volume rm -f $volumes >/dev/null; fi
         echo "DOCKER_HOST=unix://$dir/docker.sock"
         exit 0
       fi
