@@ -60,6 +60,7 @@ ENV NODE_ENV=production BOARD_HOST=0.0.0.0 BOARD_PORT=3000
 # for inspecting archives from `docker compose exec`; both are small.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends zip unzip \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 runwarden \
  && useradd --system --uid 10001 --gid runwarden --home-dir /app --shell /usr/sbin/nologin runwarden \
