@@ -129,7 +129,14 @@ describe('docker-compose.yml topology', () => {
 
   it('publishes the board on BOARD_PORT (3000) with its credentials from the environment', () => {
     const board = services.board!;
-    expect(board.ports).toEqual(['${BOARD_PUBLISH:-127.0.0.1:3000}:${BOARD_PORT:-3000}']);
+    const override = parse(read('docker-compose.override.yml')) as {
+      services: Record<string, Service>;
+    };
+    expect(Object.keys(override.services)).toEqual(['board']);
+    expect(override.services.board?.ports).toEqual([
+      '${BOARD_PUBLISH:-127.0.0.1:3000}:${BOARD_PORT:-3000}',
+    ]);
+    expect(board.ports).toBeUndefined();
     expect(board.environment?.BOARD_PORT).toBe('${BOARD_PORT:-3000}');
     expect(board.healthcheck?.test.join(' ')).toContain('process.env.BOARD_PORT');
     expect(board.environment?.BOARD_USER).toBe('${BOARD_USER:-}');
@@ -262,7 +269,8 @@ describe('docker-compose.host-network.yml (hosts without bridge networking or re
     }
   });
 
-  it('keeps Redis and the board on 127.0.0.1, Redis on REDIS_PORT, never 6379', () => {
+  it('keeps Redis and the board on 127.0.0.1, Redis on REDIS_PORT, never 6379, and publishes no port', () => {
+    for (const service of Object.values(override.services)) expect(service.ports).toBeUndefined();
     const text = read('docker-compose.host-network.yml');
     expect(text).not.toContain('6379');
     expect(override.services.redis?.command).toEqual(
