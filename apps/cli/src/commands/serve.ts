@@ -75,15 +75,22 @@ async function serve(
     io,
     `runwarden is running (${roles.join(', ')}) with ${loaded.file}${runtime.boardUrl ? `; board at ${runtime.boardUrl}` : ''}. Press Ctrl+C to stop.`,
   );
-  return runUntilSignal(
-    {
-      close: async () => {
+  let closing: Promise<void> | undefined;
+  const target = {
+    close: () =>
+      (closing ??= (async () => {
         await runtime.close();
         await redis.stop();
-      },
-    },
-    logger,
-  );
+      })()),
+  };
+  // A scanner that waited for its database and then could not start ends the process.
+  const failed = runtime.failed.catch(async (err: Error) => {
+    logger.fatal({ err: err.message }, `${role} could not start: ${err.message}`);
+    say(io, `runwarden: ${err.message}`);
+    await target.close().catch(() => undefined);
+    return 1;
+  });
+  return Promise.race([runUntilSignal(target, logger), failed]);
 }
 
 export function registerServeCommands(
