@@ -106,7 +106,7 @@ export function createBoard(deps: BoardDeps): Board {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log }));
+  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, redis, metrics, logger: log }));
   const guarded = [
     createEditGuard(),
     createBullBoardRouter({

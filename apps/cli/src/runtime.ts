@@ -43,10 +43,8 @@ export interface Runtime {
 
 export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, logger, redisUrl } = deps;
+  // Connection problems are reported by core's redisHealth, once per outage.
   const connection = createRedisConnection(redisUrl, { name: 'runwarden:producer' });
-  connection.on('error', (err) =>
-    logger.warn({ err: err.message }, 'Redis connection problem; retrying'),
-  );
   const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
   const closers: (() => Promise<void>)[] = [];
   const runtime: Runtime = {

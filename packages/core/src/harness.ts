@@ -25,6 +25,7 @@ import { RunwardenError, toError } from './errors.js';
 import type { QueueName } from './queues.js';
 import type { QueueSet } from './queue-set.js';
 import { createRedisConnection } from './redis.js';
+import { isRedisConnectionError, redisHealth } from './redis-health.js';
 
 export interface QueueWorkerOptions<D, R> {
   queue: QueueName;
@@ -78,10 +79,8 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
   const { queue, logger, queues } = options;
   const log = logger.child({ queue });
   const stats: WorkerStats = { completed: 0, failed: 0, deadLettered: 0, active: 0 };
+  // Its connection problems are reported by redisHealth, once per outage.
   const connection = createRedisConnection(options.redisUrl, { name: `runwarden:${queue}-worker` });
-  connection.on('error', (err) =>
-    log.warn({ err: err.message }, `Redis connection problem for the ${queue} worker; retrying`),
-  );
 
   const processor: Processor<D, R> = async (job) => {
     const runId = (job.data as { runId?: string } | undefined)?.runId;
@@ -140,9 +139,11 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
     stalledInterval: options.lockDuration ?? 30_000,
     autorun: true,
   });
-  worker.on('error', (err) =>
-    log.error({ err: err.message }, `${queue} worker error: ${err.message}`),
-  );
+  // BullMQ's own (blocking) connection reports here too: outages go to redisHealth, bounded.
+  worker.on('error', (err) => {
+    if (isRedisConnectionError(err)) redisHealth.report(err);
+    else log.error({ err: err.message }, `${queue} worker error: ${err.message}`);
+  });
 
   const close = onceClose(() =>
     closeAll(
