@@ -4,6 +4,7 @@
  */
 import {
   closeAll,
+  closeRedisConnection,
   createLogger,
   createRedisConnection,
   QueueSet,
@@ -37,6 +38,6 @@ export async function openAdmin(
     redis,
     queues,
     prefix: config.redis.prefix,
-    close: () => closeAll([() => queues.close(), () => redis.quit()], 'admin close'),
+    close: () => closeAll([() => queues.close(), () => closeRedisConnection(redis)], 'admin close'),
   };
 }

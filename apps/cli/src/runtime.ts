@@ -6,6 +6,7 @@
  */
 import {
   closeAll,
+  closeRedisConnection,
   createRedisConnection,
   onceClose,
   QueueSet,
@@ -51,7 +52,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     queues,
     close: onceClose(() =>
       closeAll(
-        [...closers.reverse(), () => queues.close(), () => connection.quit().then(() => undefined)],
+        [...closers.reverse(), () => queues.close(), () => closeRedisConnection(connection)],
         'shutdown',
       ),
     ),

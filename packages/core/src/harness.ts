@@ -24,7 +24,7 @@ import { closeAll, onceClose } from './closeable.js';
 import { RunwardenError, toError } from './errors.js';
 import type { QueueName } from './queues.js';
 import type { QueueSet } from './queue-set.js';
-import { createRedisConnection } from './redis.js';
+import { closeRedisConnection, createRedisConnection } from './redis.js';
 import { isRedisConnectionError, redisHealth } from './redis-health.js';
 
 export interface QueueWorkerOptions<D, R> {
@@ -60,6 +60,14 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
+/** Every job this process is working on, across its workers: what a forced exit abandons. */
+const jobsInHand = new Map<string, string>();
+
+/** The jobs in hand, as `<queue> job <id> (run <runId>)`. */
+export function describeJobsInHand(): string[] {
+  return [...jobsInHand.values()];
+}
+
 /** Errors that are BullMQ control flow, not failures. */
 function isControlFlow(err: unknown): boolean {
   return (
@@ -85,6 +93,8 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
   const processor: Processor<D, R> = async (job) => {
     const runId = (job.data as { runId?: string } | undefined)?.runId;
     const started = Date.now();
+    const handKey = `${queue}/${job.id}`;
+    jobsInHand.set(handKey, `${queue} job ${job.id}${runId ? ` (run ${runId})` : ''}`);
     stats.active += 1;
     try {
       const result = await options.processor(job);
@@ -127,6 +137,7 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
       throw thrown;
     } finally {
       stats.active -= 1;
+      jobsInHand.delete(handKey);
     }
   };
 
@@ -147,7 +158,7 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
 
   const close = onceClose(() =>
     closeAll(
-      [() => worker.close(), () => connection.quit().catch(() => connection.disconnect())],
+      [() => worker.close(), () => closeRedisConnection(connection)],
       `${queue} worker close`,
     ),
   );

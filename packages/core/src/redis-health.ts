@@ -18,6 +18,7 @@ import { redactSecrets } from './redis-url.js';
 
 /** How often a continuing outage is mentioned again. */
 export const OUTAGE_REPEAT_MS = 30_000;
+const RECOVERY_SETTLE_MS = 1_000;
 
 const CONNECTION_ERROR =
   /ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE|Connection is closed|Stream isn't writeable|sentinels are unreachable|refresh slots cache|startup nodes|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|LOADING|READONLY|max retries per request|Connection closed|Socket closed/i;
@@ -40,6 +41,8 @@ export class RedisHealth {
   private logger: Logger | undefined;
   private since: number | undefined;
   private lastLineAt = 0;
+  private lastErrorAt = 0;
+  private recoveryCheck: NodeJS.Timeout | undefined;
   private where = 'Redis';
   private readonly watched = new Set<Redis>();
 
@@ -65,7 +68,7 @@ export class RedisHealth {
     connection.on('error', () => undefined); // so ioredis never prints "Unhandled error event"
     connection.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'error') {
-        this.report(args[0], where);
+        this.report(args[0], where, connection.options?.connectionName);
         return true;
       }
       if (event === 'ready') this.ready();
@@ -75,14 +78,15 @@ export class RedisHealth {
   }
 
   /** Records a failure to reach Redis; logs it when the outage is new or 30 s have passed. */
-  report(err: unknown, where = this.where): void {
+  report(err: unknown, where = this.where, connection?: string): void {
     const now = this.now();
+    this.lastErrorAt = now;
     const reason = reasonOf(err);
     if (this.since === undefined) {
       this.since = now;
       this.lastLineAt = now;
       this.logger?.warn(
-        { redis: where, err: reason },
+        { redis: where, err: reason, connection },
         `Redis at ${where} is unreachable (${reason}); retrying every 2 s, and carrying on when it is back. Check that Redis is running and redis.url is right`,
       );
     } else if (now - this.lastLineAt >= OUTAGE_REPEAT_MS) {
@@ -95,8 +99,23 @@ export class RedisHealth {
     }
   }
 
+  /**
+   * Recovery is declared a second after a connection is ready again, when no
+   * error came meanwhile and every watched connection is ready: connections
+   * notice a dead Redis one by one, so one 'ready' alone proves little.
+   */
   private ready(): void {
+    if (this.since === undefined || this.recoveryCheck) return;
+    this.recoveryCheck = setTimeout(() => {
+      this.recoveryCheck = undefined;
+      this.recover();
+    }, RECOVERY_SETTLE_MS);
+    this.recoveryCheck.unref();
+  }
+
+  private recover(): void {
     if (this.since === undefined) return;
+    if (this.now() - this.lastErrorAt < RECOVERY_SETTLE_MS) return this.ready();
     for (const c of this.watched) if (c.status !== 'ready') return;
     const seconds = Math.round((this.now() - this.since) / 1000);
     this.since = undefined;

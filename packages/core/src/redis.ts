@@ -99,6 +99,22 @@ export function createRedisConnection(
 const AUTH_ERROR =
   /WRONGPASS|NOAUTH|invalid password|invalid username-password|without any password configured|NOPERM/i;
 
+/**
+ * QUIT when Redis answers (pending replies arrive first), else disconnect at
+ * once: a QUIT queued for a Redis that is down would wait for it forever.
+ */
+export async function closeRedisConnection(connection: Redis, timeoutMs = 2_000): Promise<void> {
+  if (connection.status === 'end') return;
+  if (connection.status !== 'ready') return void connection.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    connection.quit().catch(() => undefined),
+    new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if ((connection.status as string) !== 'end') connection.disconnect();
+}
+
 /** Turns an error from ioredis into a RedisCheckError saying which problem it is. */
 export function classifyRedisError(err: unknown, where: string): RedisCheckError {
   const text = redactSecrets(err instanceof Error ? err.message : String(err));

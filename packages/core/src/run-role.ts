@@ -16,7 +16,8 @@ import { loadConfig } from './config/load.js';
 import { ConfigError, RunwardenError } from './errors.js';
 import { createLogger } from './logger.js';
 import { QueueSet } from './queue-set.js';
-import { checkRedis, createRedisConnection, parseRedisUrl } from './redis.js';
+import { describeJobsInHand } from './harness.js';
+import { checkRedis, closeRedisConnection, createRedisConnection, parseRedisUrl } from './redis.js';
 import { redisHealth, routeConsoleToLogger } from './redis-health.js';
 
 export interface RoleDeps {
@@ -60,9 +61,12 @@ export async function runRole(
     const close = onceClose(async () => {
       await started.close();
       await queues.close();
-      await connection.quit().catch(() => connection.disconnect());
+      await closeRedisConnection(connection);
     });
-    installShutdown({ close }, logger);
+    installShutdown({ close }, logger, process.exit, {
+      timeoutMs: config.shutdownTimeout,
+      inHand: describeJobsInHand,
+    });
     logger.info(`${role} started with ${loaded.file}`);
   } catch (err) {
     logger.fatal(

@@ -2,7 +2,7 @@
  * The long-running commands: `start` (everything in one process), `scanner`,
  * `worker <role>…` and `board`.
  */
-import { redisHealth, routeConsoleToLogger } from '@runwarden/core';
+import { describeJobsInHand, redisHealth, routeConsoleToLogger } from '@runwarden/core';
 import { Argument, type Command } from 'commander';
 import {
   cliLogger,
@@ -88,6 +88,7 @@ async function serve(
       },
     },
     logger,
+    { timeoutMs: config.shutdownTimeout, inHand: describeJobsInHand },
   );
 }
 

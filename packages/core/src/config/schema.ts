@@ -120,6 +120,8 @@ export const runwardenConfigSchema = z
       .strict()
       .prefault({}),
     alerts: z.string().min(1).default('config/alerts.yaml'),
+    /** How long SIGTERM/SIGINT may take to finish or hand back jobs before the process exits anyway. */
+    shutdownTimeout: duration.default(30_000),
   })
   .strict();
 
