@@ -144,7 +144,7 @@ export function createBoard(deps: BoardDeps): Board {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
-  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log }));
+  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, redis, metrics, logger: log }));
   const login = credentials
     ? [
         basicAuth({

@@ -6,6 +6,7 @@
  */
 import {
   closeAll,
+  closeRedisConnection,
   createRedisConnection,
   onceClose,
   QueueSet,
@@ -49,10 +50,8 @@ export interface Runtime {
 
 export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, logger, redisUrl } = deps;
+  // Connection problems are reported by core's redisHealth, once per outage.
   const connection = createRedisConnection(redisUrl, { name: 'runwarden:producer' });
-  connection.on('error', (err) =>
-    logger.warn({ err: err.message }, 'Redis connection problem; retrying'),
-  );
   const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
   const closers: (() => Promise<void>)[] = [];
   const runtime: Runtime = {
@@ -60,7 +59,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     failed: new Promise<never>(() => undefined),
     close: onceClose(() =>
       closeAll(
-        [...closers.reverse(), () => queues.close(), () => connection.quit().then(() => undefined)],
+        [...closers.reverse(), () => queues.close(), () => closeRedisConnection(connection)],
         'shutdown',
       ),
     ),

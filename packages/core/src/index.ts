@@ -15,6 +15,7 @@ export {
   type LoadConfigOptions,
 } from './config/load.js';
 export * from './redis.js';
+export * from './redis-health.js';
 export * from './logger.js';
 export * from './closeable.js';
 export * from './queue-set.js';

@@ -44,3 +44,13 @@ export {
   type RunRowInput,
   type StepRowInput,
 } from './pipeline-writer.js';
+export {
+  createScannerDbLease,
+  createDbLeaseGuard,
+  readScannerDbLease,
+  type DbLeaseGuard,
+  type ScannerDbLease,
+  type ScannerDbLeaseOptions,
+  type ScannerDbLeaseRow,
+  type DbLeaseClaim,
+} from './scanner-db-lease.js';

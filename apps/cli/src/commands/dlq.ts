@@ -74,7 +74,7 @@ export function registerDlqCommands(
     opts: DlqOptions,
     fn: (admin: Admin, letters: Job<DeadLetter>[]) => Promise<void>,
   ) => {
-    const admin = await openAdmin(loadCliConfig(io, program.opts<GlobalOptions>()));
+    const admin = await openAdmin(loadCliConfig(io, program.opts<GlobalOptions>()), io.env);
     try {
       await fn(admin, await findLetters(admin, opts));
     } finally {

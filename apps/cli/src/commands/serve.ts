@@ -2,6 +2,7 @@
  * The long-running commands: `start` (everything in one process), `scanner`,
  * `worker <role>…` and `board`.
  */
+import { describeJobsInHand, redisHealth, routeConsoleToLogger } from '@runwarden/core';
 import { Argument, type Command } from 'commander';
 import {
   cliLogger,
@@ -11,7 +12,7 @@ import {
   type CliIo,
   type GlobalOptions,
 } from '../context.js';
-import { resolveRedis } from '../redis-bootstrap.js';
+import { checkConfiguredRedis, resolveRedis } from '../redis-bootstrap.js';
 import { WORKER_ROLES, type Role } from '../roles.js';
 
 interface ServeOptions {
@@ -48,15 +49,22 @@ async function serve(
       'Running without the board: set BOARD_USER and BOARD_PASSWORD (or pass --open to serve it without login) to get Bull Board, /metrics and /healthz.',
     );
   }
+  routeConsoleToLogger(logger);
+  redisHealth.useLogger(logger);
+  const where = {
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    env: io.env,
+    logger,
+    configFile: loaded.file,
+  };
   const redis = options.bootstrapRedis
-    ? await resolveRedis({
+    ? await resolveRedis({ ...where, say: (l) => say(io, l), persistent: true })
+    : await checkConfiguredRedis(where).then(() => ({
         url: config.redis.url,
-        env: io.env,
-        logger,
-        say: (l) => say(io, l),
-        persistent: true,
-      })
-    : { url: config.redis.url, private: false, stop: async () => undefined };
+        private: false,
+        stop: async () => undefined,
+      }));
   // Loaded on demand, so `config check` and `status` start fast.
   const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime({
@@ -90,7 +98,13 @@ async function serve(
     await target.close().catch(() => undefined);
     return 1;
   });
-  return Promise.race([runUntilSignal(target, logger), failed]);
+  return Promise.race([
+    runUntilSignal(target, logger, {
+      timeoutMs: config.shutdownTimeout,
+      inHand: describeJobsInHand,
+    }),
+    failed,
+  ]);
 }
 
 export function registerServeCommands(

@@ -134,7 +134,7 @@ export function registerStatusCommand(
     .option('--watch', 'refresh every second until Ctrl+C (archive progress as bars on a terminal)')
     .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
-      const admin = await openAdmin(loaded);
+      const admin = await openAdmin(loaded, io.env);
       const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
       let stop = false;
       const onSignal = () => (stop = true);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../duration.js';
 import { EVENT_TYPES } from '../events.js';
+import { DEFAULT_REDIS_URL } from '../redis-url.js';
 
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -49,7 +50,7 @@ export const runwardenConfigSchema = z
     database: z.string().min(1).default('.state/orchestration.db'),
     redis: z
       .object({
-        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        url: z.string().min(1).default(DEFAULT_REDIS_URL),
         /** Queue key prefix. Use a hash tag (`{runwarden}`) on Redis Cluster. */
         prefix: z.string().min(1).default('runwarden'),
       })
@@ -126,6 +127,8 @@ export const runwardenConfigSchema = z
       .strict()
       .prefault({}),
     alerts: z.string().min(1).default('config/alerts.yaml'),
+    /** How long SIGTERM/SIGINT may take to finish or hand back jobs before the process exits anyway. */
+    shutdownTimeout: duration.default(30_000),
   })
   .strict();
 
