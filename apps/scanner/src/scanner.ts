@@ -34,10 +34,12 @@ import {
   scannerLeaseKey,
   type PipelineReader,
   type ScannerStore,
+  type SkippedRow,
   type SqliteDb,
 } from '@runwarden/store';
 import { createLedgerConsumer } from './ledger-consumer.js';
 import { createScanCycle } from './scan-cycle.js';
+import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
 import { writeScannerStatus } from './scanner-status.js';
 import { describeEvent, enqueueEvent } from './route-event.js';
@@ -71,6 +73,8 @@ export interface ScanResult {
   /** Events put in the queues in this scan (including replays of unmarked ones). */
   enqueued: number;
   activeRuns: number;
+  /** Pipeline rows (or values) the scan could not use, each named. */
+  skipped: SkippedRow[];
   badRows: number;
   durationMs: number;
 }
@@ -110,6 +114,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
   let nextFullScanAt = 0;
   let lastActive = -1;
   let busySince: number | undefined;
+  const skippedRows = createSkippedRowLog(log);
 
   function checkIndexes(db: SqliteDb): void {
     const missing = findMissingIndexes(db);
@@ -240,12 +245,21 @@ export function createScanner(deps: ScannerDeps): Scanner {
     const r = running;
     const started = performance.now();
     if (!r || closing || !r.lease.isHeld())
-      return { leader: false, events: [], enqueued: 0, activeRuns: 0, badRows: 0, durationMs: 0 };
+      return {
+        leader: false,
+        events: [],
+        enqueued: 0,
+        activeRuns: 0,
+        skipped: [],
+        badRows: 0,
+        durationMs: 0,
+      };
     const outcome = r.cycle.scan();
     if (outcome.baselined > 0)
       log.info(
         `Found ${outcome.baselined} run(s) that finished before runwarden first watched this database; recorded, not announced`,
       );
+    skippedRows.report(outcome.skipped, clock());
     for (const e of outcome.fresh)
       log.info({ eventId: e.id, type: e.type, runId: e.runId }, describeEvent(e));
     const { enqueued, lagMs } = await drainOutbox(r, new Set(outcome.fresh.map((e) => e.id)));
@@ -261,12 +275,15 @@ export function createScanner(deps: ScannerDeps): Scanner {
       activeRuns: outcome.activeRuns,
       enqueued,
       detectionLagMs: lagMs,
+      skippedRows: outcome.skipped.length,
+      skippedRowsText: skippedRows.summary(outcome.skipped),
     });
     return {
       leader: true,
       events: outcome.fresh,
       enqueued,
       activeRuns: outcome.activeRuns,
+      skipped: outcome.skipped,
       badRows: outcome.badRows,
       durationMs,
     };
