@@ -27,6 +27,7 @@ import { createBoardMetrics } from './board-metrics.js';
 import { createBullBoardRouter } from './bull-board-router.js';
 import { createEditGuard } from './edit-guard.js';
 import { createProbeRoutes } from './probe-routes.js';
+import { readRuntimeStatus } from './runtime-status.js';
 
 export interface BoardDeps {
   config: RunwardenConfig;
@@ -106,7 +107,13 @@ export function createBoard(deps: BoardDeps): Board {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log }));
+  const scannerBlind = async () => {
+    const { scanner } = await readRuntimeStatus(redis, deps.prefix);
+    return scanner.blindSince === undefined
+      ? undefined
+      : `blind since ${new Date(scanner.blindSince).toISOString()}: ${scanner.blindReason ?? 'no scan succeeded'}`;
+  };
+  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log, scannerBlind }));
   const guarded = [
     createEditGuard(),
     createBullBoardRouter({

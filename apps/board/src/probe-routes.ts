@@ -1,7 +1,7 @@
 /**
  * What probes and Prometheus call, without credentials:
  *   /healthz  the process serves HTTP (liveness)
- *   /readyz   Redis answers PING (readiness): 200, else 503
+ *   /readyz   Redis answers PING and the scanner is not blind (readiness): 200, else 503
  *   /metrics  Prometheus text format
  * /metrics is open like the probes because scrapers and container health
  * checks are not given the board password, and it holds no secrets: counts,
@@ -21,6 +21,8 @@ export interface ProbeRoutesOptions {
    * @defaultValue 1000
    */
   readyTimeoutMs?: number;
+  /** Why the scanner is blind (no scan succeeded for scanner.blindAfter), or undefined when it is not. */
+  scannerBlind?: () => Promise<string | undefined>;
 }
 
 export function createProbeRoutes(options: ProbeRoutesOptions): Router {
@@ -34,6 +36,11 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
   router.get('/readyz', async (_req, res) => {
     try {
       await checkRedisReady(options.redisUrl, options.readyTimeoutMs ?? 1_000);
+      const blind = await options.scannerBlind?.();
+      if (blind) {
+        res.status(503).json({ status: 'unavailable', redis: 'ok', scanner: blind });
+        return;
+      }
       res.json({ status: 'ready', redis: 'ok' });
     } catch (err) {
       options.logger.warn(

@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'run_stalled',
   'run_recovered',
   'archival_failed',
+  'monitor_blind',
+  'monitor_recovered',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -103,13 +105,36 @@ export interface ArchivalFailedEvent extends EventBase<'archival_failed'> {
   jobId: string;
 }
 
+/**
+ * The watchdog's events are about runwarden itself, not a run: their `runId`
+ * is {@link MONITOR_RUN_ID} and their `pipeline` null.
+ */
+export interface MonitorBlindEvent extends EventBase<'monitor_blind'> {
+  /** Why no scan succeeded (the last error), e.g. the database is missing. */
+  reason: string;
+  database: string;
+  /** When the last scan succeeded (or the scanner started), ISO-8601. */
+  blindSince: string;
+  blindForMs: number;
+}
+export interface MonitorRecoveredEvent extends EventBase<'monitor_recovered'> {
+  database: string;
+  blindEventId: string;
+  blindForMs: number;
+}
+
 export type RunwardenEvent =
   | RunStartedEvent
   | RunCompletedEvent
   | StepFailedEvent
   | RunStalledEvent
   | RunRecoveredEvent
-  | ArchivalFailedEvent;
+  | ArchivalFailedEvent
+  | MonitorBlindEvent
+  | MonitorRecoveredEvent;
+
+/** What the watchdog's events carry as `runId`: no run id encodes to an id starting with `%monitor`. */
+export const MONITOR_RUN_ID = '(runwarden)';
 
 /**
  * Makes a run id or step id safe inside an event id / BullMQ job id, where
@@ -127,6 +152,9 @@ export const eventIds = {
   stalled: (runId: string, stall: number) => `${encodeIdPart(runId)}.stalled.${stall}`,
   recovered: (runId: string, stall: number) => `${encodeIdPart(runId)}.recovered.${stall}`,
   archivalFailed: (runId: string) => `${encodeIdPart(runId)}.archival_failed`,
+  // `%` starts no encoded run id except as `%25`, `%2E` or `%3A`: these cannot meet a run's ids.
+  monitorBlind: (sinceMs: number) => `%monitor.blind.${sinceMs}`,
+  monitorRecovered: (sinceMs: number) => `%monitor.recovered.${sinceMs}`,
 };
 
 export function emptyStepCounts(): StepCounts {
