@@ -46,6 +46,8 @@ export interface RunObservation {
    * when it has not watched the run before (then the rows' time counts).
    */
   quietSinceMs?: number;
+  /** The recorded id of the stall a recovery resolves, when the outbox has it. @defaultValue computed */
+  stalledEventId?: string;
 }
 
 export type RunDetection =
@@ -165,7 +167,7 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
       id: eventIds.recovered(runId, tracked.stallCount),
       type: 'run_recovered',
       state,
-      stalledEventId: eventIds.stalled(runId, tracked.stallCount),
+      stalledEventId: obs.stalledEventId ?? eventIds.stalled(runId, tracked.stallCount),
       stall: tracked.stallCount,
     });
     tracked.stalled = false;

@@ -23,7 +23,7 @@ import type {
   StepFailureCount,
   TrackedRun,
 } from '@runwarden/store';
-import { parseTimestamp } from '@runwarden/store';
+import { describeSkippedRow, parseTimestamp } from '@runwarden/store';
 import { detectRunEvents, needsSteps } from './detect-run-events.js';
 import { checkRunsCursor } from './runs-cursor.js';
 
@@ -173,6 +173,8 @@ export function createScanCycle(options: ScanCycleOptions) {
       return collected;
     });
     skipped.unshift(...reader.takeSkipped());
+    // A row read twice in one scan (active, and new since the cursor) is one skipped row.
+    const unique = [...new Map(skipped.map((r) => [describeSkippedRow(r), r])).values()];
     const fresh = store.commit(commit);
     for (const [runId, entry] of decided) seen.set(runId, entry);
     // Forget runs that completed and left the active set: memory follows active runs, not history.
@@ -182,7 +184,7 @@ export function createScanCycle(options: ScanCycleOptions) {
         warnedFuture.delete(runId);
       }
     const activeRuns = [...decided.values()].filter((d) => !d.tracked.completed).length;
-    return { fresh, activeRuns, skipped, badRows: skipped.length, baselined };
+    return { fresh, activeRuns, skipped: unique, badRows: unique.length, baselined };
   }
 
   /** Decides one run's events into `commit`; undefined when the run row is unusable. */
@@ -208,6 +210,10 @@ export function createScanCycle(options: ScanCycleOptions) {
       now,
       stallThresholdMs: options.stallThresholdMs,
       quietSinceMs: before ? (changed ? now : before.quietSinceMs) : undefined,
+      stalledEventId:
+        tracked?.stalled && changed
+          ? store.stalledEventId(summary.runId, tracked.stallCount)
+          : undefined,
     });
     if (!result.ok) {
       // Follow it until it is fixed: a run found through the cursor is not read again otherwise.

@@ -93,3 +93,25 @@ describe('a pipeline clock ahead of the scanner', () => {
     expect(logsMatching(fx.logs, 'in the future')).toHaveLength(1);
   });
 });
+
+describe('event ids', () => {
+  it('keep a dotted run id apart, and a recovery names its stall by the id recorded for it', async () => {
+    fx.writer.run({ runId: 'a.b', state: 'running', updatedAt: fx.iso(-1_000) });
+    const first = await leader('s1');
+    await waitFor(async () => (await alertIds()).includes('a%2Eb.stalled.1'), 'the stall');
+    await first.close();
+    // As an older scanner (ids without "." encoded) would have recorded it.
+    fx.writer.db
+      .prepare("UPDATE runwarden_events SET id = 'a.b.stalled.1' WHERE id = 'a%2Eb.stalled.1'")
+      .run();
+    fx.clock.now += 1_000;
+    fx.writer.run({ runId: 'a.b', state: 'running' });
+    const second = await leader('s2');
+    const job = await waitFor(
+      () => fx.queues.get(QUEUES.alert).getJob('a%2Eb.recovered.1'),
+      'the recovery',
+    );
+    expect(job.data).toMatchObject({ type: 'run_recovered', stalledEventId: 'a.b.stalled.1' });
+    await second.close();
+  });
+});

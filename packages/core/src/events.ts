@@ -137,11 +137,18 @@ export type RunwardenEvent =
 export const MONITOR_RUN_ID = '(runwarden)';
 
 /**
- * Makes a run id or step id safe inside an event id / BullMQ job id, where
- * `:` is reserved. Percent-encoding keeps distinct ids distinct.
+ * Makes a run id or step id safe and unambiguous inside an event id / BullMQ
+ * job id: `%` → `%25`, `:` (reserved by BullMQ) → `%3A`, `.` (the separator)
+ * → `%2E`. An encoded part never holds a raw `.`, so `<run>.step.<step>…`
+ * splits one way only: run `coll` with step `b.step.c` and run `coll.step.b`
+ * with step `c` get different ids.
+ *
+ * Ids without `.` or `%` are the same as before this encoding (version 2);
+ * events recorded earlier keep their ids, and the scanner looks a stall's id
+ * up in the outbox rather than recomputing it (docs/ARCHITECTURE.md, "events").
  */
 export function encodeIdPart(part: string): string {
-  return part.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+  return part.replace(/[%:.]/g, (c) => (c === '%' ? '%25' : c === ':' ? '%3A' : '%2E'));
 }
 
 export const eventIds = {
