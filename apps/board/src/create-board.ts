@@ -34,6 +34,7 @@ import { createBullBoardRouter } from './bull-board-router.js';
 import { createEditGuard } from './edit-guard.js';
 import { jsonErrors, sameOriginJsonOnly, securityHeaders } from './http-hardening.js';
 import { createProbeRoutes } from './probe-routes.js';
+import { readRuntimeStatus } from './runtime-status.js';
 
 export interface BoardDeps {
   config: RunwardenConfig;
@@ -144,7 +145,15 @@ export function createBoard(deps: BoardDeps): Board {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
-  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, redis, metrics, logger: log }));
+  const scannerBlind = async () => {
+    const { scanner } = await readRuntimeStatus(redis, deps.prefix);
+    return scanner.blindSince === undefined
+      ? undefined
+      : `blind since ${new Date(scanner.blindSince).toISOString()}: ${scanner.blindReason ?? 'no scan succeeded'}`;
+  };
+  app.use(
+    createProbeRoutes({ redisUrl: deps.redisUrl, redis, metrics, logger: log, scannerBlind }),
+  );
   const login = credentials
     ? [
         basicAuth({

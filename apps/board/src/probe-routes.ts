@@ -1,8 +1,9 @@
 /**
  * What probes and Prometheus call, without credentials:
  *   /healthz  the process serves HTTP (liveness)
- *   /readyz   Redis answers PING (readiness): 200, else 503 saying only
- *             "redis unreachable" and since when (no address, no error text)
+ *   /readyz   Redis answers PING and the scanner is not blind (readiness): 200,
+ *             else 503 saying only "redis unreachable" and since when (no
+ *             address, no error text), or why the scanner is blind
  *   /metrics  Prometheus text format
  * /metrics is open like the probes because scrapers and container health
  * checks are not given the board password, and it holds no secrets: counts,
@@ -24,6 +25,8 @@ export interface ProbeRoutesOptions {
    * @defaultValue 1000
    */
   readyTimeoutMs?: number;
+  /** Why the scanner is blind (no scan succeeded for scanner.blindAfter), or undefined when it is not. */
+  scannerBlind?: () => Promise<string | undefined>;
 }
 
 export function createProbeRoutes(options: ProbeRoutesOptions): Router {
@@ -39,6 +42,11 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
   router.get('/readyz', async (_req, res) => {
     try {
       await readiness.check(options.readyTimeoutMs ?? 1_000);
+      const blind = await options.scannerBlind?.().catch(() => undefined);
+      if (blind) {
+        res.status(503).json({ status: 'unavailable', redis: 'ok', scanner: blind });
+        return;
+      }
       res.json({ status: 'ready', redis: 'ok' });
     } catch (err) {
       const since = readiness.since()!;

@@ -71,5 +71,9 @@ describe('eventIds', () => {
     expect(eventIds.completed('run:7')).toBe('run%3A7.completed');
     expect(eventIds.completed('run%3A7')).not.toBe(eventIds.completed('run:7'));
     expect(eventIds.stepFailed('r', 's:1', 2)).toBe('r.step.s%3A1.failed.2');
+    // The separator is encoded too: these two met before (issue 11).
+    expect(eventIds.stepFailed('coll', 'b.step.c', 1)).toBe('coll.step.b%2Estep%2Ec.failed.1');
+    expect(eventIds.stepFailed('coll.step.b', 'c', 1)).toBe('coll%2Estep%2Eb.step.c.failed.1');
+    expect(eventIds.completed('a.b')).not.toBe(eventIds.completed('a%2Eb'));
   });
 });

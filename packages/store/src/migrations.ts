@@ -87,6 +87,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runwarden_alerts_event_idx ON runwarden_alerts(event_id);
     `,
   },
+  {
+    id: 3,
+    name: 'event ids version 2: find a run recorded events by run',
+    // Ids now encode "." (eventIds); events recorded before keep theirs, and
+    // a recovery finds its stall's id here instead of recomputing it.
+    sql: `CREATE INDEX runwarden_events_run_idx ON runwarden_events(run_id, type);`,
+  },
 ];
 
 /**

@@ -88,6 +88,11 @@ export function formatStatus(s: StatusReport, tty = false): string {
     s.scanner.holder
       ? `Scanner: lease held by ${s.scanner.holder}; last scan ${s.scanner.lastScanAt ?? 'never'} (${s.scanner.lastScanMs ?? '?'} ms); monitoring ${s.scanner.activeRuns ?? '?'} active runs; ${s.scanner.eventsEnqueued} events enqueued`
       : 'Scanner: no scanner holds the lease: start one with `runwarden scanner` or `runwarden start`',
+    ...(s.scanner.skippedRowsText
+      ? [
+          `Scanner: ${s.scanner.skippedRowsText} (the scanner's log names each; fix them in the pipeline)`,
+        ]
+      : []),
     '',
     `${'queue'.padEnd(12)}${['waiting', 'active', 'delayed', 'children', 'completed', 'failed'].map((h) => h.padStart(10)).join('')}`,
   ];

@@ -74,6 +74,8 @@ export const runwardenConfigSchema = z
         leaseTtl: duration.default(10_000),
         /** Create the indexes the scanner needs on the pipeline's tables. */
         createIndexes: z.boolean().default(false),
+        /** No successful scan for this long raises monitor_blind and makes /readyz answer 503. */
+        blindAfter: duration.default(2 * 60_000),
       })
       .strict()
       .prefault({}),
