@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeFailure } from './cli-error.js';
 import { registerAlertCommands } from './commands/alert-test.js';
+import { registerBackfillCommand } from './commands/backfill.js';
 import { registerConfigCommands } from './commands/config-check.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDlqCommands } from './commands/dlq.js';
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo, done: (code: number) => void): Command 
   registerConfigCommands(program, io, done);
   registerAlertCommands(program, io, done);
   registerDemoCommand(program, io, done);
+  registerBackfillCommand(program, io, done);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

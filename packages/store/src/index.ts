@@ -44,3 +44,8 @@ export {
   type RunRowInput,
   type StepRowInput,
 } from './pipeline-writer.js';
+export {
+  createBackfillStore,
+  type BackfillStore,
+  type BackfillCandidate,
+} from './backfill-store.js';
