@@ -7,6 +7,7 @@ import { registerConfigCommands } from './commands/config-check.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerSilenceCommands } from './commands/silence.js';
 import { registerStatusCommand } from './commands/status.js';
 import type { CliIo } from './context.js';
 
@@ -34,6 +35,7 @@ export function createProgram(io: CliIo, done: (code: number) => void): Command 
   registerAlertCommands(program, io, done);
   registerDemoCommand(program, io, done);
   registerBackfillCommand(program, io, done);
+  registerSilenceCommands(program, io, done);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -37,7 +37,14 @@ export interface ReportLedgerEntry {
   at: string;
 }
 
-export type AlertDeliveryStatus = 'sent' | 'held' | 'digest_sent' | 'failed' | 'skipped';
+export type AlertDeliveryStatus =
+  | 'sent'
+  | 'held'
+  | 'digest_sent'
+  | 'failed'
+  | 'skipped'
+  /** An active silence covered the event (`runwarden silence`); nothing was sent. */
+  | 'silenced';
 
 export interface AlertLedgerEntry {
   kind: 'alert';
