@@ -5,6 +5,7 @@ import { registerAlertCommands } from './commands/alert-test.js';
 import { registerBackfillCommand } from './commands/backfill.js';
 import { registerConfigCommands } from './commands/config-check.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSilenceCommands } from './commands/silence.js';
@@ -36,6 +37,7 @@ export function createProgram(io: CliIo, done: (code: number) => void): Command 
   registerDemoCommand(program, io, done);
   registerBackfillCommand(program, io, done);
   registerSilenceCommands(program, io, done);
+  registerDoctorCommand(program, io, done);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
