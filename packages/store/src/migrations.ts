@@ -87,6 +87,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runwarden_alerts_event_idx ON runwarden_alerts(event_id);
     `,
   },
+  {
+    id: 3,
+    name: 'retention deletions',
+    sql: `
+      -- One row per archive the retention job deleted (with its reports).
+      CREATE TABLE runwarden_retention (
+        run_id TEXT NOT NULL,
+        archived_at TEXT NOT NULL,
+        pipeline TEXT,
+        reason TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        files TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, archived_at)
+      );
+    `,
+  },
 ];
 
 /**
