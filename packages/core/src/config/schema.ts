@@ -146,6 +146,13 @@ export const runwardenConfigSchema = z
       })
       .strict()
       .prefault({}),
+    report: z
+      .object({
+        /** Also write `<run_id>_summary.html`, a self-contained page with the step timeline. */
+        html: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     board: z
       .object({
         port: port.default(3000),
