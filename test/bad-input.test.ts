@@ -173,6 +173,16 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /runwarden\.yaml:3:19: scanner\.stallThreshold: expected a duration like 100ms, 10s, 30m, 1h or 1d, got "half an hour"/,
   ],
   [
+    'a bad retention size',
+    () => configError('archive:\n  retention: { maxTotalSize: 10 gigs }\n'),
+    /runwarden\.yaml:3:30: archive\.retention\.maxTotalSize: expected a size like 500MB, 10GB or 2TiB, got "10 gigs"/,
+  ],
+  [
+    'a retention keepLast of 0',
+    () => configError('archive:\n  retention: { keepLast: { nightly-etl: 0 } }\n'),
+    /runwarden\.yaml:3:41: archive\.retention\.keepLast\.nightly-etl: must be at least 1/,
+  ],
+  [
     'a required environment variable that is not set',
     () => configError('database: "${PIPELINE_DB:?path of the pipeline database}"\n'),
     /runwarden\.yaml:2:11: environment variable PIPELINE_DB is not set: path of the pipeline database/,

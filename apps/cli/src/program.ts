@@ -25,6 +25,9 @@ const COMMAND_MODULES: Record<string, () => Promise<Register>> = {
   config: async () => (await import('./commands/config-check.js')).registerConfigCommands,
   alert: async () => (await import('./commands/alert-test.js')).registerAlertCommands,
   demo: async () => (await import('./commands/demo.js')).registerDemoCommand,
+  backfill: async () => (await import('./commands/backfill.js')).registerBackfillCommand,
+  silence: async () => (await import('./commands/silence.js')).registerSilenceCommands,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctorCommand,
 };
 
 async function serve(): Promise<Register> {

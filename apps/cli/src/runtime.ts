@@ -15,7 +15,7 @@ import {
   type RunwardenConfig,
 } from '@runwarden/core';
 import { createAlertWorker } from '@runwarden/alert-worker';
-import { createArchiveWorker } from '@runwarden/archive-worker';
+import { createArchiveWorker, createRetentionJob } from '@runwarden/archive-worker';
 import { createBoard } from '@runwarden/board';
 import { createReportWorker } from '@runwarden/report-worker';
 import { alertableTypes, createScanner } from '@runwarden/scanner';
@@ -67,7 +67,11 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   try {
     const has = (role: Role) => deps.roles.includes(role);
     const common = { config, queues, redisUrl };
-    if (has('archive')) closers.push(pick(createArchiveWorker({ ...common, logger })));
+    if (has('archive')) {
+      closers.push(pick(createArchiveWorker({ ...common, logger })));
+      // Retention runs beside the archive workers (idle unless archive.retention sets a rule).
+      closers.push(pick(createRetentionJob({ ...common, logger })));
+    }
     if (has('report'))
       closers.push(
         pick(

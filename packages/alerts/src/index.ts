@@ -79,3 +79,24 @@ export {
   type CreateChannelsOptions,
 } from './channels/create-channels.js';
 export { sendTestAlert, type SendTestAlertOptions, type TestAlertResult } from './test-alert.js';
+export {
+  addSilence,
+  expireSilence,
+  findSilence,
+  listSilences,
+  parseMatcher,
+  formatMatcher,
+  silenceMatches,
+  silenceState,
+  silenceKeys,
+  SilenceError,
+  SILENCE_FIELDS,
+  MATCHER_OPS,
+  KEEP_ENDED_MS,
+  type Silence,
+  type SilenceMatcher,
+  type SilenceField,
+  type SilenceState,
+  type MatcherOp,
+  type NewSilence,
+} from './silences.js';

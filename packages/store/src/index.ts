@@ -62,3 +62,8 @@ export {
   type ScannerDbLeaseRow,
   type DbLeaseClaim,
 } from './scanner-db-lease.js';
+export {
+  createBackfillStore,
+  type BackfillStore,
+  type BackfillCandidate,
+} from './backfill-store.js';

@@ -7,6 +7,7 @@ import {
   scannerLeaseKey,
   scannerStatusKey,
 } from '@runwarden/core';
+import { retentionStatusKey } from '@runwarden/archive-worker';
 import { parseScannerStatus, type ScannerStatus } from '@runwarden/store';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
@@ -35,6 +36,8 @@ export interface StatusReport {
   alerts: Record<string, number>;
   /** Archive jobs being written now, with their progress. */
   archiving: { runId: string; jobId: string; bytesDone: number; bytesTotal: number }[];
+  /** The retention job's last run (`archive.retention`); empty when it never ran. */
+  retention: Record<string, string>;
 }
 
 export async function readStatus(admin: Admin, redisLabel: string): Promise<StatusReport> {
@@ -73,7 +76,15 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
     deadLetters: (dead.waiting ?? 0) + (dead.prioritized ?? 0) + (dead.delayed ?? 0),
     alerts: Object.fromEntries(Object.entries(alerts).map(([k, v]) => [k, Number(v)])),
     archiving,
+    retention: await admin.redis.hgetall(retentionStatusKey(admin.prefix)),
   };
+}
+
+const mib = (bytes: string | undefined) => `${(Number(bytes ?? 0) / 1024 / 1024).toFixed(1)} MiB`;
+
+function formatRetention(r: Record<string, string>): string {
+  if (!r.lastRunAt) return 'Retention: has not run (set archive.retention to delete old archives)';
+  return `Retention: last run ${r.lastRunAt} deleted ${r.lastDeleted} archive(s) (${mib(r.lastFreedBytes)}); ${r.archives} archive(s) kept (${mib(r.archiveBytes)}); ${r.totalDeleted ?? 0} deleted in all`;
 }
 
 export function formatStatus(s: StatusReport, tty = false): string {
@@ -124,6 +135,7 @@ export function formatStatus(s: StatusReport, tty = false): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   lines.push(`Alerts: ${alertStats || 'none sent yet'}`);
+  lines.push(formatRetention(s.retention));
   return lines.join('\n');
 }
 

@@ -20,6 +20,52 @@ export const duration = z.union([z.string(), z.number()]).transform((value, ctx)
   return ms;
 });
 
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+/** Bytes as people write them: `500MB`, `10GiB`, `1.5TB`, or a plain number of bytes. */
+export const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(String(value));
+  if (!m || (typeof value === 'number' && !Number.isFinite(value))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a size like 500MB, 10GB or 2TiB, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+});
+
+/**
+ * `archive.retention`: which archives and reports the periodic retention job
+ * deletes (apps/archive-worker/src/retention-job.ts). Any rule deletes; none
+ * touches an archive younger than `minAge`. No rule set: nothing is deleted.
+ */
+const keepCount = z.number().int().min(1, 'must be at least 1');
+const retention = z
+  .object({
+    /** Delete archives older than this. */
+    maxAge: duration.optional(),
+    /** Keep only the newest N archives per pipeline; a map gives N per pipeline, `"*"` for the rest. */
+    keepLast: z.union([keepCount, z.record(z.string(), keepCount)]).optional(),
+    /** Delete the oldest archives while all of them together are larger than this. */
+    maxTotalSize: byteSize.optional(),
+    /** Never delete an archive younger than this, whatever the rules say. */
+    minAge: duration.default(3_600_000),
+    /** How often the job runs (one archive worker per interval does it). */
+    interval: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(3_600_000),
+  })
+  .strict()
+  .prefault({});
+
 const port = z.coerce.number().int().min(0).max(65535);
 const backoff = z
   .object({
@@ -97,6 +143,7 @@ export const runwardenConfigSchema = z
          * outcome's warnings; `fail` fails the archive job.
          */
         onChangedFile: z.enum(['list', 'fail']).default('list'),
+        retention,
       })
       .strict()
       .prefault({}),
@@ -105,6 +152,13 @@ export const runwardenConfigSchema = z
         archive: jobOptions(5, 5_000),
         report: jobOptions(5, 1_000),
         alert: jobOptions(8, 2_000),
+      })
+      .strict()
+      .prefault({}),
+    report: z
+      .object({
+        /** Also write `<run_id>_summary.html`, a self-contained page with the step timeline. */
+        html: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
