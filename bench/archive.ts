@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- archive [--large] [--rounds=N] [--built] [--threads=N]`: runwarden's
+ * `npm run bench -- archive [--large] [--big] [--rounds=N] [--built] [--threads=N]`: runwarden's
  * archive and verify against Info-ZIP on the same generated tree, in the same run,
  * and the writers the README compares with (archiver, yazl: dev dependencies).
  * `--built` runs the measured child from the compiled packages (dist/, as in
@@ -10,6 +10,9 @@
  *   ─▶ per round: zip -r -q -6 │ runwarden zip (child) │ archiver │ yazl │ unzip -tq │ runwarden verify (child)
  *                 │ runwarden archive job end to end (child: zip + verify + manifest + rename)
  *   ─▶ best of the rounds for each ─▶ ratios, output size, peak RSS, event-loop delay
+ *
+ * `--big` runs only the 4 GiB boundary cases instead (archive-big.ts: ~20 GB
+ * of disk, minutes; never in CI).
  *
  * Each step runs in a process of its own so peak RSS is that step's alone.
  * Zip threads: `--threads`, else `archive.threads`' default; with `--large`
@@ -22,6 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runwardenConfigSchema } from '@runwarden/core';
 import ts from 'typescript';
+import { runBig } from './archive-big.js';
 import { generateTree, TREE_200MB, TREE_2GB } from './archive-tree.js';
 import type { Bench, BenchFigure } from './types.js';
 
@@ -110,6 +114,7 @@ export const run: Bench = async (args) => {
       runwardenConfigSchema.parse({}).archive.threads,
   );
   const command = childCommand(built);
+  if (args.includes('--big')) return runBig(command, threads);
   const { base, bytes } = prepareTree(large);
   const tree = path.join(base, 'worktrees', 'bench-run');
   const out = path.join(base, 'out');

@@ -10,7 +10,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
@@ -226,6 +226,27 @@ describe('archiveRun', () => {
     const outcome = await run('run-fifo');
     expect(outcome.skippedFiles).toEqual([{ path: 'pipe', reason: 'a FIFO is not archived' }]);
     expect(compareExtraction(outcome.path!, root, path.join(ctx.dir, 'out'), ['pipe'])).toEqual([]);
+  });
+
+  it('fails with ARCHIVE_SOURCE_CHANGED, leaving nothing behind, when a file keeps changing and onChangedFile is fail', async () => {
+    const root = makeRun('run-busy');
+    const busy = path.join(root, 'busy.bin');
+    writeFileSync(busy, randomFillSync(Buffer.alloc(12 * 1024 * 1024)));
+    // Rewrites one byte in place every millisecond until killed.
+    const code = `const fs=require('fs');const fd=fs.openSync(process.argv[1],'r+');const s=new Int32Array(new SharedArrayBuffer(4));for(let i=0;;i++){fs.writeSync(fd,Buffer.from([i&255]),0,1,(i*7919)%1000000);Atomics.wait(s,0,0,1);}`;
+    const writer = spawn(process.execPath, ['-e', code, busy], { stdio: 'ignore' });
+    ctx.defer(() => writer.kill('SIGKILL'));
+    await expect(run('run-busy', { onChangedFile: 'fail' })).rejects.toMatchObject({
+      code: 'ARCHIVE_SOURCE_CHANGED',
+    });
+    expect(readdirSync(archives)).toEqual([]);
+    const listed = await run('run-busy', { compressionLevel: 1 });
+    expect(listed.warnings).toEqual([
+      { path: 'busy.bin', warning: expect.stringMatching(/^changed while archiving/) },
+    ]);
+    expect(JSON.parse(readFileSync(`${listed.path!}.json`, 'utf8')).warnings).toEqual(
+      listed.warnings,
+    );
   });
 
   it('removes the worktree after a verified archive when asked', async () => {

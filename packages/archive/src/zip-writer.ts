@@ -249,6 +249,8 @@ interface LargeEntry {
 }
 
 const MAX32 = 0xffffffff;
+/** A final, empty deflate block (fixed Huffman, end of block only). */
+const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
 class ZipBuilder {
   readonly written: WrittenEntries;
@@ -378,26 +380,36 @@ class ZipBuilder {
     const { index } = unit;
     if (this.skippedStream === index) return undefined;
     if (!settled.ok) {
-      if (unit.first && UNREADABLE.has(settled.error.code ?? '')) {
+      const code = settled.error.code ?? '';
+      if (unit.first && UNREADABLE.has(code)) {
         this.skippedStream = index;
         this.skipped.push({
           path: this.table.name(index),
-          reason: `unreadable (${settled.error.code}): ${settled.error.message}`,
+          reason: `unreadable (${code}): ${settled.error.message}`,
         });
         return undefined;
       }
-      throw settled.error;
+      // Gone or replaced between two of its blocks: a change, not a failure.
+      if (!this.stream || !UNREADABLE.has(code)) throw settled.error;
+      this.stream.changed = true;
+      if (unit.last && this.stream.method === METHOD_DEFLATE) {
+        // The final block never came: end the stream with an empty one.
+        await this.out.append(FINAL_EMPTY_BLOCK);
+        this.stream.compressed += FINAL_EMPTY_BLOCK.length;
+      }
+    } else {
+      const r = settled.value as DeflateBlockResult;
+      if (unit.first) await this.startLarge(index, r.before);
+      const s = this.stream!;
+      s.crc = unit.first ? r.crc : crc32Combine(s.crc, r.crc, r.length);
+      s.size += r.length;
+      s.compressed += r.data.length;
+      s.latest = r.after;
+      if (!sameState(r.before, s.state) || !sameState(r.after, s.state)) s.changed = true;
+      await this.out.append(r.data, () => this.recycle(r.data.buffer));
     }
-    const r = settled.value as DeflateBlockResult;
-    if (unit.first) await this.startLarge(index, r.before);
-    const s = this.stream!;
-    s.crc = unit.first ? r.crc : crc32Combine(s.crc, r.crc, r.length);
-    s.size += r.length;
-    s.compressed += r.data.length;
-    s.latest = r.after;
-    if (!sameState(r.before, s.state) || !sameState(r.after, s.state)) s.changed = true;
-    await this.out.append(r.data, () => this.recycle(r.data.buffer));
     if (!unit.last) return undefined;
+    const s = this.stream!;
     if (s.size !== s.latest.size) s.changed = true;
     if (s.changed && attempt === 0) {
       await this.out.truncate(s.offset);
