@@ -122,6 +122,25 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /<dir>\/runwarden\.yaml:\d+:\d+: invalid YAML: /,
   ],
   [
+    'a YAML alias bomb ("billion laughs")',
+    () =>
+      configError(
+        [
+          'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+          ...Array.from(
+            { length: 9 },
+            (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`,
+          ),
+        ].join('\n'),
+      ),
+    /^<dir>\/runwarden\.yaml:3:10: invalid YAML: Excessive alias count indicates a resource exhaustion attack/,
+  ],
+  [
+    'a repeated key',
+    () => configError('board:\n  port: 1\n  port: 2\n'),
+    /<dir>\/runwarden\.yaml:4:3: invalid YAML: Map keys must be unique; "port" appears again here/,
+  ],
+  [
     'an unknown key',
     () => configError('archive:\n  concurency: 4\n'),
     /<dir>\/runwarden\.yaml:3:3: archive\.concurency: unknown key "concurency"/,
