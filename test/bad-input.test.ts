@@ -165,6 +165,11 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /^<dir>\/runwarden\.yaml:3:10: invalid YAML: Excessive alias count indicates a resource exhaustion attack/,
   ],
   [
+    'YAML nested 50,000 levels deep',
+    () => configError(`x: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`),
+    /^<dir>\/runwarden\.yaml:2:\d+: invalid YAML: Maximum call stack size exceeded/,
+  ],
+  [
     'a repeated key',
     () => configError('board:\n  port: 1\n  port: 2\n'),
     /<dir>\/runwarden\.yaml:4:3: invalid YAML: Map keys must be unique; "port" appears again here/,
