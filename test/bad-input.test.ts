@@ -128,6 +128,35 @@ async function httpAnswering(
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/secret-token`;
 }
 
+/** An HTTP server on 127.0.0.1 that answers every request with `answer`; its URL (with a secret-looking path). */
+async function httpDoing(answer: (res: http.ServerResponse) => void): Promise<string> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    answer(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/secret-token`;
+}
+
+/** An SMTP server that offers AUTH without STARTTLS; fails the test if it is ever given a password. */
+async function smtpWithoutTls(): Promise<number> {
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onAuth: (_auth, _session, callback) => {
+      callback(new Error('a password reached the server in clear'));
+      throw new Error('a password reached the server in clear');
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve(undefined))));
+  return (server.server.address() as AddressInfo).port;
+}
+
 async function smtpRefusing(): Promise<number> {
   const server = new SMTPServer({
     authOptional: true,
@@ -156,6 +185,30 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     'malformed YAML',
     () => configError('scanner: { pollInterval: 10s\n'),
     /<dir>\/runwarden\.yaml:\d+:\d+: invalid YAML: /,
+  ],
+  [
+    'a YAML alias bomb ("billion laughs")',
+    () =>
+      configError(
+        [
+          'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+          ...Array.from(
+            { length: 9 },
+            (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`,
+          ),
+        ].join('\n'),
+      ),
+    /^<dir>\/runwarden\.yaml:3:10: invalid YAML: Excessive alias count indicates a resource exhaustion attack/,
+  ],
+  [
+    'YAML nested 50,000 levels deep',
+    () => configError(`x: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`),
+    /^<dir>\/runwarden\.yaml:2:\d+: invalid YAML: Maximum call stack size exceeded/,
+  ],
+  [
+    'a repeated key',
+    () => configError('board:\n  port: 1\n  port: 2\n'),
+    /<dir>\/runwarden\.yaml:4:3: invalid YAML: Map keys must be unique; "port" appears again here/,
   ],
   [
     'an unknown key',
@@ -403,6 +456,70 @@ const cases: [string, () => Promise<string>, RegExp][] = [
         },
       }),
     /550/,
+  ],
+  // Issue 14 (hostile peers): each error says the real cause, in one clean line, without secrets.
+  [
+    'a webhook nobody listens on',
+    async () => {
+      const port = await freePort();
+      return (
+        await channelError('webhook', { webhook: { url: `http://127.0.0.1:${port}/secret-token` } })
+      ).replaceAll(String(port), '<port>');
+    },
+    /^webhook: could not deliver to the webhook \(ECONNREFUSED 127\.0\.0\.1:<port>\); check ALERT_WEBHOOK_URL and the receiver$/,
+  ],
+  [
+    'Slack redirecting to another host',
+    async () =>
+      channelError('slack', {
+        slack: {
+          webhookUrl: await httpDoing((res) =>
+            res.writeHead(302, { location: 'https://evil.example/collect' }).end(),
+          ),
+        },
+      }),
+    /^slack: could not reach Slack \(redirect to another host refused \(HTTP 302 to evil\.example\)\); check the network or SLACK_WEBHOOK_URL$/,
+  ],
+  [
+    'a webhook answering 500 with terminal escapes and a page of HTML',
+    async () =>
+      channelError('webhook', {
+        webhook: {
+          url: await httpDoing((res) =>
+            res.writeHead(500).end(`<html>\n\x1b[2J\x1b]0;pwned\x07${'<p>x</p>'.repeat(1_000)}`),
+          ),
+        },
+      }),
+    /^webhook: webhook answered HTTP 500: <html> \[2J \]0;pwned (<p>x<\/p>)+<p>x…$/,
+  ],
+  [
+    'a webhook answering 200 with headers and then nothing',
+    async () =>
+      channelError('webhook', {
+        webhook: {
+          url: await httpDoing((res) => res.writeHead(200).flushHeaders()),
+          timeout: '300ms',
+        },
+      }),
+    /^webhook: could not deliver to the webhook \(no complete answer within 300 ms\)/,
+  ],
+  [
+    'an SMTP server offering AUTH without STARTTLS',
+    async () =>
+      (
+        await channelError('email', {
+          email: {
+            host: '127.0.0.1',
+            port: await smtpWithoutTls(),
+            user: 'alerts',
+            pass: 'secret-token',
+            from: 'runwarden@example.test',
+            to: 'oncall@example.test',
+            timeout: '5s',
+          },
+        })
+      ).replace(/:\d+ /, ':<port> '),
+    /^email: the SMTP server 127\.0\.0\.1:<port> offers no working STARTTLS \(.+\), so runwarden did not log in: it would send the password in clear\. Use the server's TLS port/,
   ],
 ];
 

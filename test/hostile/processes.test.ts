@@ -112,3 +112,22 @@ describe('issue 14 item 4: terminal escapes in pipeline text are shown, not obey
     expect(run.stdout).toContain('failed:\\u000a\\u001b[31mfake\\u001b[0m\\u202e');
   });
 });
+
+describe('issue 14 item 7: a hostile configuration is a configuration error', () => {
+  it('`config check` exits 2 on an alias bomb, naming file and line', async () => {
+    const bomb = [
+      'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`,
+      ),
+    ].join('\n');
+    const config = writeConfig('rules: []\n');
+    writeFileSync(config, `alerts: alerts.yaml\n${bomb}\n`);
+    const run = await runCliProcess(['--config', config, 'config', 'check'], { cwd: ctx.dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${config}:3:10: invalid YAML: Excessive alias count indicates a resource exhaustion attack`,
+    );
+  });
+});

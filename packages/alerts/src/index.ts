@@ -47,6 +47,7 @@ export {
   scrubSecrets,
   parseRetryAfter,
   kindForStatus,
+  idempotencyKey,
   type Channel,
   type ChannelFailureKind,
 } from './channels/channel.js';
@@ -64,7 +65,6 @@ export {
 export { createEmailChannel, emailBody, type EmailChannelOptions } from './channels/email.js';
 export {
   createWebhookChannel,
-  idempotencyKey,
   webhookPayload,
   WEBHOOK_PAYLOAD_VERSION,
   type WebhookChannelOptions,

@@ -82,3 +82,19 @@ export function kindForStatus(status: number): ChannelFailureKind {
   if (status === 408 || status >= 500) return 'transient';
   return 'permanent';
 }
+
+/**
+ * The `Idempotency-Key` header (webhook) and `X-Runwarden-Notification` (email) for a notification id: the id itself when it
+ * is printable ASCII; otherwise `%`, spaces, control characters and every
+ * non-ASCII byte (UTF-8) percent-encoded, so that a header is always valid
+ * and `decodeURIComponent(key)` gives the id back. Run ids are the
+ * pipeline's text, and a raw `漢` or `\n` in a header fails every attempt.
+ */
+export function idempotencyKey(notificationId: string): string {
+  return notificationId.replace(/[^\x21-\x24\x26-\x7e]+/g, (run) =>
+    // Buffer rather than encodeURIComponent, which throws on a lone surrogate.
+    [...Buffer.from(run, 'utf8')]
+      .map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)
+      .join(''),
+  );
+}

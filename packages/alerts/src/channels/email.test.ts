@@ -177,7 +177,7 @@ describe('email channel', () => {
     });
     cleanup.push(() => email.close!());
     const digest = digestNotification({
-      id: 'digest.run_failure.h.0',
+      id: 'digest.漢字\r\nBcc: evil@example.test.h.0',
       rule: 'run_failure',
       severity: 'critical',
       group: { key: 'run_failure{pipeline="etl"}', hash: 'h' },
@@ -190,6 +190,11 @@ describe('email channel', () => {
     expect(smtp.received).toHaveLength(1);
     const raw = smtp.received[0]!.raw.replace(/=\r?\n/g, '');
     expect(raw).toContain('3 more run_failure alert(s) for 3 run(s)');
+    // The id is the pipeline's text: it reaches the header ASCII-encoded, never as a new header line.
+    expect(raw.replace(/\r\n(?=[ \t])/g, '')).toContain(
+      'X-Runwarden-Notification: digest.%E6%BC%A2%E5%AD%97%0D%0ABcc:%20evil@example.test.h.0',
+    );
+    expect(smtp.received[0]!.to).toEqual(['ops@example.test']);
     for (const e of events) expect(raw).toContain(e.text);
   });
 });

@@ -5,7 +5,7 @@
 import { oneLine } from '@runwarden/core';
 import nodemailer from 'nodemailer';
 import { headline, runList, type Notification } from '../notification.js';
-import { ChannelError, scrubSecrets, type Channel } from './channel.js';
+import { ChannelError, idempotencyKey, scrubSecrets, type Channel } from './channel.js';
 
 export interface EmailChannelOptions {
   host: string;
@@ -104,7 +104,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
           subject,
           text,
           html,
-          headers: { 'X-Runwarden-Notification': n.id },
+          headers: { 'X-Runwarden-Notification': idempotencyKey(n.id) },
         });
         return `SMTP server accepted the message for ${options.to} (${oneLine(String(info.response ?? 'ok'), 120)})`;
       } catch (err) {

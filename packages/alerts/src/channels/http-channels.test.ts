@@ -5,9 +5,9 @@ import { testNotification } from '../build-notification.js';
 import type { Notification } from '../notification.js';
 import { freePort } from '../../../core/src/private-redis.js';
 import { MAX_ANSWER_BYTES } from './bounded-fetch.js';
-import { ChannelError } from './channel.js';
+import { ChannelError, idempotencyKey } from './channel.js';
 import { createSlackChannel } from './slack.js';
-import { createWebhookChannel, idempotencyKey } from './webhook.js';
+import { createWebhookChannel } from './webhook.js';
 
 interface Recorded {
   method: string;

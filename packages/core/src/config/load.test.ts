@@ -195,3 +195,56 @@ describe('loadConfig', () => {
     expect(alerts.channels.email?.port).toBe(2525);
   });
 });
+
+/** A YAML "billion laughs": ten levels of nine aliases each, 10^9 strings once expanded. */
+function aliasBomb(): string {
+  const lines = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+  for (let i = 1; i < 10; i += 1)
+    lines.push(`a${i}: &a${i} [${Array.from({ length: 9 }, () => `*a${i - 1}`).join(', ')}]`);
+  return `alerts: alerts.yaml\n${lines.join('\n')}\n`;
+}
+
+describe('loadConfig against hostile files', () => {
+  it('refuses an alias bomb as a configuration error at its first alias', () => {
+    const err = configError({ 'runwarden.yaml': aliasBomb() });
+    expect(err.issues).toHaveLength(1);
+    expect(err.message).toMatch(
+      /runwarden\.yaml:3:10: invalid YAML: Excessive alias count indicates a resource exhaustion attack \(the file is refused as a whole/,
+    );
+  });
+
+  it('reports a repeated key at its second occurrence', () => {
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\nboard:\n  port: 1\n  host: x\n  port: 2\n',
+    });
+    expect(err.message).toMatch(
+      /runwarden\.yaml:5:3: invalid YAML: Map keys must be unique; "port" appears again here$/,
+    );
+  });
+
+  it('loads 50,000 webhook headers, and finds a repeated one at the end (linear, not quadratic)', () => {
+    const headers = Array.from({ length: 50_000 }, (_, i) => `      h${i}: v${i}\n`).join('');
+    const alerts = `channels:\n  webhook:\n    url: http://127.0.0.1:9/x\n    headers:\n${headers}rules: []\n`;
+    const cwd = project({ 'runwarden.yaml': 'alerts: alerts.yaml\n', 'alerts.yaml': alerts });
+    const loaded = loadConfig({ cwd, configPath: 'runwarden.yaml', env: {} });
+    expect(Object.keys(loaded.alerts.channels.webhook!.headers)).toHaveLength(50_000);
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\n',
+      'alerts.yaml': alerts.replace('rules: []', '      h7: again\nrules: []'),
+    });
+    expect(err.message).toMatch(
+      /alerts\.yaml:50005:7: invalid YAML: Map keys must be unique; "h7"/,
+    );
+  });
+
+  it('reports at most 20 problems, then how many more', () => {
+    const headers = Array.from({ length: 5_000 }, (_, i) => `      h${i}: ${i}\n`).join('');
+    const err = configError({
+      'runwarden.yaml': 'alerts: alerts.yaml\n',
+      'alerts.yaml': `channels:\n  webhook:\n    headers:\n${headers}rules: []\n`,
+    });
+    expect(err.issues).toHaveLength(21);
+    expect(err.issues[0]?.message).toBe('expected string, got number 0');
+    expect(err.issues[20]?.message).toBe('… and 4980 more problem(s) like these');
+  });
+});

@@ -15,6 +15,7 @@ import {
   visit,
   type Document,
   type Node,
+  type Scalar,
 } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
@@ -101,7 +102,14 @@ export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
     ]);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  let doc: Document.Parsed;
+  try {
+    // uniqueKeys is checked below in linear time: the library's own check compares every key
+    // with every other one (20,000 keys took 12 s).
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  } catch (err) {
+    throw unreadable(file, { line: 1, column: 1 }, err);
+  }
   const parsed: ParsedFile = { file, doc, lines, data: undefined };
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -110,6 +118,17 @@ export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
         ...position(parsed, e.pos[0]),
         key: '',
         message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const duplicates = duplicateKeys(doc);
+  if (duplicates.length > 0) {
+    throw new ConfigError(
+      duplicates.slice(0, MAX_ISSUES).map((key) => ({
+        file,
+        ...position(parsed, key.range?.[0]),
+        key: '',
+        message: `invalid YAML: Map keys must be unique; ${JSON.stringify(String(key.value))} appears again here`,
       })),
     );
   }
@@ -131,12 +150,60 @@ export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
     },
   });
   if (issues.length > 0) throw new ConfigError(issues);
-  parsed.data = doc.toJS() ?? {};
+  try {
+    parsed.data = doc.toJS() ?? {};
+  } catch (err) {
+    // The yaml library refuses an alias bomb ("billion laughs") here, while expanding aliases.
+    throw unreadable(file, position(parsed, firstAlias(doc)?.range?.[0]), err);
+  }
   return parsed;
 }
 
+/** At most this many issues are reported: a person reads them, and finding each one's line costs. */
+const MAX_ISSUES = 20;
+
+function unreadable(file: string, at: { line: number; column: number }, err: unknown): ConfigError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ConfigError([
+    {
+      file,
+      ...at,
+      key: '',
+      message: `invalid YAML: ${reason.split('\n')[0]} (the file is refused as a whole; expand aliases by hand or simplify it)`,
+    },
+  ]);
+}
+
+function firstAlias(doc: Document.Parsed): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** Keys that repeat within one mapping, in one pass with a set per mapping. */
+function duplicateKeys(doc: Document.Parsed): Scalar[] {
+  const repeated: Scalar[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
+        if (seen.has(id)) repeated.push(pair.key);
+        seen.add(id);
+      }
+    },
+  });
+  return repeated;
+}
+
 function issuesFromZod(parsed: ParsedFile, error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => {
+  const shown = error.issues.slice(0, MAX_ISSUES).map((issue) => {
     const at = issue.path;
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
@@ -158,6 +225,16 @@ function issuesFromZod(parsed: ParsedFile, error: z.ZodError): ConfigIssue[] {
       message: `${describeIssue(issue)}${hint}`,
     };
   });
+  const more = error.issues.length - shown.length;
+  if (more > 0)
+    shown.push({
+      file: parsed.file,
+      line: 1,
+      column: 1,
+      key: '',
+      message: `… and ${more} more problem(s) like these`,
+    });
+  return shown;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
