@@ -78,9 +78,10 @@ USER runwarden
 EXPOSE 3000
 # Healthy when the config loads and Redis answers: `status` exits non-zero otherwise.
 # The CLI loads only the status command's modules, so this stays cheap. No shell, and
-# `timeout` ends a check that overruns: Docker does not kill the process of a timed-out
-# check. (Any non-zero status counts as unhealthy, also runwarden's 2 for bad config.)
-HEALTHCHECK --interval=30s --timeout=30s --start-period=60s --retries=3 \
-  CMD ["timeout", "-s", "KILL", "25", "node", "apps/cli/bin/runwarden.js", "status", "--json"]
+# `timeout` ends a check that overruns well before Docker's timeout: Docker kills only
+# the process it started, so a node under a killed shell or `timeout` would live on.
+# (Any non-zero status counts as unhealthy, also runwarden's 2 for bad config.)
+HEALTHCHECK --interval=30s --timeout=60s --start-period=60s --retries=3 \
+  CMD ["timeout", "-s", "KILL", "20", "node", "apps/cli/bin/runwarden.js", "status", "--json"]
 ENTRYPOINT ["node", "apps/cli/bin/runwarden.js"]
 CMD ["start"]
