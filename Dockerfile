@@ -81,7 +81,7 @@ EXPOSE 3000
 # `timeout` ends a check that overruns well before Docker's timeout: Docker kills only
 # the process it started, so a node under a killed shell or `timeout` would live on.
 # (Any non-zero status counts as unhealthy, also runwarden's 2 for bad config.)
-HEALTHCHECK --interval=30s --timeout=60s --start-period=60s --retries=3 \
-  CMD ["timeout", "-s", "KILL", "20", "node", "apps/cli/bin/runwarden.js", "status", "--json"]
+HEALTHCHECK --interval=30s --timeout=80s --start-period=60s --retries=3 \
+  CMD ["timeout", "-s", "KILL", "40", "node", "apps/cli/bin/runwarden.js", "status", "--json"]
 ENTRYPOINT ["node", "apps/cli/bin/runwarden.js"]
 CMD ["start"]
