@@ -77,9 +77,11 @@ USER runwarden
 # /app/.archive, reports in /app/reports. Mount volumes there (docker-compose.yml does).
 EXPOSE 3000
 # Healthy when the config loads and Redis answers: `status` exits non-zero otherwise.
-# The CLI loads only the status command's modules, so this stays cheap.
-# (Docker reserves exit status 2, which runwarden uses for bad configuration, hence `|| exit 1`.)
-HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
-  CMD node apps/cli/bin/runwarden.js status --json > /dev/null || exit 1
+# The CLI loads only the status command's modules, so this stays cheap. No shell, and
+# `timeout` ends a check that overruns well before Docker's timeout: Docker kills only
+# the process it started, so a node under a killed shell or `timeout` would live on.
+# (Any non-zero status counts as unhealthy, also runwarden's 2 for bad config.)
+HEALTHCHECK --interval=30s --timeout=80s --start-period=60s --retries=3 \
+  CMD ["timeout", "-s", "KILL", "40", "node", "apps/cli/bin/runwarden.js", "status", "--json"]
 ENTRYPOINT ["node", "apps/cli/bin/runwarden.js"]
 CMD ["start"]

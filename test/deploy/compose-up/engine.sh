@@ -59,13 +59,30 @@ case "$cmd" in
   stop)
     [ -f "$dir/dockerd.launcher.pid" ] || exit 0
     pid=$(cat "$dir/dockerd.launcher.pid")
-    kill -TERM "$pid" 2>/dev/null || exit 0
-    for _ in $(seq 1 60); do
-      kill -0 "$pid" 2>/dev/null || exit 0
-      sleep 0.5
+    if kill -TERM "$pid" 2>/dev/null; then
+      # dockerd stops running containers first, each within its stop grace period.
+      for _ in $(seq 1 360); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+      done
+      if kill -0 "$pid" 2>/dev/null; then
+        echo "engine: dockerd $pid did not stop in 3 minutes; killing it" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+    fi
+    # Whatever the engine left running (containers, their shims) and its mounts go too.
+    runc_root="$dir/exec/runtime-runc/moby"
+    if [ -d "$runc_root" ]; then
+      for id in $(runc --root "$runc_root" list -q 2>/dev/null); do
+        runc --root "$runc_root" kill --all "$id" KILL 2>/dev/null || true
+        runc --root "$runc_root" delete --force "$id" 2>/dev/null || true
+      done
+    fi
+    for shim in $(pgrep -f "containerd-shim.*-address $dir/exec/" || true); do
+      kill -KILL "$shim" 2>/dev/null || true
     done
-    echo "engine: dockerd $pid did not stop in 30 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
+    if mountpoint -q "$dir/exec/netns/default" 2>/dev/null; then umount "$dir/exec/netns/default" || true; fi
+    rm -rf "$dir/exec"
     ;;
   *)
     echo "usage: engine.sh start|stop DIR" >&2
