@@ -149,6 +149,13 @@ export interface RedisCheck {
   evictionPolicies: string[];
 }
 
+/** The warning to log when a Redis may evict keys (queued jobs, leases), or undefined. */
+export function evictionWarning(check: RedisCheck): string | undefined {
+  const bad = check.evictionPolicies.filter((p) => p !== 'noeviction');
+  if (bad.length === 0) return undefined;
+  return `Redis at ${check.where} has maxmemory-policy ${bad.join(', ')}: under memory pressure it will evict queued jobs and leases. Set maxmemory-policy noeviction (in redis.conf, or CONFIG SET maxmemory-policy noeviction)`;
+}
+
 function infoField(info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
