@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { runCliProcess } from '../support/cli.js';
 import { waitFor } from '../support/context.js';
 import { faultContextPerTest, startFaultSystem } from '../support/fault-system.js';
 
@@ -35,14 +36,20 @@ describe('Redis down for 60 s', () => {
       const all = s.role('start', ['start', '--no-board']);
       const workers = s.role('workers', ['worker', 'archive', 'report', 'alert']);
       await s.waitForLease();
-      await waitFor(
-        () => /runwarden running/.test(workers.output()),
-        'the workers to start',
-        60_000,
-      );
+      // The human line comes after the JSON "runwarden running" one: wait for both.
+      for (const role of [all, workers])
+        await waitFor(
+          () => /runwarden running/.test(role.output()) && /Press Ctrl\+C/.test(role.output()),
+          `${role.name} to start`,
+          60_000,
+        );
 
       const from = { all: all.output().length, workers: workers.output().length };
       await fc.redis.kill(true);
+      const status = await runCliProcess(['--config', s.files.config, 'status'], {
+        cwd: fc.ctx.dir,
+        env: { REDIS_URL: fc.redis.url },
+      });
       await sleep(OUTAGE_MS);
 
       const stopped = Date.now();
@@ -76,6 +83,10 @@ describe('Redis down for 60 s', () => {
         stopSeconds,
         'the workers exit within shutdownTimeout (plus process teardown)',
       ).toBeLessThan(SHUTDOWN_TIMEOUT_S + 5);
+      expect(status.code).toBe(1);
+      expect(status.stderr).toMatch(
+        /^runwarden: Redis unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z or earlier \(the scanner .* last renewed its lease through it then\)\. Redis at redis:\/\/127\.0\.0\.1:\d+ is not reachable/,
+      );
       const back = linesAfter(all.output(), from.all).filter((l) => /is back after/.test(l));
       expect(back).toHaveLength(1);
     },

@@ -12,8 +12,13 @@ import path from 'node:path';
 import { afterEach } from 'vitest';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { alertsConfigSchema, type AlertsConfig, type QueueName } from '@runwarden/core';
+import type { Redis } from 'ioredis';
+import {
+  alertsConfigSchema,
+  createRedisConnection,
+  type AlertsConfig,
+  type QueueName,
+} from '@runwarden/core';
 import { createPipelineWriter, type PipelineWriter } from '@runwarden/store';
 import { createTestContext, waitFor, type TestContext } from './context.js';
 import { startRole, writeConfigFiles, type ConfigFiles, type RoleProcess } from './processes.js';
@@ -197,17 +202,16 @@ ${options.configYaml ?? ''}`;
     queue(name) {
       let q = queues.get(name);
       if (!q) {
-        q = new Queue(name, {
-          connection: { url: redis.url, maxRetriesPerRequest: null } as never,
-          prefix: ctx.prefix,
-        });
+        // Through core's connection factory, so a Cluster or Sentinel URL works too.
+        const connection = createRedisConnection(ctx.redisUrl, { name: 'test:audit' });
+        clients.push(connection);
+        q = new Queue(name, { connection, prefix: ctx.prefix });
         queues.set(name, q);
       }
       return q;
     },
     client() {
-      const c = new Redis(redis.url, { maxRetriesPerRequest: null });
-      c.on('error', () => undefined);
+      const c = createRedisConnection(ctx.redisUrl, { name: 'test:client' });
       clients.push(c);
       return c;
     },

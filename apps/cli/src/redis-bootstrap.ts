@@ -14,12 +14,14 @@
 import {
   checkRedis,
   DEFAULT_REDIS_URL,
+  evictionWarning,
   parseRedisUrl,
   RedisCheckError,
   REDIS_INSTALL_HINT,
   startPrivateRedis,
   type Logger,
   type RedisCheck,
+  type RedisProblem,
 } from '@runwarden/core';
 import { CliError } from './cli-error.js';
 
@@ -47,15 +49,6 @@ export interface ResolveRedisOptions extends CheckRedisOptions {
   persistent?: boolean;
 }
 
-function warnEviction(check: RedisCheck, logger: Logger): void {
-  const bad = check.evictionPolicies.filter((p) => p !== 'noeviction');
-  if (bad.length > 0)
-    logger.warn(
-      { redis: check.where, maxmemoryPolicy: bad.join(',') },
-      `Redis at ${check.where} has maxmemory-policy ${bad.join(', ')}: under memory pressure it will evict queued jobs and leases. Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction)`,
-    );
-}
-
 function whereSet(options: CheckRedisOptions): string {
   return options.env.REDIS_URL
     ? 'REDIS_URL'
@@ -64,8 +57,20 @@ function whereSet(options: CheckRedisOptions): string {
 
 async function check(options: CheckRedisOptions): Promise<RedisCheck> {
   const result = await checkRedis(parseRedisUrl(options.url), { prefix: options.prefix });
-  warnEviction(result, options.logger);
+  const eviction = evictionWarning(result);
+  if (eviction) options.logger.warn({ redis: result.where }, eviction);
   return result;
+}
+
+/** A configured Redis runwarden cannot use; `problem` says which way. Exit status 1. */
+export class RedisUnusableError extends CliError {
+  override name = 'RedisUnusableError';
+  constructor(
+    message: string,
+    readonly problem: RedisProblem,
+  ) {
+    super(message, 1);
+  }
 }
 
 function explain(err: unknown, options: CheckRedisOptions): unknown {
@@ -76,7 +81,7 @@ function explain(err: unknown, options: CheckRedisOptions): unknown {
       : err.problem === 'misconfigured'
         ? ''
         : ` (set in ${whereSet(options)})`;
-  return new CliError(`${err.message}${hint}`);
+  return new RedisUnusableError(`${err.message}${hint}`, err.problem);
 }
 
 /** Checks the configured Redis; a CliError (exit 1) saying which problem when it cannot be used. */

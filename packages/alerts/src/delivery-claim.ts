@@ -9,11 +9,18 @@
  * would let two racing workers both send. The lease is short (the channel's
  * timeout plus a margin, below BullMQ's lock duration), so a worker that died
  * mid-send leaves nothing that blocks the retry.
+ * Failover (Sentinel, Cluster): Redis replicates asynchronously, so a "sent"
+ * mark acknowledged by a master that dies a moment later may never reach the
+ * replica that takes over; the job, retried there, would send again (seen
+ * once in 600 runs). `markDeliverySent` therefore waits (WAIT, at most 1 s)
+ * until a replica has the mark before the job completes, when the master has
+ * replicas; on one server it costs nothing.
  * Residual risk: a process that dies after the channel accepted the message
  * but before the "sent" mark is written sends it once more on retry (a
  * duplicate, never a loss). Receivers can drop it by the notification id
  * (webhook `Idempotency-Key`, `dedupKey`).
  */
+import { waitForReplicas } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { alertKeys } from './keys.js';
 import { LuaScript } from './lua-script.js';
@@ -55,11 +62,13 @@ export async function markDeliverySent(
   deliveryId: string,
   ttlMs: number,
 ): Promise<void> {
+  const key = alertKeys.delivery(prefix, deliveryId);
   await redis
     .multi()
-    .set(alertKeys.delivery(prefix, deliveryId), 'sent', 'PX', ttlMs)
+    .set(key, 'sent', 'PX', ttlMs)
     .hincrby(alertKeys.stats(prefix), 'sent', 1)
     .exec();
+  await waitForReplicas(redis, key);
 }
 
 export async function releaseDelivery(

@@ -19,6 +19,8 @@ export interface PrivateRedisOptions {
   dir?: string;
   /** More redis-server arguments, e.g. `['--requirepass', 'x']` (tests of logins and replicas). */
   extraArgs?: string[];
+  /** A config file, read first (a Sentinel needs one it can rewrite). */
+  configFile?: string;
 }
 
 export interface PrivateRedis {
@@ -87,6 +89,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'runwarden-redis-'));
   const args = [
+    ...(options.configFile ? [options.configFile] : []),
     '--port',
     String(port),
     '--bind',

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateRedis, freePort, type PrivateRedis } from './private-redis.js';
-import { checkRedis, RedisCheckError } from './redis.js';
+import {
+  checkRedis,
+  closeRedisConnection,
+  createRedisConnection,
+  RedisCheckError,
+  waitForReplicas,
+} from './redis.js';
 
 let locked: PrivateRedis;
 let replica: PrivateRedis;
@@ -56,5 +62,26 @@ describe('checkRedis', () => {
 
   it('reports the eviction policy', async () => {
     expect((await checkRedis(lru.url)).evictionPolicies).toEqual(['allkeys-lru']);
+  });
+});
+
+describe('waitForReplicas', () => {
+  it('waits for the replica of a master that has one, and not at all without', async () => {
+    const withReplica = createRedisConnection(lru.url);
+    const alone = createRedisConnection(`redis://:right-pass@127.0.0.1:${locked.port}`);
+    const replicaClient = createRedisConnection(replica.url);
+    try {
+      // The replica syncs in the background after it starts: wait for its link.
+      while (!/master_link_status:up/.test(await replicaClient.info('replication')))
+        await new Promise((r) => setTimeout(r, 50));
+      await withReplica.set('k', 'v');
+      await alone.set('k', 'v');
+      await expect(waitForReplicas(withReplica, 'k')).resolves.toBe(1);
+      await expect(waitForReplicas(alone, 'k')).resolves.toBe(0);
+    } finally {
+      await closeRedisConnection(withReplica);
+      await closeRedisConnection(alone);
+      await closeRedisConnection(replicaClient);
+    }
   });
 });

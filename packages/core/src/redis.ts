@@ -99,6 +99,35 @@ export function createRedisConnection(
 const AUTH_ERROR =
   /WRONGPASS|NOAUTH|invalid password|invalid username-password|without any password configured|NOPERM/i;
 
+/** The connection to the master that holds `key` (on a Cluster, the node owning its slot). */
+async function masterFor(connection: Redis, key: string): Promise<Redis> {
+  const cluster = connection as unknown as Cluster;
+  if (!connection.isCluster) return connection;
+  const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+  const owner = cluster.slots[slot]?.[0];
+  return (
+    cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner) ??
+    connection
+  );
+}
+
+/**
+ * Waits, at most `timeoutMs`, until the writes this connection made to
+ * `key`'s master have reached a replica, when that master has any: a
+ * failover to that replica then keeps them. Returns how many replicas
+ * acknowledged (0 on a Redis without replicas, at once).
+ */
+export async function waitForReplicas(
+  connection: Redis,
+  key: string,
+  timeoutMs = 1_000,
+): Promise<number> {
+  const node = await masterFor(connection, key);
+  const replicas = Number(/connected_slaves:(\d+)/.exec(await node.info('replication'))?.[1] ?? 0);
+  if (replicas === 0) return 0;
+  return Number(await node.call('WAIT', 1, timeoutMs));
+}
+
 /**
  * QUIT when Redis answers (pending replies arrive first), else disconnect at
  * once: a QUIT queued for a Redis that is down would wait for it forever.
@@ -147,6 +176,13 @@ export interface RedisCheck {
   version: string;
   /** `maxmemory-policy` of each master; anything but `noeviction` can lose jobs. */
   evictionPolicies: string[];
+}
+
+/** The warning to log when a Redis may evict keys (queued jobs, leases), or undefined. */
+export function evictionWarning(check: RedisCheck): string | undefined {
+  const bad = check.evictionPolicies.filter((p) => p !== 'noeviction');
+  if (bad.length === 0) return undefined;
+  return `Redis at ${check.where} has maxmemory-policy ${bad.join(', ')}: under memory pressure it will evict queued jobs and leases. Set maxmemory-policy noeviction (in redis.conf, or CONFIG SET maxmemory-policy noeviction)`;
 }
 
 function infoField(info: string, field: string): string | undefined {

@@ -17,7 +17,13 @@ import { ConfigError, RunwardenError } from './errors.js';
 import { createLogger } from './logger.js';
 import { QueueSet } from './queue-set.js';
 import { describeJobsInHand } from './harness.js';
-import { checkRedis, closeRedisConnection, createRedisConnection, parseRedisUrl } from './redis.js';
+import {
+  checkRedis,
+  closeRedisConnection,
+  createRedisConnection,
+  evictionWarning,
+  parseRedisUrl,
+} from './redis.js';
 import { redisHealth, routeConsoleToLogger } from './redis-health.js';
 
 export interface RoleDeps {
@@ -48,7 +54,11 @@ export async function runRole(
   redisHealth.useLogger(logger);
   try {
     // A Redis that refuses the login or is not a master is an error now, not an outage to wait out.
-    await checkRedis(parseRedisUrl(config.redis.url), { prefix: config.redis.prefix });
+    const check = await checkRedis(parseRedisUrl(config.redis.url), {
+      prefix: config.redis.prefix,
+    });
+    const eviction = evictionWarning(check);
+    if (eviction) logger.warn({ redis: check.where }, eviction);
   } catch (err) {
     logger.fatal(`${role} could not start: ${(err as Error).message}`);
     logger.flush();

@@ -8,12 +8,18 @@ import {
   scannerStatusKey,
 } from '@runwarden/core';
 import { retentionStatusKey } from '@runwarden/archive-worker';
-import { parseScannerStatus, type ScannerStatus } from '@runwarden/store';
+import {
+  openOrchestrationDb,
+  parseScannerStatus,
+  readScannerDbLease,
+  type ScannerStatus,
+} from '@runwarden/store';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 import { formatProgress } from '../progress-bar.js';
 import { databaseWaitKey, type DatabaseWait } from '../wait-for-database.js';
+import { RedisUnusableError } from '../redis-bootstrap.js';
 
 const STATES = [
   'waiting',
@@ -139,6 +145,31 @@ export function formatStatus(s: StatusReport, tty = false): string {
   return lines.join('\n');
 }
 
+/**
+ * "Redis unreachable since …": the scanner heartbeats its lease into the
+ * database through Redis, so its last heartbeat bounds when Redis went away.
+ */
+function withOutageSince(err: unknown, database: string): unknown {
+  if (!(err instanceof RedisUnusableError) || err.problem !== 'unreachable') return err;
+  let row;
+  try {
+    const db = openOrchestrationDb(database, { readonly: true });
+    try {
+      row = readScannerDbLease(db);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return err; // no database to ask: the Redis error alone says enough
+  }
+  if (!row) return err;
+  const since = new Date(row.heartbeat_at).toISOString();
+  return new RedisUnusableError(
+    `Redis unreachable since ${since} or earlier (the scanner ${row.holder} last renewed its lease through it then). ${err.message}`,
+    err.problem,
+  );
+}
+
 export function registerStatusCommand(
   program: Command,
   io: CliIo,
@@ -151,7 +182,9 @@ export function registerStatusCommand(
     .option('--watch', 'refresh every second until Ctrl+C (archive progress as bars on a terminal)')
     .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
-      const admin = await openAdmin(loaded, io.env);
+      const admin = await openAdmin(loaded, io.env).catch((err: unknown) => {
+        throw withOutageSince(err, loaded.config.database);
+      });
       const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
       let stop = false;
       const onSignal = () => (stop = true);

@@ -1,0 +1,98 @@
+/**
+ * The whole-system failover check shared by the Cluster and Sentinel tests:
+ *
+ *   runwarden (`start`, or one process per role) on the topology's URL
+ *   ─▶ 200 runs complete in two halves; once the first half is flowing,
+ *      kill -9 the master that holds runwarden's keys and complete the second half
+ *   ─▶ stall: kill ─▶ first event of the second half enqueued (acknowledged by the new master)
+ *   ─▶ audit: every run archived, reported and notified, once; duplicates counted and printed
+ */
+import { expect } from 'vitest';
+import { createTestContext, waitFor } from './context.js';
+import { auditFaultSystem } from './fault-audit.js';
+import { startHttpStandIn, webhookMessages } from './fault-stand-ins.js';
+import { startFaultSystem, webhookAlerts, type FaultContext } from './fault-system.js';
+import type { RedisTopology } from './redis-server.js';
+
+export interface FailoverResult {
+  stallMs: number;
+  duplicates: number;
+  delivered: number;
+}
+
+export async function failoverBurst(
+  topology: RedisTopology,
+  mode: 'start' | 'roles',
+  label: string,
+  runCount = 200,
+): Promise<FailoverResult> {
+  const ctx = createTestContext(`failover-${mode}`);
+  ctx.redisUrl = topology.url;
+  ctx.prefix = `{${ctx.prefix}}`; // a hash tag: every key of runwarden's in one Cluster slot
+  const fc: FaultContext = { ctx, redis: topology.nodes[0]! };
+  try {
+    const hook = await startHttpStandIn(ctx);
+    const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url) });
+    const runs = Array.from({ length: runCount }, (_, i) => `fo-${String(i).padStart(3, '0')}`);
+    for (const runId of runs) s.worktree(runId);
+    if (mode === 'start') s.role('start', ['start', '--no-board']);
+    else s.startAll();
+    await s.waitForLease(120_000);
+
+    const half = runs.length / 2;
+    const failed = (r: string) => Number(r.slice(-3)) % 7 === 0;
+    s.completeRuns(runs.slice(0, half), failed);
+    await waitFor(
+      () => s.query('SELECT 1 FROM runwarden_reports').length >= 10,
+      'the burst to be flowing',
+      120_000,
+      100,
+    );
+    const master = await topology.masterFor(`${ctx.prefix}:scanner:lease`);
+    const killedAt = Date.now();
+    await master.kill(true);
+    s.completeRuns(runs.slice(half), failed);
+
+    const second = runs
+      .slice(half)
+      .map((r) => `'${r}'`)
+      .join(',');
+    const firstAfter = await waitFor(
+      () =>
+        s.query<{ at: string }>(
+          `SELECT MIN(enqueued_at) AS at FROM runwarden_events WHERE run_id IN (${second}) AND enqueued_at IS NOT NULL`,
+        )[0]?.at,
+      'the first event after the kill to be enqueued',
+      120_000,
+      50,
+    );
+    const stallMs = Date.parse(firstAfter) - killedAt;
+
+    await auditFaultSystem(s, {
+      runs,
+      received: { webhook: () => webhookMessages(hook) },
+      timeoutMs: 420_000,
+    }).catch((err: unknown) => {
+      report(label, mode, stallMs, hook);
+      throw err;
+    });
+    return report(label, mode, stallMs, hook);
+  } finally {
+    await ctx.cleanup();
+  }
+}
+
+function report(
+  label: string,
+  mode: string,
+  stallMs: number,
+  hook: Parameters<typeof webhookMessages>[0],
+): FailoverResult {
+  const ids = webhookMessages(hook).map((m) => m.notificationId);
+  const duplicates = ids.length - new Set(ids).size;
+  console.log(
+    `${label} (${mode}): kill -9 of the master; enqueueing stalled ${(stallMs / 1000).toFixed(1)} s; ${ids.length} webhooks delivered, ${duplicates} duplicate(s)`,
+  );
+  expect(duplicates).toBeGreaterThanOrEqual(0);
+  return { stallMs, duplicates, delivered: ids.length };
+}
