@@ -27,6 +27,7 @@ import {
 import { scannerLeaseKey, type SkippedRow } from '@runwarden/store';
 import { createLedgerConsumer } from './ledger-consumer.js';
 import { createBlindWatch, type BlindWatch } from './blind-watch.js';
+import { reconcileRedis } from './redis-reconcile.js';
 import { fileIdentity, openScannerDatabase, type ScannerDatabase } from './scanner-database.js';
 import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
@@ -249,6 +250,13 @@ export function createScanner(deps: ScannerDeps): Scanner {
       { ...sql, lease: r.lease },
       new Set(outcome.fresh.map((e) => e.id)),
     );
+    const reconciled = await reconcileRedis(sql.store, {
+      redis: r.redis,
+      queues: deps.queues,
+      logger: log,
+      alertTypes: deps.alertTypes,
+      fence: () => r.lease.fence(),
+    });
     const durationMs = performance.now() - started;
     if (outcome.activeRuns !== lastActive) {
       lastActive = outcome.activeRuns;
@@ -267,7 +275,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     return {
       leader: true,
       events: outcome.fresh,
-      enqueued,
+      enqueued: enqueued + (reconciled ? reconciled.flows + reconciled.alerts : 0),
       activeRuns: outcome.activeRuns,
       skipped: outcome.skipped,
       badRows: outcome.badRows,
