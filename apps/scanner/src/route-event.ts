@@ -72,8 +72,21 @@ export async function enqueueEvent(
   if (parts.alert !== false && queuesFor(event, alertTypes).includes(QUEUES.alert)) {
     await queues
       .get(QUEUES.alert)
-      .add(event.type, event, queues.jobOptions(QUEUES.alert, { jobId: event.id }));
+      .add(event.type, alertJobData(event), queues.jobOptions(QUEUES.alert, { jobId: event.id }));
   }
+}
+
+/**
+ * The alert worker needs counts and ids, not the step list: the alert job of
+ * a run_completed carries the run without its steps (all counted in `omittedSteps`).
+ */
+export function alertJobData(event: RunwardenEvent): RunwardenEvent {
+  if (event.type !== 'run_completed') return event;
+  const { steps, ...run } = event.run;
+  return {
+    ...event,
+    run: { ...run, steps: [], omittedSteps: steps.length + (run.omittedSteps ?? 0) },
+  };
 }
 
 /** One human line per event: what happened, to which run. */
