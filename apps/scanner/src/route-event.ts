@@ -37,12 +37,19 @@ export function queuesFor(event: RunwardenEvent, alertTypes?: ReadonlySet<EventT
   return event.type === 'run_completed' ? [QUEUES.report, QUEUES.archive, ...alert] : alert;
 }
 
+/** Which of an event's jobs to add: both by default; a reconcile adds only what is missing. */
+export interface EnqueueParts {
+  flow?: boolean;
+  alert?: boolean;
+}
+
 export async function enqueueEvent(
   queues: QueueSet,
   event: RunwardenEvent,
   alertTypes?: ReadonlySet<EventType>,
+  parts: EnqueueParts = {},
 ): Promise<void> {
-  if (event.type === 'run_completed') {
+  if (event.type === 'run_completed' && parts.flow !== false) {
     await queues.flowProducer().add({
       name: event.type,
       queueName: QUEUES.report,
@@ -62,11 +69,24 @@ export async function enqueueEvent(
       ],
     });
   }
-  if (queuesFor(event, alertTypes).includes(QUEUES.alert)) {
+  if (parts.alert !== false && queuesFor(event, alertTypes).includes(QUEUES.alert)) {
     await queues
       .get(QUEUES.alert)
-      .add(event.type, event, queues.jobOptions(QUEUES.alert, { jobId: event.id }));
+      .add(event.type, alertJobData(event), queues.jobOptions(QUEUES.alert, { jobId: event.id }));
   }
+}
+
+/**
+ * The alert worker needs counts and ids, not the step list: the alert job of
+ * a run_completed carries the run without its steps (all counted in `omittedSteps`).
+ */
+export function alertJobData(event: RunwardenEvent): RunwardenEvent {
+  if (event.type !== 'run_completed') return event;
+  const { steps, ...run } = event.run;
+  return {
+    ...event,
+    run: { ...run, steps: [], omittedSteps: steps.length + (run.omittedSteps ?? 0) },
+  };
 }
 
 /** One human line per event: what happened, to which run. */

@@ -163,5 +163,8 @@ export function buildRunSnapshot(
     const step = stepSnapshot(row, summary.runId, skipped);
     if (step) snapshot.steps.push(step);
   }
+  // The reader returns at most MAX_SNAPSHOT_STEPS rows: count the rest.
+  const omitted = (Number(summary.total) || 0) - steps.length;
+  if (omitted > 0) snapshot.omittedSteps = omitted;
   return { ok: true, value: { snapshot, skipped } };
 }

@@ -13,7 +13,7 @@
  * scan: an unusable value skips that row (named in `skipped`), and a run
  * whose handling throws for any other reason is set aside with the rest going on.
  */
-import type { Logger, RunwardenEvent } from '@runwarden/core';
+import { MAX_SNAPSHOT_STEPS, type Logger, type RunwardenEvent } from '@runwarden/core';
 import type {
   PipelineReader,
   RunSummary,
@@ -198,7 +198,9 @@ export function createScanCycle(options: ScanCycleOptions) {
     const before = seen.get(summary.runId);
     const tracked = before?.tracked ?? store.trackedRun(summary.runId);
     const changed = before?.fp !== fp;
-    const steps = needsSteps(summary, tracked, changed) ? reader.stepsOf(summary.runId) : undefined;
+    const steps = needsSteps(summary, tracked, changed)
+      ? reader.stepsOf(summary.runId, MAX_SNAPSHOT_STEPS, Number(summary.failed) || 0)
+      : undefined;
     const failures: Map<string, StepFailureCount> | undefined = steps
       ? store.stepFailuresOf(summary.runId)
       : undefined;

@@ -27,6 +27,7 @@ import {
 import { scannerLeaseKey, type SkippedRow } from '@runwarden/store';
 import { createLedgerConsumer } from './ledger-consumer.js';
 import { createBlindWatch, type BlindWatch } from './blind-watch.js';
+import { reconcileRedis } from './redis-reconcile.js';
 import { fileIdentity, openScannerDatabase, type ScannerDatabase } from './scanner-database.js';
 import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
@@ -100,6 +101,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
   let timer: NodeJS.Timeout | undefined;
   let lastDataVersion: number | undefined;
   let nextFullScanAt = 0;
+  let nextEpochCheckAt = 0;
   let lastActive = -1;
   let busySince: number | undefined;
   const skippedRows = createSkippedRowLog(log);
@@ -250,6 +252,18 @@ export function createScanner(deps: ScannerDeps): Scanner {
       { ...sql, lease: r.lease },
       new Set(outcome.fresh.map((e) => e.id)),
     );
+    // At most once a second: a lost Redis is noticed within a second, and a burst of scans pays no extra round trip.
+    let reconciled: Awaited<ReturnType<typeof reconcileRedis>>;
+    if (Date.now() >= nextEpochCheckAt) {
+      reconciled = await reconcileRedis(sql.store, {
+        redis: r.redis,
+        queues: deps.queues,
+        logger: log,
+        alertTypes: deps.alertTypes,
+        fence: () => r.lease.fence(),
+      });
+      nextEpochCheckAt = Date.now() + 1_000;
+    }
     const durationMs = performance.now() - started;
     if (outcome.activeRuns !== lastActive) {
       lastActive = outcome.activeRuns;
@@ -268,7 +282,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     return {
       leader: true,
       events: outcome.fresh,
-      enqueued,
+      enqueued: enqueued + (reconciled ? reconciled.flows + reconciled.alerts : 0),
       activeRuns: outcome.activeRuns,
       skipped: outcome.skipped,
       badRows: outcome.badRows,

@@ -54,8 +54,17 @@ export interface RunSnapshot {
   startedAt: string | null;
   finishedAt: string | null;
   updatedAt: string;
+  /**
+   * At most {@link MAX_SNAPSHOT_STEPS} steps, failed ones first chosen, in
+   * the pipeline's order; `omittedSteps` counts those left out.
+   */
   steps: StepSnapshot[];
+  /** Steps not listed in `steps` (a run with more than MAX_SNAPSHOT_STEPS); absent when none. */
+  omittedSteps?: number;
 }
+
+/** A run_completed event lists at most this many steps: job data and the outbox row stay small. */
+export const MAX_SNAPSHOT_STEPS = 1_000;
 
 /** Counts of a run's steps by state, plus the total. */
 export type StepCounts = Record<StepState, number> & { total: number };

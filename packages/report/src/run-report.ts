@@ -37,7 +37,8 @@ export interface RunReport {
     updatedAt: string;
     durationMs: number | null;
   };
-  steps: { counts: StepCounts; items: StepReport[] };
+  /** `omittedSteps`: how many more steps the run has than `items` lists (a run with very many steps). */
+  steps: { counts: StepCounts; items: StepReport[]; omittedSteps?: number };
   failures: { stepId: string | null; name: string; error: string | null }[];
   archive: ArchiveOutcome;
   detection: {
@@ -105,7 +106,11 @@ export function buildRunReport({ event, archive }: BuildReportOptions): RunRepor
       updatedAt: run.updatedAt,
       durationMs: durationMs(run.startedAt ?? run.createdAt, run.finishedAt ?? run.updatedAt),
     },
-    steps: { counts: event.stepCounts, items },
+    steps: {
+      counts: event.stepCounts,
+      items,
+      ...(run.omittedSteps ? { omittedSteps: run.omittedSteps } : {}),
+    },
     failures,
     archive: archive ?? { status: 'skipped', reason: 'no archive job ran for this run' },
     detection: {

@@ -36,6 +36,7 @@ export {
   type TrackedRun,
   type StepFailureCount,
   type ScanCommit,
+  type UnacknowledgedEvent,
 } from './scanner-store.js';
 export { createLedgerRecorder, type LedgerRecorder } from './ledger-recorder.js';
 export { readStatus, type StoreStatus, type ReadStatusOptions } from './status.js';

@@ -32,6 +32,18 @@ export interface RunSummary {
   canceled: number;
 }
 
+type StepSummary = Pick<
+  RunSummary,
+  | 'total'
+  | 'maxStepUpdatedAt'
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'canceled'
+>;
+
 export interface StepRow {
   /** The steps row's rowid; null when `steps` is a view. */
   rowid: number | null;
@@ -62,7 +74,12 @@ export interface PipelineReader {
   dataVersion(): number;
   activeRuns(): RunSummary[];
   runById(runId: string): RunSummary | undefined;
-  stepsOf(runId: string): StepRow[];
+  /**
+   * The run's steps in the pipeline's order: at most `limit`, failed ones
+   * chosen first (read only when `failed`, the summary's count, says there
+   * are some), so a run of 100,000 steps costs a bounded read.
+   */
+  stepsOf(runId: string, limit: number, failed?: number): StepRow[];
   /**
    * Runs inserted after `rowid` (tables), or runs runwarden has not seen yet
    * (views). `read` and `lastRowid` count every row read, skipped ones too,
@@ -83,15 +100,32 @@ export interface PipelineReader {
   takeSkipped(): SkippedRow[];
 }
 
-const summarySql = (
-  rowid: string,
-) => `SELECT ${rowid} AS rowid, r.run_id AS runId, r.pipeline AS pipeline, r.state AS state,
-  r.created_at AS createdAt, r.started_at AS startedAt, r.finished_at AS finishedAt, r.updated_at AS updatedAt,
-  count(s.step_id) AS total, max(s.updated_at) AS maxStepUpdatedAt,
-  coalesce(sum(s.state = 'pending'), 0) AS pending, coalesce(sum(s.state = 'running'), 0) AS running,
-  coalesce(sum(s.state = 'succeeded'), 0) AS succeeded, coalesce(sum(s.state = 'failed'), 0) AS failed,
-  coalesce(sum(s.state = 'skipped'), 0) AS skipped, coalesce(sum(s.state = 'canceled'), 0) AS canceled
-FROM runs r LEFT JOIN steps s ON s.run_id = r.run_id`;
+const runSql = (rowid: string) => `SELECT ${rowid} AS rowid, run_id AS runId, pipeline, state,
+  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, updated_at AS updatedAt
+FROM runs`;
+
+/**
+ * Per run, not joined and grouped: a GROUP BY over the join sorted every step
+ * of every active run in a temporary b-tree (a 100,000-step run cost twice as much).
+ */
+const STEP_SUMMARY = `SELECT count(step_id) AS total, max(updated_at) AS maxStepUpdatedAt,
+  coalesce(sum(state = 'pending'), 0) AS pending, coalesce(sum(state = 'running'), 0) AS running,
+  coalesce(sum(state = 'succeeded'), 0) AS succeeded, coalesce(sum(state = 'failed'), 0) AS failed,
+  coalesce(sum(state = 'skipped'), 0) AS skipped, coalesce(sum(state = 'canceled'), 0) AS canceled
+FROM steps WHERE run_id IN (?, ?)`;
+
+/** Back in the pipeline's order (rowid, or step_id for a view) after the failed-first pick. */
+function inPipelineOrder(rows: StepRow[]): StepRow[] {
+  return rows.sort((a, b) =>
+    a.rowid !== null && b.rowid !== null
+      ? a.rowid - b.rowid
+      : String(a.stepId) < String(b.stepId)
+        ? -1
+        : String(a.stepId) > String(b.stepId)
+          ? 1
+          : 0,
+  );
+}
 
 /** Text for the free-text columns (a typeless table may hold numbers there). */
 const textOrNull = (v: unknown): string | null =>
@@ -105,15 +139,32 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
   const runsHaveRowid = isTable(db, 'runs');
   const stepsHaveRowid = isTable(db, 'steps');
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  const SUMMARY = summarySql(runsHaveRowid ? 'r.rowid' : 'NULL');
-  const active = db.prepare(`${SUMMARY} WHERE r.state IN ('pending', 'running') GROUP BY r.run_id`);
+  const stepOrder = stepsHaveRowid ? 'rowid' : 'step_id';
+  const RUNS = runSql(runsHaveRowid ? 'rowid' : 'NULL');
+  const active = db.prepare(`${RUNS} WHERE state IN ('pending', 'running')`);
   // IN (text, number): a run id read as "42" finds a typeless table's integer 42 too.
-  const byId = db.prepare(`${SUMMARY} WHERE r.run_id IN (?, ?) GROUP BY r.run_id`);
-  const steps = db.prepare(
-    `SELECT ${stepsHaveRowid ? 'rowid' : 'NULL'} AS rowid, step_id AS stepId, name, state, started_at AS startedAt,
-       finished_at AS finishedAt, updated_at AS updatedAt, error
-     FROM steps WHERE run_id IN (?, ?) ORDER BY ${stepsHaveRowid ? 'rowid' : 'step_id'}`,
+  const byId = db.prepare(`${RUNS} WHERE run_id IN (?, ?)`);
+  const stepSummary = db.prepare(STEP_SUMMARY);
+  const STEP_COLUMNS = `SELECT ${stepsHaveRowid ? 'rowid' : 'NULL'} AS rowid, step_id AS stepId, name, state,
+       started_at AS startedAt, finished_at AS finishedAt, updated_at AS updatedAt, error FROM steps`;
+  // The first `limit` in order walk the (run_id) index and stop; failed ones are read only when there are some.
+  const firstSteps = db.prepare(
+    `${STEP_COLUMNS} WHERE run_id IN (?, ?) ORDER BY ${stepOrder} LIMIT ?`,
   );
+  const failedSteps = db.prepare(
+    `${STEP_COLUMNS} WHERE run_id IN (?, ?) AND state = 'failed' ORDER BY ${stepOrder} LIMIT ?`,
+  );
+  function readSteps(runId: string, limit: number, failed: number): StepRow[] {
+    const key = idLookupKey(runId);
+    const first = firstSteps.all(runId, key, limit) as StepRow[];
+    if (first.length < limit || failed <= 0) return first;
+    const picked = failedSteps.all(runId, key, limit) as StepRow[];
+    const ids = new Set(picked.map((s) => s.stepId));
+    const rest = first
+      .filter((s) => !ids.has(s.stepId))
+      .slice(0, Math.max(0, limit - picked.length));
+    return inPipelineOrder([...picked, ...rest]);
+  }
   // A view has no rowid: fall back to "not seen yet", whose cost grows with history.
   const after = runsHaveRowid
     ? db.prepare(
@@ -146,25 +197,24 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
     }
     return kept;
   }
-  const summaries = (rows: unknown[]) =>
+  const summaries = (rows: unknown[]): RunSummary[] =>
     withIds(rows as RunSummary[], 'runs', 'run_id', 'runId').map((r) => ({
       ...r,
       pipeline: textOrNull(r.pipeline),
+      ...(stepSummary.get(r.runId, idLookupKey(r.runId)) as StepSummary),
     }));
 
   return {
     runsHaveRowid,
     dataVersion: () => Number(dataVersion.get()),
     activeRuns: () => summaries(active.all()),
-    runById: (runId) => summaries(byId.all(runId, idLookupKey(runId)))[0],
-    stepsOf: (runId) =>
-      withIds(
-        steps.all(runId, idLookupKey(runId)) as StepRow[],
-        'steps',
-        'step_id',
-        'stepId',
-        runId,
-      ).map((s) => ({ ...s, name: textOrNull(s.name) ?? s.stepId, error: textOrNull(s.error) })),
+    runById: (runId) => summaries(byId.all(runId, idLookupKey(runId)).slice(0, 1))[0],
+    stepsOf: (runId, limit, failed = 1) =>
+      withIds(readSteps(runId, limit, failed), 'steps', 'step_id', 'stepId', runId).map((s) => ({
+        ...s,
+        name: textOrNull(s.name) ?? s.stepId,
+        error: textOrNull(s.error),
+      })),
     runsAfter: (rowid, limit) => {
       const raw = after.all(rowid, limit) as NewRunRow[];
       return {

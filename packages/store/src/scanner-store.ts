@@ -40,11 +40,25 @@ export interface ScanCommit {
   state?: Record<string, string>;
 }
 
+export interface UnacknowledgedEvent {
+  seq: number;
+  event: RunwardenEvent;
+  reported: boolean;
+  alerted: boolean;
+}
+
 export interface ScannerStore {
   openRuns(): TrackedRun[];
   trackedRun(runId: string): TrackedRun | undefined;
   stepFailuresOf(runId: string): Map<string, StepFailureCount>;
   getState(key: string): string | undefined;
+  setState(key: string, value: string): void;
+  /**
+   * Events in Redis (enqueued) since `sinceIso` that the ledger has not
+   * acknowledged: run_completed without a report, any event without an alert
+   * row. After Redis lost its data, these are the jobs that may be gone.
+   */
+  unacknowledged(sinceIso: string, afterSeq: number, limit: number): UnacknowledgedEvent[];
   /** The id the outbox holds for a run's stall n (recorded maybe under an older id encoding). */
   stalledEventId(runId: string, stall: number): string | undefined;
   /** Writes a scan's outcome; returns the events that were new to the outbox. */
@@ -99,6 +113,14 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
       "SELECT id FROM runwarden_events WHERE run_id = ? AND type = 'run_stalled' AND json_extract(payload, '$.stall') = ? ORDER BY seq LIMIT 1",
     )
     .pluck();
+  const unacked = db.prepare(
+    `SELECT e.seq, e.payload,
+       EXISTS (SELECT 1 FROM runwarden_reports r WHERE r.event_id = e.id) AS reported,
+       EXISTS (SELECT 1 FROM runwarden_alerts a WHERE a.event_id = e.id) AS alerted
+     FROM runwarden_events e
+     WHERE e.seq > ? AND e.enqueued_at IS NOT NULL AND e.detected_at >= ?
+     ORDER BY e.seq LIMIT ?`,
+  );
   const pending = db
     .prepare('SELECT payload FROM runwarden_events WHERE enqueued_at IS NULL ORDER BY seq LIMIT ?')
     .pluck();
@@ -149,6 +171,21 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
     stepFailuresOf: (runId) =>
       new Map((failuresOf.all(runId) as StepFailureCount[]).map((f) => [f.stepId, f])),
     getState: (key) => getState.get(key) as string | undefined,
+    setState: (key, value) => void setState.run(key, value),
+    unacknowledged: (sinceIso, afterSeq, limit) =>
+      (
+        unacked.all(afterSeq, sinceIso, limit) as {
+          seq: number;
+          payload: string;
+          reported: number;
+          alerted: number;
+        }[]
+      ).map((r) => ({
+        seq: r.seq,
+        event: JSON.parse(r.payload) as RunwardenEvent,
+        reported: r.reported === 1,
+        alerted: r.alerted === 1,
+      })),
     stalledEventId: (runId, stall) => stalledId.get(runId, stall) as string | undefined,
     // IMMEDIATE: take the write lock up front, so a busy database fails fast here, not half-way.
     commit: (scan) => commit.immediate(scan),
