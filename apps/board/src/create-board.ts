@@ -2,7 +2,7 @@
  * The board process: Bull Board behind Basic auth, plus probes and metrics.
  *
  *   /healthz /readyz /metrics ──────────────────────────▶ no auth (probe-routes)
- *   <basePath>/…  ──basic auth──▶ edit guard ──▶ Bull Board (every queue, secrets masked)
+ *   <basePath>/…  ──basic auth──▶ silences page ─▶ edit guard ──▶ Bull Board (every queue, secrets masked)
  *
  * Everything Redis-facing shares one admin connection; /readyz uses a
  * fail-fast connection of its own, so it answers 503 at once when Redis is
@@ -27,6 +27,7 @@ import { createBoardMetrics } from './board-metrics.js';
 import { createBullBoardRouter } from './bull-board-router.js';
 import { createEditGuard } from './edit-guard.js';
 import { createProbeRoutes } from './probe-routes.js';
+import { createSilenceRoutes } from './silence-routes.js';
 
 export interface BoardDeps {
   config: RunwardenConfig;
@@ -108,6 +109,12 @@ export function createBoard(deps: BoardDeps): Board {
   app.disable('x-powered-by');
   app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log }));
   const guarded = [
+    createSilenceRoutes({
+      redis,
+      prefix: deps.prefix,
+      readOnly: deps.config.board.readOnly,
+      logger: log,
+    }),
     createEditGuard(),
     createBullBoardRouter({
       queue: (name) => queues.get(name),
