@@ -12,6 +12,10 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { completedEvent, step } from '../support/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The one browser global used below (this tsconfig has no DOM types). */
+interface BrowserWindow {
+  getComputedStyle(element: unknown): { backgroundColor: string };
+}
 const hasChromium = existsSync(CHROMIUM);
 /** Where an example screenshot is kept for people to look at. */
 const EXAMPLE_SCREENSHOT = process.env.RUNWARDEN_REPORT_SCREENSHOT;
@@ -94,7 +98,9 @@ describe('the HTML report', () => {
       expect(
         await page
           .locator('.row[data-step="s2"] .bar')
-          .evaluate((e) => getComputedStyle(e).backgroundColor),
+          .evaluate(
+            (e) => (globalThis as unknown as BrowserWindow).getComputedStyle(e).backgroundColor,
+          ),
       ).toBe('rgb(198, 40, 40)');
       // The skipped step that never started has a row and no bar.
       expect(await page.locator('.row[data-step="s3"] .bar').count()).toBe(0);

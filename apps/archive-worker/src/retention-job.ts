@@ -102,10 +102,17 @@ export function createRetentionJob(deps: RetentionJobDeps): RetentionJob {
   const clock = deps.clock ?? Date.now;
   const prefix = deps.queues.prefix;
   const log = deps.logger.child({ component: 'retention' });
-  const redis: Redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:retention' });
-  redis.on('error', (err) =>
-    log.warn({ err: err.message }, 'Redis connection problem for retention; retrying'),
-  );
+  // Connected on first use: with no rule set, an archive worker holds no extra connection.
+  let connection: Redis | undefined;
+  const redis = (): Redis => {
+    if (!connection) {
+      connection = createRedisConnection(deps.redisUrl, { name: 'runwarden:retention' });
+      connection.on('error', (err) =>
+        log.warn({ err: err.message }, 'Redis connection problem for retention; retrying'),
+      );
+    }
+    return connection;
+  };
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let running: Promise<unknown> = Promise.resolve();
@@ -139,7 +146,7 @@ export function createRetentionJob(deps: RetentionJobDeps): RetentionJob {
       archives: left.length,
       archiveBytes: left.reduce((s, r) => s + r.bytes, 0),
     };
-    await redis
+    await redis()
       .multi()
       .hset(retentionStatusKey(prefix), {
         lastRunAt: new Date(now).toISOString(),
@@ -155,7 +162,7 @@ export function createRetentionJob(deps: RetentionJobDeps): RetentionJob {
 
   async function tick(): Promise<void> {
     // One worker per interval: the lock lives a little less than the interval.
-    const got = await redis.set(
+    const got = await redis().set(
       lockKey(prefix),
       String(process.pid),
       'PX',
@@ -197,7 +204,7 @@ export function createRetentionJob(deps: RetentionJobDeps): RetentionJob {
       closed = true;
       clearTimeout(timer);
       await running;
-      await closeAll([() => redis.quit().then(() => undefined)], 'retention close');
+      await closeAll([() => connection?.quit()], 'retention close');
     }),
   };
 }

@@ -3,16 +3,16 @@
  *
  *   every response: security headers (no framing, no caching)
  *   /healthz /readyz /metrics ──────────────────────────▶ no auth (probe-routes)
- *   <basePath>/…  ──basic auth (failed-login limit)──▶ same origin, JSON only ──▶ edit guard
+ *   <basePath>/…  ──basic auth (failed-login limit)──▶ silences page (own same-origin check) ──▶ same origin, JSON only ──▶ edit guard
  *                 ──▶ Bull Board (every queue, secrets masked, read-only unless allowed)
  *
  * What it leaves to a reverse proxy: TLS. Basic auth sends the password with
  * every request, so beyond loopback it belongs behind HTTPS; the board warns
  * at start when it listens there and wants a password of 12 characters or more.
  *
- * Everything Redis-facing shares one admin connection; /readyz uses a
- * fail-fast connection of its own, so it answers 503 at once when Redis is
- * down instead of waiting for a reconnect.
+ * Everything Redis-facing shares one admin connection, /readyz's PING
+ * included (see redis-readiness.ts for how it answers 503 at once while
+ * Redis is down).
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -35,6 +35,7 @@ import { createEditGuard } from './edit-guard.js';
 import { jsonErrors, sameOriginJsonOnly, securityHeaders } from './http-hardening.js';
 import { createProbeRoutes } from './probe-routes.js';
 import { readRuntimeStatus } from './runtime-status.js';
+import { createSilenceRoutes } from './silence-routes.js';
 
 export interface BoardDeps {
   config: RunwardenConfig;
@@ -167,6 +168,12 @@ export function createBoard(deps: BoardDeps): Board {
       ]
     : [];
   const guarded = [
+    createSilenceRoutes({
+      redis,
+      prefix: deps.prefix,
+      readOnly: deps.config.board.readOnly,
+      logger: log,
+    }),
     sameOriginJsonOnly(),
     createEditGuard(),
     createBullBoardRouter({

@@ -68,3 +68,4 @@ export {
   type BackfillStore,
   type BackfillCandidate,
 } from './backfill-store.js';
+export { silencedEvents } from './silenced-events.js';

@@ -20,6 +20,7 @@ import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { CliError } from '../cli-error.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
+import { replaySilenced } from '../silence-replay.js';
 
 interface AddFlags {
   match: string[];
@@ -129,12 +130,17 @@ export function registerSilenceCommands(
 
   silence
     .command('expire')
-    .description('end a silence now; alerts it covered are not replayed')
+    .description('end a silence now; alerts it covered are not sent unless --replay')
     .argument('<id>', 'the silence id (or its first 8+ characters)')
-    .action((id: string) =>
+    .option('--replay', 'send the alerts it covered now (events recorded in the ledger)')
+    .action((id: string, flags: { replay?: boolean }) =>
       withAdmin(async (admin, now) => {
         const s = await expireSilence(admin.redis, admin.prefix, id, now);
         out(`Silence ${s.id} expired: ${describeSilence(s, now)}`);
+        if (!flags.replay) return;
+        const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
+        const replayed = await replaySilenced(loaded.config.database, admin, s.id);
+        out(`Replayed ${replayed} silenced event(s) through the alert rules.`);
       }),
     );
 }
