@@ -11,7 +11,13 @@
  * drop a duplicate whichever of the two sends it first; running backfill
  * twice queues nothing the second time.
  */
-import { QUEUES, type EventType, type QueueSet, type RunCompletedEvent } from '@runwarden/core';
+import {
+  MAX_SNAPSHOT_STEPS,
+  QUEUES,
+  type EventType,
+  type QueueSet,
+  type RunCompletedEvent,
+} from '@runwarden/core';
 import { detectRunEvents, enqueueEvent } from '@runwarden/scanner';
 import {
   createBackfillStore,
@@ -85,7 +91,7 @@ export async function backfillRuns(
       if (!summary) continue;
       const detected = detectRunEvents({
         summary,
-        steps: reader.stepsOf(c.runId),
+        steps: reader.stepsOf(c.runId, MAX_SNAPSHOT_STEPS, Number(summary.failed) || 0),
         now,
         stallThresholdMs: Number.MAX_SAFE_INTEGER,
       });
