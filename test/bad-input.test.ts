@@ -14,8 +14,16 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sendTestAlert } from '@runwarden/alerts';
 import { archiveRun } from '@runwarden/archive';
-import { alertsConfigSchema, loadConfig, pingRedis } from '@runwarden/core';
-import { openOrchestrationDb } from '@runwarden/store';
+import { alertsConfigSchema, createLogger, loadConfig, pingRedis } from '@runwarden/core';
+import { createScanCycle } from '@runwarden/scanner';
+import {
+  PIPELINE_SCHEMA_SQL,
+  createPipelineReader,
+  createScannerStore,
+  describeSkippedRow,
+  openOrchestrationDb,
+  runMigrations,
+} from '@runwarden/store';
 import { freePort } from './support/redis-server.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'runwarden-bad-input-'));
@@ -75,6 +83,34 @@ async function dbError(prepare: (file: string) => void): Promise<string> {
   }
   throw new Error('expected a database error');
 }
+
+/**
+ * Rows a pipeline wrote (by a connection of its own), scanned once by the
+ * scanner's real scan cycle: the skipped rows as the scanner names them.
+ */
+function skippedRows(rows: string): string {
+  const file = path.join(folder(), 'orchestration.db');
+  const pipeline = new Database(file);
+  pipeline.exec(PIPELINE_SCHEMA_SQL);
+  pipeline.exec(rows);
+  pipeline.close();
+  const db = openOrchestrationDb(file);
+  try {
+    runMigrations(db);
+    const cycle = createScanCycle({
+      reader: createPipelineReader(db),
+      store: createScannerStore(db),
+      logger: createLogger({ level: 'silent' }),
+      stallThresholdMs: 60_000,
+      clock: Date.now,
+    });
+    return cycle.scan().skipped.map(describeSkippedRow).join('\n');
+  } finally {
+    db.close();
+  }
+}
+
+const NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
 /** An HTTP server on 127.0.0.1 that always answers `status`; its URL. */
 async function httpAnswering(
@@ -207,6 +243,27 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /^unsafe run id "run\\u0000x": it contains a NUL byte/,
   ],
   ['an unsafe run id: empty', () => archiveError(''), /^unsafe run id "": it is empty/],
+  // Issue 14 (hostile text): run ids measured in bytes, white space refused.
+  [
+    'an unsafe run id: 200 × "é" (400 bytes, a file name too long)',
+    () => archiveError('é'.repeat(200)),
+    /^unsafe run id "é{200}": it is 400 bytes long in UTF-8, more than 200; it is not archived or reported\./,
+  ],
+  [
+    'an unsafe run id: only white space',
+    () => archiveError('   '),
+    /^unsafe run id " {3}": it is only white space/,
+  ],
+  [
+    'an unsafe run id: a trailing space',
+    () => archiveError('run-1 '),
+    /^unsafe run id "run-1 ": it begins or ends with white space/,
+  ],
+  [
+    'an unsafe run id: a terminal escape',
+    () => archiveError('run\x1b[2J'),
+    /^unsafe run id "run\\u001b\[2J": it contains control characters/,
+  ],
   [
     'a symlink that points out of the worktree',
     async () => {
@@ -267,6 +324,40 @@ const cases: [string, () => Promise<string>, RegExp][] = [
         db.close();
       }),
     /^<db> .*runs/,
+  ],
+  [
+    'a running run whose updated_at is a huge number',
+    async () =>
+      skippedRows(
+        `INSERT INTO runs (run_id, state, created_at, updated_at) VALUES ('huge', 'running', ${NOW}, 99999999999999)`,
+      ),
+    /^runs rowid 1 \(run huge\): updated_at "99999999999999" is neither ISO-8601 text nor unix seconds within the range of a date$/,
+  ],
+  [
+    'a run whose run_id is NULL',
+    async () =>
+      skippedRows(
+        `INSERT INTO runs (run_id, state, created_at, updated_at) VALUES (NULL, 'running', ${NOW}, ${NOW})`,
+      ),
+    /^runs rowid 1: run_id NULL cannot identify a row$/,
+  ],
+  [
+    'a run whose created_at is not a time',
+    async () =>
+      skippedRows(
+        `INSERT INTO runs (run_id, state, created_at, updated_at) VALUES ('r', 'running', 'soon', ${NOW})`,
+      ),
+    /^runs rowid 1 \(run r\): created_at "soon" is neither ISO-8601 text nor unix seconds/,
+  ],
+  [
+    'a finished run with a step in an unknown state and a step without an id',
+    async () =>
+      skippedRows(
+        `INSERT INTO runs (run_id, state, created_at, updated_at) VALUES ('r', 'succeeded', ${NOW}, ${NOW});
+         INSERT INTO steps (step_id, run_id, name, state, updated_at) VALUES ('s1', 'r', 'x', 'vanished', ${NOW});
+         INSERT INTO steps (step_id, run_id, name, state, updated_at) VALUES (NULL, 'r', 'y', 'succeeded', ${NOW});`,
+      ),
+    /^steps rowid 2 \(run r\): step_id NULL cannot identify a row\nsteps rowid 1 \(run r\): state "vanished" is not one of pending, running, succeeded, failed, skipped, canceled; the step is left out$/,
   ],
   [
     'Redis going away',

@@ -38,6 +38,8 @@ export interface TestSystemOptions {
   roles?: Role[];
   config?: Record<string, unknown>;
   alerts?: Record<string, unknown>;
+  /** With the `board` role: serve it without credentials (`--open`). */
+  boardOpen?: boolean;
 }
 
 export function testConfig(
@@ -113,6 +115,7 @@ export async function startTestSystem(
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
     roles: options.roles ?? ['scanner', 'archive', 'report', 'alert'],
     consoleOut: out,
+    boardOpen: options.boardOpen,
   });
   ctx.defer(() => runtime.close());
   return {

@@ -102,6 +102,16 @@ function defineMetrics(registry: Registry) {
       help: 'Runs not yet complete at the last scan',
       registers,
     }),
+    skippedRows: new Gauge({
+      name: 'runwarden_scanner_skipped_rows',
+      help: "Rows of the pipeline's database the last scan could not use (the scanner's log names each)",
+      registers,
+    }),
+    blind: new Gauge({
+      name: 'runwarden_scanner_blind',
+      help: '1 while no scan has succeeded for scanner.blindAfter (monitor_blind raised), else 0',
+      registers,
+    }),
     leaseHolder: new Gauge({
       name: 'runwarden_scanner_lease_holder',
       help: '1 for the scanner that holds the lease (label holder)',
@@ -148,6 +158,11 @@ function applyScanner(m: Metrics, scanner: ScannerStatus, now: number): void {
     scanner.lastScanAt === undefined ? undefined : Math.max(0, now - scanner.lastScanAt) / 1000,
   );
   setOrClear(m.activeRuns, scanner.activeRuns);
+  setOrClear(m.skippedRows, scanner.skippedRows);
+  setOrClear(
+    m.blind,
+    scanner.blindSince !== undefined ? 1 : scanner.lastScanAt !== undefined ? 0 : undefined,
+  );
   m.leaseHolder.reset();
   if (scanner.holder) m.leaseHolder.set({ holder: scanner.holder }, 1);
   if (scanner.eventsEnqueued !== undefined) setTotal(m.enqueued, scanner.eventsEnqueued);

@@ -17,6 +17,10 @@ export interface ScannerStatus {
   activeRuns?: number;
   lastDetectionLagMs?: number;
   eventsEnqueued?: number;
+  skippedRows?: number;
+  /** Set while the scanner is blind (no scan succeeded for scanner.blindAfter): since when, and why. */
+  blindSince?: number;
+  blindReason?: string;
 }
 
 export const ALERT_STAT_FIELDS = [
@@ -57,6 +61,9 @@ export function parseScannerStatus(hash: Record<string, string>): ScannerStatus 
     activeRuns: toCount(hash.activeRuns),
     lastDetectionLagMs: toCount(hash.lastDetectionLagMs),
     eventsEnqueued: toCount(hash.eventsEnqueued),
+    skippedRows: toCount(hash.skippedRows),
+    blindSince: toEpochMs(hash.blindSince),
+    blindReason: hash.blindReason?.trim() || undefined,
   };
 }
 

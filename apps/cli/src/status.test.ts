@@ -27,6 +27,8 @@ describe('runwarden status', () => {
       lastScanMs: '12',
       activeRuns: '7',
       eventsEnqueued: '40',
+      skippedRows: '1',
+      skippedRowsText: '1 row skipped: runs rowid 7 (run r-7): updated_at 99999999999999 is …',
     });
     await queues.addDeadLetter({
       queue: 'archive',
@@ -78,6 +80,9 @@ describe('runwarden status', () => {
     const text = formatStatus(status, false);
     expect(text).toContain(
       'Scanner: lease held by host-1-abc; last scan 2026-11-26T14:00:00.000Z (12 ms); monitoring 7 active runs',
+    );
+    expect(text).toContain(
+      'Scanner: 1 row skipped: runs rowid 7 (run r-7): updated_at 99999999999999 is … (the scanner',
     );
     expect(text).toContain('Archiving now:\n  run-7                     25% (3.0 MiB of 12.0 MiB)');
     expect(text).toContain('Dead letters: 1 — see `runwarden dlq list`');

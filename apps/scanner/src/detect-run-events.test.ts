@@ -8,6 +8,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function summary(state: string, steps: StepRow[], updatedAt: unknown = iso(T)): RunSummary {
   const count = (s: string) => steps.filter((x) => x.state === s).length;
   return {
+    rowid: 1,
     runId: 'r1',
     pipeline: 'etl',
     state,
@@ -31,6 +32,7 @@ function summary(state: string, steps: StepRow[], updatedAt: unknown = iso(T)): 
   };
 }
 const step = (stepId: string, state: string, extra: Partial<StepRow> = {}): StepRow => ({
+  rowid: null,
   stepId,
   name: stepId,
   state,
@@ -151,9 +153,43 @@ describe('detectRunEvents', () => {
         stallThresholdMs: 1,
       }),
     ).toMatchObject({ ok: false, reason: expect.stringContaining('yesterday') });
-    const steps = [step('a', 'weird')];
     expect(
-      detectRunEvents({ summary: summary('running', steps), steps, now: T, stallThresholdMs: 1 }),
-    ).toMatchObject({ ok: false });
+      detectRunEvents({
+        summary: summary('running', [], 99999999999999),
+        steps: [],
+        now: T,
+        stallThresholdMs: 1,
+      }),
+    ).toMatchObject({
+      ok: false,
+      row: { table: 'runs', rowid: 1, runId: 'r1', column: 'updated_at', value: 99999999999999 },
+    });
+  });
+
+  it('leaves out a step in an unknown state, names it, and still completes the run', () => {
+    const steps = [step('a', 'weird', { rowid: 7 }), step('b', 'succeeded')];
+    const r = detect({ summary: summary('succeeded', steps), steps });
+    expect(r.events[0]).toMatchObject({ type: 'run_completed', stepCounts: { total: 1 } });
+    expect(r.events[0]).toHaveProperty('run.steps', [expect.objectContaining({ stepId: 'b' })]);
+    expect(r.skipped).toContainEqual(
+      expect.objectContaining({ table: 'steps', rowid: 7, column: 'state', value: 'weird' }),
+    );
+  });
+
+  it("stalls a run stamped in the future after stallThreshold of the scanner's own time", () => {
+    const ahead = summary('running', [], iso(T + 3_600_000));
+    const first = detect({ summary: ahead, tracked: tracked() });
+    expect(first.events).toEqual([]);
+    expect(first.quietSinceMs).toBe(T);
+    const later = detect({ summary: ahead, tracked: tracked(), now: T + 1_000, quietSinceMs: T });
+    expect(later.events).toMatchObject([{ type: 'run_stalled', stalledForMs: 1_000 }]);
+  });
+
+  it('does not take a future time for progress when a stalled run is first seen again', () => {
+    const ahead = summary('running', [], iso(T + 3_600_000));
+    const stalled = tracked({ stalled: true, stallCount: 1, stallChangeMs: T - 5_000 });
+    expect(detect({ summary: ahead, tracked: stalled }).events).toEqual([]);
+    const changed = detect({ summary: ahead, tracked: stalled, quietSinceMs: T });
+    expect(changed.events).toMatchObject([{ type: 'run_recovered' }]);
   });
 });

@@ -8,6 +8,11 @@
  *   stalled and changed since ─▶ run_recovered (stall n)
  *   run state terminal, or steps all terminal ─▶ run_completed (outcome, counts, snapshot)
  *   not complete, unchanged for stallThreshold ─▶ run_stalled (stall n)
+ *
+ * "Unchanged" is measured on the scanner's clock where it can be: from when
+ * the scanner saw the rows change (`quietSinceMs`), else from the rows' own
+ * time, never later than now. A row stamped in the future (clock skew on the
+ * pipeline's host) therefore still stalls.
  */
 import {
   TERMINAL_RUN_STATES,
@@ -18,7 +23,13 @@ import {
   type RunwardenEvent,
   type StepCounts,
 } from '@runwarden/core';
-import type { RunSummary, StepFailureCount, StepRow, TrackedRun } from '@runwarden/store';
+import type {
+  RunSummary,
+  SkippedRow,
+  StepFailureCount,
+  StepRow,
+  TrackedRun,
+} from '@runwarden/store';
 import { buildRunSnapshot, checkSummary } from './run-snapshot.js';
 
 export interface RunObservation {
@@ -30,11 +41,29 @@ export interface RunObservation {
   failures?: ReadonlyMap<string, StepFailureCount>;
   now: number;
   stallThresholdMs: number;
+  /**
+   * When this scanner last saw the run's rows change (its own clock); absent
+   * when it has not watched the run before (then the rows' time counts).
+   */
+  quietSinceMs?: number;
+  /** The recorded id of the stall a recovery resolves, when the outbox has it. @defaultValue computed */
+  stalledEventId?: string;
 }
 
 export type RunDetection =
-  | { ok: true; events: RunwardenEvent[]; tracked: TrackedRun; stepFailures: StepFailureCount[] }
-  | { ok: false; reason: string };
+  | {
+      ok: true;
+      events: RunwardenEvent[];
+      tracked: TrackedRun;
+      stepFailures: StepFailureCount[];
+      /** What the stall clock ran from; the caller keeps it while the rows stay unchanged. */
+      quietSinceMs: number;
+      /** The latest time the rows claim; later than `now` when the pipeline's clock is ahead. */
+      rowChangeMs: number;
+      /** Step values left out (the run itself was usable). */
+      skipped: SkippedRow[];
+    }
+  | { ok: false; reason: string; row?: SkippedRow };
 
 export function isComplete(
   state: string,
@@ -59,7 +88,7 @@ export function needsSteps(
   if (changed || !tracked) return true;
   return (
     !tracked.completed &&
-    isComplete(summary.state, {
+    isComplete(String(summary.state), {
       total: Number(summary.total),
       pending: Number(summary.pending),
       running: Number(summary.running),
@@ -99,17 +128,23 @@ type Base = { runId: string; pipeline: string | null; detectedAt: string; change
 export function detectRunEvents(obs: RunObservation): RunDetection {
   const checked = checkSummary(obs.summary);
   if (!checked.ok) return checked;
-  const { state, lastChangeMs, counts } = checked.value;
+  const { state, rowChangeMs, counts } = checked.value;
+  const skipped = [...checked.value.skipped];
   const { runId, pipeline } = obs.summary;
+  const tracked: TrackedRun = obs.tracked
+    ? { ...obs.tracked }
+    : { runId, completed: false, stalled: false, stallCount: 0, stallChangeMs: null };
+  const rowMs = Math.min(rowChangeMs, obs.now);
+  // A stalled run first seen by this scanner with a future time: no evidence it changed.
+  const lastChangeMs =
+    obs.quietSinceMs ??
+    (rowChangeMs > obs.now && tracked.stalled ? (tracked.stallChangeMs ?? rowMs) : rowMs);
   const base: Base = {
     runId,
     pipeline,
     detectedAt: new Date(obs.now).toISOString(),
-    changedAt: new Date(lastChangeMs).toISOString(),
+    changedAt: new Date(rowMs).toISOString(),
   };
-  const tracked: TrackedRun = obs.tracked
-    ? { ...obs.tracked }
-    : { runId, completed: false, stalled: false, stallCount: 0, stallChangeMs: null };
   const complete = isComplete(state, counts);
   let snapshot: RunSnapshot | undefined;
   if (complete && !tracked.completed) {
@@ -117,7 +152,8 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
       return { ok: false, reason: 'steps were not read for a run that completed (scanner bug)' };
     const built = buildRunSnapshot(obs.summary, obs.steps);
     if (!built.ok) return built;
-    snapshot = built.value;
+    snapshot = built.value.snapshot;
+    skipped.push(...built.value.skipped);
   }
   const events: RunwardenEvent[] = [];
   if (!obs.tracked && (state === 'pending' || state === 'running')) {
@@ -131,7 +167,7 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
       id: eventIds.recovered(runId, tracked.stallCount),
       type: 'run_recovered',
       state,
-      stalledEventId: eventIds.stalled(runId, tracked.stallCount),
+      stalledEventId: obs.stalledEventId ?? eventIds.stalled(runId, tracked.stallCount),
       stall: tracked.stallCount,
     });
     tracked.stalled = false;
@@ -159,12 +195,20 @@ export function detectRunEvents(obs: RunObservation): RunDetection {
         id: eventIds.stalled(runId, tracked.stallCount),
         type: 'run_stalled',
         state,
-        lastChangeAt: base.changedAt,
+        lastChangeAt: new Date(lastChangeMs).toISOString(),
         stalledForMs: obs.now - lastChangeMs,
         stepCounts: counts,
         stall: tracked.stallCount,
       });
     }
   }
-  return { ok: true, events, tracked, stepFailures: failures.counts };
+  return {
+    ok: true,
+    events,
+    tracked,
+    stepFailures: failures.counts,
+    quietSinceMs: lastChangeMs,
+    rowChangeMs,
+    skipped,
+  };
 }

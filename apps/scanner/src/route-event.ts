@@ -84,5 +84,9 @@ export function describeEvent(event: RunwardenEvent): string {
       return `Run ${event.runId} made progress again after stall ${event.stall}`;
     case 'archival_failed':
       return `Archiving run ${event.runId} failed for good: ${event.reason}`;
+    case 'monitor_blind':
+      return `runwarden is blind: no scan of ${event.database} has succeeded since ${event.blindSince}: ${event.reason}. Nothing is detected until this is fixed`;
+    case 'monitor_recovered':
+      return `runwarden sees ${event.database} again after ${Math.round(event.blindForMs / 1000)} s blind`;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Turns the rows the store read into the typed snapshot events carry, or says
- * why a row is unusable (unknown state, unreadable timestamp), so the scan
- * can log it and move on.
+ * which row is unusable (table, rowid, column, value), so the scan can log it
+ * and move on. A bad step row is left out of its run (and named); a bad run
+ * row makes the run wait until it is fixed.
  */
 import {
   RUN_STATES,
@@ -13,113 +14,154 @@ import {
   type StepSnapshot,
   type StepState,
 } from '@runwarden/core';
-import { parseTimestamp, toIsoTimestamp, type RunSummary, type StepRow } from '@runwarden/store';
+import {
+  describeSkippedRow,
+  parseTimestamp,
+  toIsoTimestamp,
+  type RunSummary,
+  type SkippedRow,
+  type StepRow,
+} from '@runwarden/store';
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string; row?: SkippedRow };
 
-const isRunState = (s: string): s is RunState => (RUN_STATES as readonly string[]).includes(s);
-const isStepState = (s: string): s is StepState => (STEP_STATES as readonly string[]).includes(s);
+const isRunState = (s: unknown): s is RunState => (RUN_STATES as readonly unknown[]).includes(s);
+const isStepState = (s: unknown): s is StepState => (STEP_STATES as readonly unknown[]).includes(s);
 
-/** The summary's step counts, or why they cannot be trusted (a step in an unknown state). */
-export function countsOf(summary: RunSummary): Checked<StepCounts> {
-  const counts = emptyStepCounts();
-  for (const state of STEP_STATES) counts[state] = Number(summary[state]);
-  counts.total = Number(summary.total);
-  const known = STEP_STATES.reduce((n, s) => n + counts[s], 0);
-  if (known !== counts.total) {
-    return {
-      ok: false,
-      reason: `${counts.total - known} step(s) have a state that is not one of ${STEP_STATES.join(', ')}`,
-    };
-  }
-  return { ok: true, value: counts };
+export const UNREADABLE_TIME =
+  'is neither ISO-8601 text nor unix seconds within the range of a date';
+
+function badRun(summary: RunSummary, column: string, value: unknown, reason: string) {
+  const row: SkippedRow = {
+    table: 'runs',
+    rowid: summary.rowid,
+    runId: summary.runId,
+    column,
+    value,
+    reason,
+  };
+  return { ok: false as const, reason: describeSkippedRow(row), row };
 }
 
-/** The run's state and the time anything about it last changed (run row or any step). */
-export function checkSummary(
-  summary: RunSummary,
-): Checked<{ state: RunState; lastChangeMs: number; counts: StepCounts }> {
-  if (!isRunState(summary.state))
-    return {
-      ok: false,
-      reason: `run state ${JSON.stringify(summary.state)} is not one of ${RUN_STATES.join(', ')}`,
-    };
-  const runMs = parseTimestamp(summary.updatedAt);
-  if (runMs === undefined)
-    return {
-      ok: false,
-      reason: `runs.updated_at ${JSON.stringify(summary.updatedAt)} is neither ISO-8601 nor unix seconds`,
-    };
-  if (parseTimestamp(summary.createdAt) === undefined)
-    return {
-      ok: false,
-      reason: `runs.created_at ${JSON.stringify(summary.createdAt)} is neither ISO-8601 nor unix seconds`,
-    };
-  const stepMs =
-    summary.maxStepUpdatedAt === null ? undefined : parseTimestamp(summary.maxStepUpdatedAt);
-  if (summary.maxStepUpdatedAt !== null && stepMs === undefined) {
-    return {
-      ok: false,
-      reason: `steps.updated_at ${JSON.stringify(summary.maxStepUpdatedAt)} is neither ISO-8601 nor unix seconds`,
-    };
-  }
-  const counts = countsOf(summary);
-  if (!counts.ok) return counts;
+/** The summary's step counts; steps in an unknown state are left out (and reported). */
+export function countsOf(summary: RunSummary): { counts: StepCounts; skipped?: SkippedRow } {
+  const counts = emptyStepCounts();
+  for (const state of STEP_STATES) counts[state] = Number(summary[state]) || 0;
+  const known = STEP_STATES.reduce((n, s) => n + counts[s], 0);
+  counts.total = known;
+  const unknown = (Number(summary.total) || 0) - known;
+  if (unknown <= 0) return { counts };
   return {
-    ok: true,
-    value: {
-      state: summary.state,
-      lastChangeMs: Math.max(runMs, stepMs ?? 0),
-      counts: counts.value,
+    counts,
+    skipped: {
+      table: 'steps',
+      rowid: null,
+      runId: summary.runId,
+      column: 'state',
+      value: undefined,
+      reason: `of ${unknown} step(s) is not one of ${STEP_STATES.join(', ')}; those steps are left out`,
     },
   };
 }
 
-function iso(value: unknown, column: string): string | null {
-  const out = toIsoTimestamp(value);
-  if (out === undefined)
-    throw new Error(`${column} ${JSON.stringify(value)} is neither ISO-8601 nor unix seconds`);
-  return out;
+export interface CheckedSummary {
+  state: RunState;
+  /** The latest change the rows claim (run row or any step), in ms; may lie in the future. */
+  rowChangeMs: number;
+  counts: StepCounts;
+  /** Step-level problems that do not stop the run from being followed. */
+  skipped: SkippedRow[];
 }
 
-function stepSnapshot(row: StepRow): StepSnapshot {
-  if (!isStepState(row.state))
-    throw new Error(
-      `step ${row.stepId} has state ${JSON.stringify(row.state)}, not one of ${STEP_STATES.join(', ')}`,
-    );
+/** The run's state and the time anything about it last changed (run row or any step). */
+export function checkSummary(summary: RunSummary): Checked<CheckedSummary> {
+  if (!isRunState(summary.state))
+    return badRun(summary, 'state', summary.state, `is not one of ${RUN_STATES.join(', ')}`);
+  const runMs = parseTimestamp(summary.updatedAt);
+  if (runMs === undefined) return badRun(summary, 'updated_at', summary.updatedAt, UNREADABLE_TIME);
+  if (parseTimestamp(summary.createdAt) === undefined)
+    return badRun(summary, 'created_at', summary.createdAt, UNREADABLE_TIME);
+  const skipped: SkippedRow[] = [];
+  const stepMs =
+    summary.maxStepUpdatedAt === null ? undefined : parseTimestamp(summary.maxStepUpdatedAt);
+  if (summary.maxStepUpdatedAt !== null && stepMs === undefined)
+    skipped.push({
+      table: 'steps',
+      rowid: null,
+      runId: summary.runId,
+      column: 'updated_at',
+      value: summary.maxStepUpdatedAt,
+      reason: `${UNREADABLE_TIME}; the run's own updated_at is used instead`,
+    });
+  const { counts, skipped: badStates } = countsOf(summary);
+  if (badStates) skipped.push(badStates);
+  return {
+    ok: true,
+    value: { state: summary.state, rowChangeMs: Math.max(runMs, stepMs ?? 0), counts, skipped },
+  };
+}
+
+/** A nullable time as ISO text; an unreadable one becomes null and is reported. */
+function isoOrNull(
+  value: unknown,
+  where: Omit<SkippedRow, 'column' | 'value' | 'reason'>,
+  column: string,
+  skipped: SkippedRow[],
+): string | null {
+  const out = toIsoTimestamp(value);
+  if (out !== undefined) return out;
+  skipped.push({ ...where, column, value, reason: `${UNREADABLE_TIME}; left empty` });
+  return null;
+}
+
+function stepSnapshot(
+  row: StepRow,
+  runId: string,
+  skipped: SkippedRow[],
+): StepSnapshot | undefined {
+  const where = { table: 'steps' as const, rowid: row.rowid, runId };
+  if (!isStepState(row.state)) {
+    skipped.push({
+      ...where,
+      column: 'state',
+      value: row.state,
+      reason: `is not one of ${STEP_STATES.join(', ')}; the step is left out`,
+    });
+    return undefined;
+  }
   return {
     stepId: row.stepId,
     name: row.name,
     state: row.state,
-    startedAt: iso(row.startedAt, `steps.started_at of ${row.stepId}`),
-    finishedAt: iso(row.finishedAt, `steps.finished_at of ${row.stepId}`),
-    updatedAt: iso(row.updatedAt, `steps.updated_at of ${row.stepId}`) ?? '',
+    startedAt: isoOrNull(row.startedAt, where, 'started_at', skipped),
+    finishedAt: isoOrNull(row.finishedAt, where, 'finished_at', skipped),
+    updatedAt: isoOrNull(row.updatedAt, where, 'updated_at', skipped) ?? '',
     error: row.error,
   };
 }
 
-/** The run and its steps with ISO timestamps, or why a row is unusable. */
+/** The run and its steps with ISO timestamps; unusable step values are left out and reported. */
 export function buildRunSnapshot(
   summary: RunSummary,
   steps: readonly StepRow[],
-): Checked<RunSnapshot> {
-  try {
-    if (!isRunState(summary.state))
-      throw new Error(`run state ${JSON.stringify(summary.state)} is unknown`);
-    return {
-      ok: true,
-      value: {
-        runId: summary.runId,
-        pipeline: summary.pipeline,
-        state: summary.state,
-        createdAt: iso(summary.createdAt, 'runs.created_at') ?? '',
-        startedAt: iso(summary.startedAt, 'runs.started_at'),
-        finishedAt: iso(summary.finishedAt, 'runs.finished_at'),
-        updatedAt: iso(summary.updatedAt, 'runs.updated_at') ?? '',
-        steps: steps.map(stepSnapshot),
-      },
-    };
-  } catch (err) {
-    return { ok: false, reason: (err as Error).message };
+): Checked<{ snapshot: RunSnapshot; skipped: SkippedRow[] }> {
+  if (!isRunState(summary.state))
+    return badRun(summary, 'state', summary.state, `is not one of ${RUN_STATES.join(', ')}`);
+  const skipped: SkippedRow[] = [];
+  const where = { table: 'runs' as const, rowid: summary.rowid, runId: summary.runId };
+  const snapshot: RunSnapshot = {
+    runId: summary.runId,
+    pipeline: summary.pipeline,
+    state: summary.state,
+    createdAt: isoOrNull(summary.createdAt, where, 'created_at', skipped) ?? '',
+    startedAt: isoOrNull(summary.startedAt, where, 'started_at', skipped),
+    finishedAt: isoOrNull(summary.finishedAt, where, 'finished_at', skipped),
+    updatedAt: isoOrNull(summary.updatedAt, where, 'updated_at', skipped) ?? '',
+    steps: [],
+  };
+  for (const row of steps) {
+    const step = stepSnapshot(row, summary.runId, skipped);
+    if (step) snapshot.steps.push(step);
   }
+  return { ok: true, value: { snapshot, skipped } };
 }

@@ -9,7 +9,9 @@
  *   ─▶ commit (one IMMEDIATE transaction): outbox rows, tracking, cursor
  *
  * Fingerprints stay in memory and are updated only after the commit, so a
- * scan that hit a locked database is simply done again.
+ * scan that hit a locked database is simply done again. No row can stop a
+ * scan: an unusable value skips that row (named in `skipped`), and a run
+ * whose handling throws for any other reason is set aside with the rest going on.
  */
 import type { Logger, RunwardenEvent } from '@runwarden/core';
 import type {
@@ -17,11 +19,13 @@ import type {
   RunSummary,
   ScanCommit,
   ScannerStore,
+  SkippedRow,
   StepFailureCount,
   TrackedRun,
 } from '@runwarden/store';
-import { parseTimestamp } from '@runwarden/store';
+import { describeSkippedRow, parseTimestamp } from '@runwarden/store';
 import { detectRunEvents, needsSteps } from './detect-run-events.js';
+import { checkRunsCursor } from './runs-cursor.js';
 
 export interface ScanCycleOptions {
   reader: PipelineReader;
@@ -37,10 +41,23 @@ export interface ScanOutcome {
   /** Events new to the outbox in this scan. */
   fresh: RunwardenEvent[];
   activeRuns: number;
+  /** Rows (or values) this scan could not use; each is named. */
+  skipped: SkippedRow[];
   badRows: number;
   /** Finished runs older than the stall threshold found on the first start, not announced. */
   baselined: number;
 }
+
+interface Seen {
+  fp: string;
+  tracked: TrackedRun;
+  quietSinceMs: number;
+}
+
+const FUTURE_WARN_MS = 60_000;
+
+const isBusy = (err: unknown) =>
+  /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: string }).code ?? ''));
 
 const fingerprint = (s: RunSummary) =>
   [
@@ -58,8 +75,8 @@ const fingerprint = (s: RunSummary) =>
 
 export function createScanCycle(options: ScanCycleOptions) {
   const { reader, store, logger } = options;
-  const seen = new Map<string, { fp: string; tracked: TrackedRun }>();
-  const warned = new Map<string, string>();
+  const seen = new Map<string, Seen>();
+  const warnedFuture = new Set<string>();
   const batch = options.catchUpBatch ?? 5_000;
 
   /** Runs to look at this scan, keyed by id. */
@@ -81,19 +98,22 @@ export function createScanCycle(options: ScanCycleOptions) {
         commit.runs.push({ ...open.get(runId)!, completed: true });
       }
     }
-    const cursor = Number(store.getState('runs_cursor') ?? 0);
+    const cursor = checkRunsCursor({ reader, store, logger, commit });
     const firstStart = store.getState('baseline_at') === undefined;
     const fresh = reader.runsAfter(cursor, batch);
     let baselined = 0;
-    for (const row of fresh) {
+    for (const row of fresh.rows) {
       if (runs.has(row.runId)) continue;
+      const tracked = store.trackedRun(row.runId);
+      // Read again after a cursor reset: already announced, nothing to do.
+      if (tracked?.completed) continue;
       const changedMs = parseTimestamp(row.updatedAt);
       const old = changedMs !== undefined && now - changedMs >= options.stallThresholdMs;
       if (
         firstStart &&
         old &&
-        ['succeeded', 'failed', 'canceled'].includes(row.state) &&
-        !store.trackedRun(row.runId)
+        ['succeeded', 'failed', 'canceled'].includes(String(row.state)) &&
+        !tracked
       ) {
         // History from before runwarden watched this database: remember it, do not announce it.
         commit.runs.push({
@@ -109,66 +129,121 @@ export function createScanCycle(options: ScanCycleOptions) {
       const summary = reader.runById(row.runId);
       if (summary) runs.set(row.runId, summary);
     }
-    const last = fresh.at(-1);
-    if (last?.rowid !== null && last?.rowid !== undefined) commit.runsCursor = last.rowid;
-    if (firstStart && fresh.length < batch)
-      commit.state = { baseline_at: new Date(now).toISOString() };
+    if (fresh.lastRowid !== null) {
+      commit.runsCursor = fresh.lastRowid;
+      commit.state = { ...commit.state, runs_cursor_run: reader.runIdAt(fresh.lastRowid) ?? '' };
+    }
+    if (firstStart && fresh.read < batch)
+      commit.state = { ...commit.state, baseline_at: new Date(now).toISOString() };
     return { runs, baselined };
+  }
+
+  function warnFuture(summary: RunSummary, rowChangeMs: number, now: number): void {
+    if (rowChangeMs - now <= FUTURE_WARN_MS || warnedFuture.has(summary.runId)) return;
+    warnedFuture.add(summary.runId);
+    logger.warn(
+      { runId: summary.runId, rowid: summary.rowid, aheadMs: rowChangeMs - now },
+      `Run ${summary.runId} has a time ${Math.round((rowChangeMs - now) / 1000)} s in the future (${new Date(rowChangeMs).toISOString()}): is the pipeline host's clock ahead? Its stall detection counts on the scanner's clock instead`,
+    );
   }
 
   function scan(): ScanOutcome {
     const now = options.clock();
     const commit: ScanCommit = { events: [], runs: [], stepFailures: [] };
-    const decided = new Map<string, { fp: string; tracked: TrackedRun }>();
-    let badRows = 0;
+    const decided = new Map<string, Seen>();
+    const skipped: SkippedRow[] = [];
     const { runs, baselined } = reader.snapshot(() => {
       const collected = collect(commit, now);
       for (const summary of collected.runs.values()) {
-        const fp = fingerprint(summary);
-        const before = seen.get(summary.runId);
-        const tracked = before?.tracked ?? store.trackedRun(summary.runId);
-        const changed = before?.fp !== fp;
-        const steps = needsSteps(summary, tracked, changed)
-          ? reader.stepsOf(summary.runId)
-          : undefined;
-        const failures: Map<string, StepFailureCount> | undefined = steps
-          ? store.stepFailuresOf(summary.runId)
-          : undefined;
-        const result = detectRunEvents({
-          summary,
-          steps,
-          tracked,
-          failures,
-          now,
-          stallThresholdMs: options.stallThresholdMs,
-        });
-        if (!result.ok) {
-          badRows += 1;
-          if (warned.get(summary.runId) !== fp) {
-            warned.set(summary.runId, fp);
-            logger.warn(
-              { runId: summary.runId, reason: result.reason },
-              `Skipping run ${summary.runId}: ${result.reason}. Fix the row in the pipeline's database; the scan goes on`,
-            );
-          }
-          continue;
+        try {
+          const entry = observe(summary, now, commit, skipped);
+          if (entry) decided.set(summary.runId, entry);
+        } catch (err) {
+          if (isBusy(err)) throw err;
+          skipped.push({
+            table: 'runs',
+            rowid: summary.rowid,
+            runId: summary.runId,
+            column: 'the row',
+            value: undefined,
+            reason: `made the scan fail (${(err as Error).message}); this run is set aside`,
+          });
         }
-        warned.delete(summary.runId);
-        commit.events.push(...result.events);
-        commit.stepFailures.push(...result.stepFailures);
-        if (!tracked || JSON.stringify(tracked) !== JSON.stringify(result.tracked))
-          commit.runs.push(result.tracked);
-        decided.set(summary.runId, { fp, tracked: result.tracked });
       }
       return collected;
     });
+    skipped.unshift(...reader.takeSkipped());
+    // A row read twice in one scan (active, and new since the cursor) is one skipped row.
+    const unique = [...new Map(skipped.map((r) => [describeSkippedRow(r), r])).values()];
     const fresh = store.commit(commit);
     for (const [runId, entry] of decided) seen.set(runId, entry);
     // Forget runs that completed and left the active set: memory follows active runs, not history.
     for (const [runId, entry] of seen)
-      if (entry.tracked.completed && !runs.has(runId)) seen.delete(runId);
+      if (entry.tracked.completed && !runs.has(runId)) {
+        seen.delete(runId);
+        warnedFuture.delete(runId);
+      }
     const activeRuns = [...decided.values()].filter((d) => !d.tracked.completed).length;
-    return { fresh, activeRuns, badRows, baselined };
+    return { fresh, activeRuns, skipped: unique, badRows: unique.length, baselined };
+  }
+
+  /** Decides one run's events into `commit`; undefined when the run row is unusable. */
+  function observe(
+    summary: RunSummary,
+    now: number,
+    commit: ScanCommit,
+    skipped: SkippedRow[],
+  ): Seen | undefined {
+    const fp = fingerprint(summary);
+    const before = seen.get(summary.runId);
+    const tracked = before?.tracked ?? store.trackedRun(summary.runId);
+    const changed = before?.fp !== fp;
+    const steps = needsSteps(summary, tracked, changed) ? reader.stepsOf(summary.runId) : undefined;
+    const failures: Map<string, StepFailureCount> | undefined = steps
+      ? store.stepFailuresOf(summary.runId)
+      : undefined;
+    const result = detectRunEvents({
+      summary,
+      steps,
+      tracked,
+      failures,
+      now,
+      stallThresholdMs: options.stallThresholdMs,
+      quietSinceMs: before ? (changed ? now : before.quietSinceMs) : undefined,
+      stalledEventId:
+        tracked?.stalled && changed
+          ? store.stalledEventId(summary.runId, tracked.stallCount)
+          : undefined,
+    });
+    if (!result.ok) {
+      // Follow it until it is fixed: a run found through the cursor is not read again otherwise.
+      if (!tracked)
+        commit.runs.push({
+          runId: summary.runId,
+          completed: false,
+          stalled: false,
+          stallCount: 0,
+          stallChangeMs: null,
+        });
+      skipped.push(
+        result.row ?? {
+          table: 'runs',
+          rowid: summary.rowid,
+          runId: summary.runId,
+          column: 'the row',
+          value: undefined,
+          reason: result.reason,
+        },
+      );
+      return undefined;
+    }
+    skipped.push(...result.skipped);
+    warnFuture(summary, result.rowChangeMs, now);
+    commit.events.push(...result.events);
+    commit.stepFailures.push(...result.stepFailures);
+    if (!tracked || JSON.stringify(tracked) !== JSON.stringify(result.tracked))
+      commit.runs.push(result.tracked);
+    return { fp, tracked: result.tracked, quietSinceMs: result.quietSinceMs };
   }
 
   return { scan };

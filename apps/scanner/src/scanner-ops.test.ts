@@ -144,11 +144,17 @@ describe('scanner operations', () => {
       'the good run announced',
     );
     const result = await scanner.scanNow();
-    expect(result.badRows).toBe(2);
-    expect(logsMatching(fx.logs, 'Skipping run weird')).toHaveLength(1);
-    expect(logsMatching(fx.logs, 'Skipping run when')).toHaveLength(1);
-    expect(logsMatching(fx.logs, 'Skipping run odd-step')).toHaveLength(1);
-    expect(await jobIds('alert')).toEqual(['good.completed']);
+    expect(result.skipped.map((r) => `${r.runId} ${r.column}`).sort()).toEqual([
+      'odd-step state',
+      'weird state',
+      'when updated_at',
+    ]);
+    expect(logsMatching(fx.logs, '(run weird): state "exploded" is not one of')).toHaveLength(1);
+    expect(logsMatching(fx.logs, '(run when): updated_at "yesterday" is neither')).toHaveLength(1);
+    expect(logsMatching(fx.logs, '(run odd-step): state of 1 step(s) is not one of')).toHaveLength(
+      1,
+    );
+    expect(await jobIds('alert')).toEqual(['good.completed', 'odd-step.started']);
   });
 
   it('fails start with DATABASE_MISSING when the database file is not there', async () => {

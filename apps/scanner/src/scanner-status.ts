@@ -13,6 +13,9 @@ export interface ScanReport {
   enqueued: number;
   /** From the run's last change to its event being in the queue. */
   detectionLagMs?: number;
+  /** Pipeline rows (or values) the scan could not use, and a line naming them. */
+  skippedRows: number;
+  skippedRowsText: string;
 }
 
 export async function writeScannerStatus(
@@ -26,6 +29,8 @@ export async function writeScannerStatus(
     lastScanAt: new Date(report.scannedAt).toISOString(),
     lastScanMs: report.scanMs.toFixed(1),
     activeRuns: String(report.activeRuns),
+    skippedRows: String(report.skippedRows),
+    skippedRowsText: report.skippedRowsText,
   };
   if (report.detectionLagMs !== undefined)
     fields.lastDetectionLagMs = String(Math.round(report.detectionLagMs));

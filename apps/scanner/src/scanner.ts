@@ -6,6 +6,7 @@
  *        ─▶ fence (lease still ours?) ─▶ BullMQ (flow report◀archive, alert) ─▶ mark enqueued
  *        ─▶ status hash (one HSET per scan)
  *   meanwhile: ledger queue ─▶ runwarden_archives / _reports / _alerts
+ *   every check: the file replaced (device + inode)? ─▶ reopen; no scan for blindAfter ─▶ monitor_blind
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -23,21 +24,11 @@ import {
   type RunwardenConfig,
   type RunwardenEvent,
 } from '@runwarden/core';
-import {
-  createLedgerRecorder,
-  createMissingIndexes,
-  createPipelineReader,
-  createScannerStore,
-  findMissingIndexes,
-  openOrchestrationDb,
-  runMigrations,
-  scannerLeaseKey,
-  type PipelineReader,
-  type ScannerStore,
-  type SqliteDb,
-} from '@runwarden/store';
+import { scannerLeaseKey, type SkippedRow } from '@runwarden/store';
 import { createLedgerConsumer } from './ledger-consumer.js';
-import { createScanCycle } from './scan-cycle.js';
+import { createBlindWatch, type BlindWatch } from './blind-watch.js';
+import { fileIdentity, openScannerDatabase, type ScannerDatabase } from './scanner-database.js';
+import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
 import { writeScannerStatus } from './scanner-status.js';
 import { describeEvent, enqueueEvent } from './route-event.js';
@@ -71,6 +62,8 @@ export interface ScanResult {
   /** Events put in the queues in this scan (including replays of unmarked ones). */
   enqueued: number;
   activeRuns: number;
+  /** Pipeline rows (or values) the scan could not use, each named. */
+  skipped: SkippedRow[];
   badRows: number;
   durationMs: number;
 }
@@ -84,12 +77,11 @@ export interface Scanner {
 }
 
 interface Running {
-  db: SqliteDb;
-  reader: PipelineReader;
-  store: ScannerStore;
-  cycle: ReturnType<typeof createScanCycle>;
+  /** Undefined while the database cannot be opened (gone, replaced by something unusable). */
+  sql?: ScannerDatabase;
   redis: Redis;
   lease: ScannerLease;
+  blind: BlindWatch;
   ledger?: QueueWorker;
 }
 
@@ -110,63 +102,44 @@ export function createScanner(deps: ScannerDeps): Scanner {
   let nextFullScanAt = 0;
   let lastActive = -1;
   let busySince: number | undefined;
+  const skippedRows = createSkippedRowLog(log);
 
-  function checkIndexes(db: SqliteDb): void {
-    const missing = findMissingIndexes(db);
-    if (missing.length === 0) return;
-    const sql = missing.map((m) => m.sql).join(' ');
-    if (!settings.createIndexes) {
-      log.warn(
-        { statements: missing.map((m) => m.sql) },
-        `The pipeline's tables lack index(es) the scanner needs, so scans slow down as history grows. Run: ${sql} — or set scanner.createIndexes: true`,
-      );
-      return;
-    }
-    try {
-      createMissingIndexes(db);
-      log.info(
-        { statements: missing.map((m) => m.sql) },
-        `Created index(es) on the pipeline's tables (scanner.createIndexes is true): ${sql}`,
-      );
-    } catch (err) {
-      log.warn(
-        { err: (err as Error).message },
-        `Could not create index(es) (${sql}); scanning goes on without them`,
-      );
-    }
+  let lastError: { text: string; at: number } | undefined;
+
+  function openDatabase(): ScannerDatabase {
+    return openScannerDatabase({
+      file: deps.config.database,
+      logger: log,
+      busyTimeoutMs: deps.busyTimeoutMs ?? 250,
+      createIndexes: settings.createIndexes,
+      stallThresholdMs: settings.stallThreshold,
+      clock,
+    });
   }
 
-  function openStore(): Pick<Running, 'db' | 'reader' | 'store' | 'cycle'> {
-    const db = openOrchestrationDb(deps.config.database, {
-      busyTimeoutMs: deps.busyTimeoutMs ?? 250,
-    });
-    try {
-      const applied = runMigrations(db);
-      if (applied.length > 0)
-        log.info(
-          { migrations: applied },
-          `Applied runwarden migration(s) ${applied.join(', ')} to ${deps.config.database}`,
-        );
-      checkIndexes(db);
-      const reader = createPipelineReader(db);
-      const store = createScannerStore(db, clock);
-      const cycle = createScanCycle({
-        reader,
-        store,
-        logger: log,
-        stallThresholdMs: settings.stallThreshold,
-        clock,
-      });
-      return { db, reader, store, cycle };
-    } catch (err) {
-      db.close();
-      throw err;
+  /** The open database, reopened when the file at the path is not the one opened. */
+  function ensureDatabase(r: Running): ScannerDatabase {
+    const identity = fileIdentity(deps.config.database);
+    if (r.sql && identity === r.sql.identity) return r.sql;
+    if (r.sql) {
+      log.warn(
+        { database: deps.config.database, before: r.sql.identity, now: identity ?? null },
+        identity === undefined
+          ? `The orchestration database ${deps.config.database} is gone (moved or deleted); the scanner tries to reopen it at every check`
+          : `The orchestration database ${deps.config.database} was replaced by another file (device:inode ${r.sql.identity} → ${identity}); the scanner reopens it and scans the new file`,
+      );
+      r.sql.db.close();
+      r.sql = undefined;
+      lastDataVersion = undefined;
+      nextFullScanAt = 0;
     }
+    r.sql = openDatabase();
+    return r.sql;
   }
 
   async function start(): Promise<void> {
     if (running || closing) return;
-    const sqlite = openStore();
+    const sql = openDatabase();
     const redis = createRedisConnection(deps.redisUrl, { name: 'runwarden:scanner' });
     redis.on('error', (err) =>
       log.warn({ err: err.message }, 'Redis connection problem for the scanner; retrying'),
@@ -177,6 +150,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
       instanceId,
       ttlMs: settings.leaseTtl,
       logger: log,
+      database: { file: deps.config.database, redisUrl: deps.redisUrl, prefix: deps.queues.prefix },
       onChange: (held) => {
         if (!held)
           return void (
@@ -200,15 +174,29 @@ export function createScanner(deps: ScannerDeps): Scanner {
             redisUrl: deps.redisUrl,
             queues: deps.queues,
             logger: log,
-            recorder: createLedgerRecorder(sqlite.db),
+            recorder: {
+              record: (entry) => {
+                // A ledger job that finds the database closed fails and is retried.
+                if (!running?.sql)
+                  throw new Error(`The orchestration database ${deps.config.database} is not open`);
+                running.sql.recorder.record(entry);
+              },
+            },
           });
-    running = { ...sqlite, redis, lease, ledger };
+    const blind = createBlindWatch({
+      queues: deps.queues,
+      redis,
+      logger: log,
+      database: deps.config.database,
+      blindAfterMs: settings.blindAfter,
+    });
+    running = { sql, redis, lease, blind, ledger };
     await lease.start();
     schedule(0);
   }
 
   async function drainOutbox(
-    r: Running,
+    r: ScannerDatabase & { lease: ScannerLease },
     fresh: ReadonlySet<string>,
   ): Promise<{ enqueued: number; lagMs?: number }> {
     let enqueued = 0;
@@ -240,15 +228,28 @@ export function createScanner(deps: ScannerDeps): Scanner {
     const r = running;
     const started = performance.now();
     if (!r || closing || !r.lease.isHeld())
-      return { leader: false, events: [], enqueued: 0, activeRuns: 0, badRows: 0, durationMs: 0 };
-    const outcome = r.cycle.scan();
+      return {
+        leader: false,
+        events: [],
+        enqueued: 0,
+        activeRuns: 0,
+        skipped: [],
+        badRows: 0,
+        durationMs: 0,
+      };
+    const sql = ensureDatabase(r);
+    const outcome = sql.cycle.scan();
     if (outcome.baselined > 0)
       log.info(
         `Found ${outcome.baselined} run(s) that finished before runwarden first watched this database; recorded, not announced`,
       );
+    skippedRows.report(outcome.skipped, clock());
     for (const e of outcome.fresh)
       log.info({ eventId: e.id, type: e.type, runId: e.runId }, describeEvent(e));
-    const { enqueued, lagMs } = await drainOutbox(r, new Set(outcome.fresh.map((e) => e.id)));
+    const { enqueued, lagMs } = await drainOutbox(
+      { ...sql, lease: r.lease },
+      new Set(outcome.fresh.map((e) => e.id)),
+    );
     const durationMs = performance.now() - started;
     if (outcome.activeRuns !== lastActive) {
       lastActive = outcome.activeRuns;
@@ -261,12 +262,15 @@ export function createScanner(deps: ScannerDeps): Scanner {
       activeRuns: outcome.activeRuns,
       enqueued,
       detectionLagMs: lagMs,
+      skippedRows: outcome.skipped.length,
+      skippedRowsText: skippedRows.summary(outcome.skipped),
     });
     return {
       leader: true,
       events: outcome.fresh,
       enqueued,
       activeRuns: outcome.activeRuns,
+      skipped: outcome.skipped,
       badRows: outcome.badRows,
       durationMs,
     };
@@ -282,14 +286,18 @@ export function createScanner(deps: ScannerDeps): Scanner {
     if (!closing) timer = setTimeout(() => void tick(), ms);
   }
 
-  /** A scan that failed is retried; a locked database is waited out, logged once per episode. */
+  /**
+   * A scan that failed is retried; a locked database is waited out, logged
+   * once per episode; any other error is logged when it changes, or once a minute.
+   */
   function scanFailed(err: unknown): number {
     lastDataVersion = undefined;
+    const text = (err as Error).message;
     if (!isBusy(err)) {
-      log.error(
-        { err: (err as Error).message },
-        `Scan failed: ${(err as Error).message}; retrying in 1 s`,
-      );
+      if (lastError?.text !== text || Date.now() - lastError.at >= 60_000) {
+        lastError = { text, at: Date.now() };
+        log.error({ err: text }, `Scan failed: ${text}; retrying every second`);
+      }
       return 1_000;
     }
     if (busySince === undefined) {
@@ -307,7 +315,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     let delay = settings.changeCheckInterval;
     try {
       if (r.lease.isHeld()) {
-        const version = r.reader.dataVersion();
+        const version = ensureDatabase(r).reader.dataVersion();
         if (version !== lastDataVersion || Date.now() >= nextFullScanAt) {
           lastDataVersion = version;
           nextFullScanAt = Date.now() + settings.pollInterval;
@@ -318,10 +326,19 @@ export function createScanner(deps: ScannerDeps): Scanner {
               'The orchestration database is writable again; the scanner caught up',
             );
           busySince = undefined;
+          if (lastError) log.info(`Scanning ${deps.config.database} works again`);
+          lastError = undefined;
         }
       }
+      // A tick without a scan means the last scan succeeded (a failure forces the next scan).
+      await r.blind.succeeded();
     } catch (err) {
       delay = scanFailed(err);
+      await r.blind
+        .failed((err as Error).message)
+        .catch((e: Error) =>
+          log.warn({ err: e.message }, `Could not raise monitor_blind: ${e.message}`),
+        );
     }
     schedule(delay);
   }
@@ -337,7 +354,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
         () => r.ledger?.close(),
         () => r.lease.close(),
         () => r.redis.quit().catch(() => r.redis.disconnect()),
-        () => r.db.close(),
+        () => r.sql?.db.close(),
       ],
       'scanner close',
     );

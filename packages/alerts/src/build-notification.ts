@@ -12,8 +12,9 @@ import {
 import { groupOf, type AlertGroup } from './rules.js';
 import { formatDuration } from '@runwarden/core';
 
-/** The event a resolving event resolves (run_recovered → its run_stalled), when the event says. */
+/** The event a resolving event resolves (run_recovered → its run_stalled, monitor_recovered → monitor_blind). */
 export function resolvedEventId(event: RunwardenEvent): string | undefined {
+  if (event.type === 'monitor_recovered') return event.blindEventId;
   return event.type === 'run_recovered' ? event.stalledEventId : undefined;
 }
 

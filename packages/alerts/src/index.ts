@@ -64,11 +64,13 @@ export {
 export { createEmailChannel, emailBody, type EmailChannelOptions } from './channels/email.js';
 export {
   createWebhookChannel,
+  idempotencyKey,
   webhookPayload,
   WEBHOOK_PAYLOAD_VERSION,
   type WebhookChannelOptions,
   type WebhookPayload,
 } from './channels/webhook.js';
+export { boundedFetch, MAX_ANSWER_BYTES, HttpFailure } from './channels/bounded-fetch.js';
 export {
   createChannels,
   describeChannels,

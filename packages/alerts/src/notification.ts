@@ -78,6 +78,14 @@ export function describeEvent(event: RunwardenEvent): { text: string; steps?: st
       };
     case 'run_started':
       return { text: `${run} started (${event.state})` };
+    case 'monitor_blind':
+      return {
+        text: `runwarden is blind: no scan of ${event.database} has succeeded for ${formatDuration(Math.round(event.blindForMs / 1000) * 1000)}: ${clip(event.reason)}`,
+      };
+    case 'monitor_recovered':
+      return {
+        text: `runwarden sees ${event.database} again after ${formatDuration(Math.round(event.blindForMs / 1000) * 1000)} blind`,
+      };
   }
 }
 

@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'run_stalled',
   'run_recovered',
   'archival_failed',
+  'monitor_blind',
+  'monitor_recovered',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -103,20 +105,50 @@ export interface ArchivalFailedEvent extends EventBase<'archival_failed'> {
   jobId: string;
 }
 
+/**
+ * The watchdog's events are about runwarden itself, not a run: their `runId`
+ * is {@link MONITOR_RUN_ID} and their `pipeline` null.
+ */
+export interface MonitorBlindEvent extends EventBase<'monitor_blind'> {
+  /** Why no scan succeeded (the last error), e.g. the database is missing. */
+  reason: string;
+  database: string;
+  /** When the last scan succeeded (or the scanner started), ISO-8601. */
+  blindSince: string;
+  blindForMs: number;
+}
+export interface MonitorRecoveredEvent extends EventBase<'monitor_recovered'> {
+  database: string;
+  blindEventId: string;
+  blindForMs: number;
+}
+
 export type RunwardenEvent =
   | RunStartedEvent
   | RunCompletedEvent
   | StepFailedEvent
   | RunStalledEvent
   | RunRecoveredEvent
-  | ArchivalFailedEvent;
+  | ArchivalFailedEvent
+  | MonitorBlindEvent
+  | MonitorRecoveredEvent;
+
+/** What the watchdog's events carry as `runId`: no run id encodes to an id starting with `%monitor`. */
+export const MONITOR_RUN_ID = '(runwarden)';
 
 /**
- * Makes a run id or step id safe inside an event id / BullMQ job id, where
- * `:` is reserved. Percent-encoding keeps distinct ids distinct.
+ * Makes a run id or step id safe and unambiguous inside an event id / BullMQ
+ * job id: `%` → `%25`, `:` (reserved by BullMQ) → `%3A`, `.` (the separator)
+ * → `%2E`. An encoded part never holds a raw `.`, so `<run>.step.<step>…`
+ * splits one way only: run `coll` with step `b.step.c` and run `coll.step.b`
+ * with step `c` get different ids.
+ *
+ * Ids without `.` or `%` are the same as before this encoding (version 2);
+ * events recorded earlier keep their ids, and the scanner looks a stall's id
+ * up in the outbox rather than recomputing it (docs/ARCHITECTURE.md, "events").
  */
 export function encodeIdPart(part: string): string {
-  return part.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+  return part.replace(/[%:.]/g, (c) => (c === '%' ? '%25' : c === ':' ? '%3A' : '%2E'));
 }
 
 export const eventIds = {
@@ -127,6 +159,9 @@ export const eventIds = {
   stalled: (runId: string, stall: number) => `${encodeIdPart(runId)}.stalled.${stall}`,
   recovered: (runId: string, stall: number) => `${encodeIdPart(runId)}.recovered.${stall}`,
   archivalFailed: (runId: string) => `${encodeIdPart(runId)}.archival_failed`,
+  // `%` starts no encoded run id except as `%25`, `%2E` or `%3A`: these cannot meet a run's ids.
+  monitorBlind: (sinceMs: number) => `%monitor.blind.${sinceMs}`,
+  monitorRecovered: (sinceMs: number) => `%monitor.recovered.${sinceMs}`,
 };
 
 export function emptyStepCounts(): StepCounts {

@@ -17,6 +17,8 @@ export interface ArchiveOutcome {
   reason?: string;
   /** Files left out (symlinks out of the worktree, special files), with why. */
   skippedFiles?: { path: string; reason: string }[];
+  /** Files archived with a caveat (changed while archiving, a time clamped), with what. */
+  warnings?: { path: string; warning: string }[];
   durationMs?: number;
   /** True when the archive already existed and was not rebuilt. */
   reused?: boolean;

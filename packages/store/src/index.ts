@@ -14,6 +14,13 @@ export {
 export { MIGRATIONS, runMigrations, type Migration } from './migrations.js';
 export { parseTimestamp, toIsoTimestamp } from './timestamps.js';
 export {
+  describeSkippedRow,
+  formatRowValue,
+  readId,
+  idLookupKey,
+  type SkippedRow,
+} from './skipped-row.js';
+export {
   createPipelineReader,
   findMissingIndexes,
   createMissingIndexes,
@@ -21,6 +28,7 @@ export {
   type RunSummary,
   type StepRow,
   type NewRunRow,
+  type NewRuns,
 } from './pipeline-reader.js';
 export {
   createScannerStore,
@@ -44,6 +52,16 @@ export {
   type RunRowInput,
   type StepRowInput,
 } from './pipeline-writer.js';
+export {
+  createScannerDbLease,
+  createDbLeaseGuard,
+  readScannerDbLease,
+  type DbLeaseGuard,
+  type ScannerDbLease,
+  type ScannerDbLeaseOptions,
+  type ScannerDbLeaseRow,
+  type DbLeaseClaim,
+} from './scanner-db-lease.js';
 export {
   createBackfillStore,
   type BackfillStore,

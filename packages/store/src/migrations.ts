@@ -89,6 +89,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: 3,
+    name: 'event ids version 2: find a run recorded events by run',
+    // Ids now encode "." (eventIds); events recorded before keep theirs, and
+    // a recovery finds its stall's id here instead of recomputing it.
+    sql: `CREATE INDEX runwarden_events_run_idx ON runwarden_events(run_id, type);`,
+  },
+  {
+    id: 4,
     name: 'retention deletions',
     sql: `
       -- One row per archive the retention job deleted (with its reports).

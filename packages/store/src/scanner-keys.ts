@@ -12,6 +12,9 @@ export interface ScannerStatus {
   activeRuns: number | null;
   lastDetectionLagMs: number | null;
   eventsEnqueued: number;
+  /** Pipeline rows the last scan skipped, and a line naming them (`2 rows skipped: …`). */
+  skippedRows: number;
+  skippedRowsText: string | null;
 }
 
 /** Parses the `HGETALL` of the scanner status hash (`scannerStatusKey`). */
@@ -24,5 +27,7 @@ export function parseScannerStatus(hash: Record<string, string>): ScannerStatus 
     activeRuns: num(hash.activeRuns),
     lastDetectionLagMs: num(hash.lastDetectionLagMs),
     eventsEnqueued: num(hash.eventsEnqueued) ?? 0,
+    skippedRows: num(hash.skippedRows) ?? 0,
+    skippedRowsText: hash.skippedRowsText || null,
   };
 }

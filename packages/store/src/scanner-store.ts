@@ -45,6 +45,8 @@ export interface ScannerStore {
   trackedRun(runId: string): TrackedRun | undefined;
   stepFailuresOf(runId: string): Map<string, StepFailureCount>;
   getState(key: string): string | undefined;
+  /** The id the outbox holds for a run's stall n (recorded maybe under an older id encoding). */
+  stalledEventId(runId: string, stall: number): string | undefined;
   /** Writes a scan's outcome; returns the events that were new to the outbox. */
   commit(scan: ScanCommit): RunwardenEvent[];
   /** Events recorded but not yet marked enqueued, oldest first. */
@@ -92,6 +94,11 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
     `INSERT INTO runwarden_step_failures (step_id, run_id, failures, last_failure_key) VALUES (@stepId, @runId, @failures, @lastFailureKey)
      ON CONFLICT(step_id) DO UPDATE SET failures = excluded.failures, last_failure_key = excluded.last_failure_key`,
   );
+  const stalledId = db
+    .prepare(
+      "SELECT id FROM runwarden_events WHERE run_id = ? AND type = 'run_stalled' AND json_extract(payload, '$.stall') = ? ORDER BY seq LIMIT 1",
+    )
+    .pluck();
   const pending = db
     .prepare('SELECT payload FROM runwarden_events WHERE enqueued_at IS NULL ORDER BY seq LIMIT ?')
     .pluck();
@@ -142,6 +149,7 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
     stepFailuresOf: (runId) =>
       new Map((failuresOf.all(runId) as StepFailureCount[]).map((f) => [f.stepId, f])),
     getState: (key) => getState.get(key) as string | undefined,
+    stalledEventId: (runId, stall) => stalledId.get(runId, stall) as string | undefined,
     // IMMEDIATE: take the write lock up front, so a busy database fails fast here, not half-way.
     commit: (scan) => commit.immediate(scan),
     pending: (limit) =>

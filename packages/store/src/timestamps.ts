@@ -3,8 +3,19 @@
  * seconds (as a number or numeric text). Anything else is a bad row.
  */
 
-/** Milliseconds since the epoch, or `undefined` when the value is not a timestamp. */
+/**
+ * Milliseconds since the epoch, or `undefined` when the value is not a
+ * timestamp or lies beyond what a Date can represent.
+ */
 export function parseTimestamp(value: unknown): number | undefined {
+  const ms = parseAnyTimestamp(value);
+  // Beyond what a Date can hold (year 275760): `99999999999999` seconds is not a time.
+  return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? ms : undefined;
+}
+
+const MAX_DATE_MS = 8.64e15;
+
+function parseAnyTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number')
     return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
   if (typeof value === 'bigint') return Number(value) * 1000;

@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 import { formatProgress } from '../progress-bar.js';
+import { databaseWaitKey, type DatabaseWait } from '../wait-for-database.js';
 
 const STATES = [
   'waiting',
@@ -28,6 +29,8 @@ export interface StatusReport {
   redis: string;
   prefix: string;
   scanner: ScannerStatus;
+  /** Scanners started before the pipeline's database exists, waiting for it (instance → wait). */
+  waitingForDatabase: Record<string, DatabaseWait>;
   queues: Record<string, Record<string, number>>;
   deadLetters: number;
   alerts: Record<string, number>;
@@ -38,9 +41,10 @@ export interface StatusReport {
 }
 
 export async function readStatus(admin: Admin, redisLabel: string): Promise<StatusReport> {
-  const [scanner, alerts] = await Promise.all([
+  const [scanner, alerts, waits] = await Promise.all([
     admin.redis.hgetall(scannerStatusKey(admin.prefix)),
     admin.redis.hgetall(alertStatsKey(admin.prefix)),
+    admin.redis.hgetall(databaseWaitKey(admin.prefix)),
   ]);
   const lease = await admin.redis.get(scannerLeaseKey(admin.prefix));
   const status = parseScannerStatus(scanner);
@@ -65,6 +69,9 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
     redis: redisLabel,
     prefix: admin.prefix,
     scanner: { ...status, holder: lease ? (status.holder ?? lease) : null },
+    waitingForDatabase: Object.fromEntries(
+      Object.entries(waits).map(([instance, json]) => [instance, JSON.parse(json) as DatabaseWait]),
+    ),
     queues,
     deadLetters: (dead.waiting ?? 0) + (dead.prioritized ?? 0) + (dead.delayed ?? 0),
     alerts: Object.fromEntries(Object.entries(alerts).map(([k, v]) => [k, Number(v)])),
@@ -83,9 +90,20 @@ function formatRetention(r: Record<string, string>): string {
 export function formatStatus(s: StatusReport, tty = false): string {
   const lines = [
     `Redis ${s.redis} (prefix ${s.prefix})`,
+    ...Object.values(s.waitingForDatabase)
+      .slice(0, 1)
+      .map(
+        (w) =>
+          `Scanner: waiting for database ${w.database} since ${w.since} (${Object.keys(s.waitingForDatabase).length} scanner(s)): ${w.reason}`,
+      ),
     s.scanner.holder
       ? `Scanner: lease held by ${s.scanner.holder}; last scan ${s.scanner.lastScanAt ?? 'never'} (${s.scanner.lastScanMs ?? '?'} ms); monitoring ${s.scanner.activeRuns ?? '?'} active runs; ${s.scanner.eventsEnqueued} events enqueued`
       : 'Scanner: no scanner holds the lease: start one with `runwarden scanner` or `runwarden start`',
+    ...(s.scanner.skippedRowsText
+      ? [
+          `Scanner: ${s.scanner.skippedRowsText} (the scanner's log names each; fix them in the pipeline)`,
+        ]
+      : []),
     '',
     `${'queue'.padEnd(12)}${['waiting', 'active', 'delayed', 'children', 'completed', 'failed'].map((h) => h.padStart(10)).join('')}`,
   ];
@@ -133,7 +151,7 @@ export function registerStatusCommand(
     .option('--watch', 'refresh every second until Ctrl+C (archive progress as bars on a terminal)')
     .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
-      const admin = await openAdmin(loaded);
+      const admin = await openAdmin(loaded, io.env);
       const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
       let stop = false;
       const onSignal = () => (stop = true);

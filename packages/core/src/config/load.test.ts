@@ -57,6 +57,8 @@ describe('loadConfig', () => {
       ['run_recovered', 'medium', 0],
       ['step_failure', 'medium', 1_800_000],
       ['run_completed', 'low', 0],
+      ['monitor_blind', 'critical', 0],
+      ['monitor_recovered', 'critical', 0],
     ]);
     expect(alerts.channels.slack?.webhookUrl).toBe('');
   });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../duration.js';
 import { EVENT_TYPES } from '../events.js';
+import { DEFAULT_REDIS_URL } from '../redis-url.js';
 
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -95,7 +96,7 @@ export const runwardenConfigSchema = z
     database: z.string().min(1).default('.state/orchestration.db'),
     redis: z
       .object({
-        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        url: z.string().min(1).default(DEFAULT_REDIS_URL),
         /** Queue key prefix. Use a hash tag (`{runwarden}`) on Redis Cluster. */
         prefix: z.string().min(1).default('runwarden'),
       })
@@ -119,6 +120,8 @@ export const runwardenConfigSchema = z
         leaseTtl: duration.default(10_000),
         /** Create the indexes the scanner needs on the pipeline's tables. */
         createIndexes: z.boolean().default(false),
+        /** No successful scan for this long raises monitor_blind and makes /readyz answer 503. */
+        blindAfter: duration.default(2 * 60_000),
       })
       .strict()
       .prefault({}),
@@ -134,6 +137,12 @@ export const runwardenConfigSchema = z
         threads: z.number().int().min(1).max(16).default(1),
         compressionLevel: z.number().int().min(0).max(9).default(6),
         removeWorktree: z.boolean().default(false),
+        /**
+         * A file that keeps changing while it is archived (read twice, changed
+         * both times): `list` archives its last read and lists it in the
+         * outcome's warnings; `fail` fails the archive job.
+         */
+        onChangedFile: z.enum(['list', 'fail']).default('list'),
         retention,
       })
       .strict()
@@ -158,7 +167,8 @@ export const runwardenConfigSchema = z
         port: port.default(3000),
         host: z.string().default('127.0.0.1'),
         basePath: z.string().startsWith('/').default('/'),
-        readOnly: z.boolean().default(false),
+        /** Bull Board without retries, removals or edits; `--allow-edits` or false to change jobs from it. */
+        readOnly: z.boolean().default(true),
         user: z.string().default(''),
         password: z.string().default(''),
       })
@@ -173,6 +183,8 @@ export const runwardenConfigSchema = z
       .strict()
       .prefault({}),
     alerts: z.string().min(1).default('config/alerts.yaml'),
+    /** How long SIGTERM/SIGINT may take to finish or hand back jobs before the process exits anyway. */
+    shutdownTimeout: duration.default(30_000),
   })
   .strict();
 
@@ -204,6 +216,8 @@ const channels = z
         host: z.string().default(''),
         port: port.default(587),
         secure: z.boolean().default(false),
+        /** STARTTLS or nothing; unset means on whenever a user is set and secure is off. */
+        requireTLS: z.boolean().optional(),
         user: z.string().default(''),
         pass: z.string().default(''),
         from: z.string().default(''),
