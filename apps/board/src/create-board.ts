@@ -3,7 +3,8 @@
  *
  *   every response: security headers (no framing, no caching)
  *   /healthz /readyz /metrics ──────────────────────────▶ no auth (probe-routes)
- *   <basePath>/…  ──basic auth (failed-login limit)──▶ silences page (own same-origin check) ──▶ same origin, JSON only ──▶ edit guard
+ *   <basePath>/silences ──basic auth──▶ silences page (forms; same origin only)
+ *   <basePath>/…  ──basic auth (failed-login limit)──▶ same origin, JSON only ──▶ edit guard
  *                 ──▶ Bull Board (every queue, secrets masked, read-only unless allowed)
  *
  * What it leaves to a reverse proxy: TLS. Basic auth sends the password with

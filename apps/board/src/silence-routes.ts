@@ -7,7 +7,9 @@
  *   POST silences              add   (form: matchers one per line, for, comment)
  *   POST silences/:id/expire   expire
  *
- * A POST from another site is refused (Origin/Sec-Fetch-Site), since Basic
+ * It is mounted before the board's JSON-only guard, since its forms post
+ * urlencoded bodies; a POST from another site is refused all the same
+ * (`crossSiteReason`: Sec-Fetch-Site, else Origin against Host), since Basic
  * auth credentials ride along with any request the browser makes.
  */
 import {
@@ -24,6 +26,7 @@ import {
 import { DURATION_HINT, parseDuration, type Logger } from '@runwarden/core';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Redis } from 'ioredis';
+import { crossSiteReason } from './http-hardening.js';
 
 export interface SilenceRoutesDeps {
   redis: Redis;
@@ -58,13 +61,6 @@ ${silences.length ? `<table><thead><tr><th>id</th><th>state</th><th>matchers</th
 ${form}</body></html>`;
 }
 
-function crossSite(req: Request): boolean {
-  const site = req.get('sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') return true;
-  const origin = req.get('origin');
-  return origin !== undefined && origin !== 'null' && new URL(origin).host !== req.get('host');
-}
-
 export function createSilenceRoutes(deps: SilenceRoutesDeps): Router {
   const clock = deps.clock ?? Date.now;
   const router = express.Router();
@@ -78,8 +74,8 @@ export function createSilenceRoutes(deps: SilenceRoutesDeps): Router {
   const guard = (req: Request, res: Response): boolean => {
     const refused = deps.readOnly
       ? 'The board is read-only.'
-      : crossSite(req)
-        ? 'Cross-site request refused.'
+      : crossSiteReason(req.headers)
+        ? `Refused: this request adds or ends a silence, and ${crossSiteReason(req.headers)}.`
         : undefined;
     if (refused) res.status(403).send(refused);
     return refused === undefined;

@@ -24,7 +24,7 @@ afterEach(() => ctx.cleanup());
 
 describe('silences on the board', () => {
   it('refuses a cross-site add, and any add when read-only; lists silences made elsewhere', async () => {
-    const { url } = await startBoard(ctx);
+    const { url } = await startBoard(ctx, { readOnly: false });
     const cross = await fetch(`${url}silences`, {
       method: 'POST',
       headers: {
@@ -66,7 +66,7 @@ describe('silences on the board', () => {
   it.skipIf(!existsSync(CHROMIUM))(
     'adds and expires a silence from chromium with JavaScript off',
     async () => {
-      const { url } = await startBoard(ctx);
+      const { url } = await startBoard(ctx, { readOnly: false });
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--no-sandbox', '--disable-gpu'],
