@@ -23,7 +23,7 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 /** Sizes either side of each ZIP64 boundary. */
-export const BIG_SIZES: Record<string, number> = {
+const BIG_SIZES: Record<string, number> = {
   'below-deflate-zip64.bin': 4 * GiB - 64 * MiB - 1,
   'at-deflate-zip64.bin': 4 * GiB - 64 * MiB,
   'max32.bin': 4 * GiB - 1,

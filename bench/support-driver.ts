@@ -12,7 +12,7 @@ import type { DriverMessage, DriverOptions } from './support-driver-child.js';
 export type { DriverOptions } from './support-driver-child.js';
 export type DriverTotals = Omit<Extract<DriverMessage, { type: 'done' }>, 'type'>;
 
-export interface Commit {
+interface Commit {
   runId: string;
   outcome: 'succeeded' | 'failed';
   /** Date.now() right after the COMMIT that completed the run. */

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface SlackArrival {
+interface SlackArrival {
   /** Date.now() when the request body was complete. */
   at: number;
   /** `[LOW] run_succeeded: run x succeeded (3/3 steps)`: Slack's fallback text. */

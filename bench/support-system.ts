@@ -44,7 +44,7 @@ export interface ProcessMemory {
   hwmMb: number;
 }
 
-export interface LedgerCounts {
+interface LedgerCounts {
   archives: number;
   reports: number;
   alertRows: number;
@@ -71,7 +71,7 @@ export interface BenchSystem {
 }
 
 /** VmRSS, RssAnon and VmHWM of a live process, in MB; undefined when it is gone. */
-export function readProcessMemory(
+function readProcessMemory(
   pid: number,
 ): { rssMb: number; anonMb: number; hwmMb: number } | undefined {
   try {

@@ -9,7 +9,7 @@
 import type { RetentionLedgerEntry, RunwardenConfig } from '@runwarden/core';
 
 export type RetentionRules = RunwardenConfig['archive']['retention'];
-export type RetentionReason = RetentionLedgerEntry['reason'];
+type RetentionReason = RetentionLedgerEntry['reason'];
 
 export interface StoredRun {
   runId: string;

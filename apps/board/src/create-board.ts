@@ -83,7 +83,7 @@ function credentialsOrThrow(deps: BoardDeps): { user: string; password: string }
 }
 
 /** The shortest password accepted when the board listens beyond loopback. */
-export const MIN_PUBLIC_PASSWORD_LENGTH = 12;
+const MIN_PUBLIC_PASSWORD_LENGTH = 12;
 
 /** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
 export function isLoopbackHost(host: string): boolean {

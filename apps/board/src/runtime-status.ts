@@ -30,11 +30,11 @@ export const ALERT_STAT_FIELDS = [
   'deadLettered',
   'deduplicated',
 ] as const;
-export type AlertStatField = (typeof ALERT_STAT_FIELDS)[number];
+type AlertStatField = (typeof ALERT_STAT_FIELDS)[number];
 export type AlertStats = Partial<Record<AlertStatField, number>>;
 
 /** A finite, non-negative number, or undefined. */
-export function toCount(raw: string | undefined): number | undefined {
+function toCount(raw: string | undefined): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
   return Number.isFinite(n) && n >= 0 ? n : undefined;

@@ -47,7 +47,7 @@ export interface BackfillDeps {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface BackfillRun {
+interface BackfillRun {
   runId: string;
   pipeline: string | null;
   outcome: string;

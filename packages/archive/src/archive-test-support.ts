@@ -14,7 +14,7 @@ export function unzipTest(zipPath: string): { status: number | null; output: str
 }
 
 /** Every path under `root`, relative, `/`-separated, folders ending with `/`. */
-export function listTree(root: string, rel = ''): string[] {
+function listTree(root: string, rel = ''): string[] {
   const out: string[] = [];
   for (const name of readdirSync(path.join(root, rel)).sort()) {
     const relPath = rel ? `${rel}/${name}` : name;

@@ -29,7 +29,7 @@ interface Slot {
   online: Promise<void>;
 }
 
-export class ThreadTaskError extends Error {
+class ThreadTaskError extends Error {
   override name = 'ThreadTaskError';
   readonly code: string | undefined;
   constructor(message: string, code?: string) {

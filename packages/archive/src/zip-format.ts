@@ -29,7 +29,7 @@ export const SIG = {
 
 export const METHOD_STORE = 0;
 export const METHOD_DEFLATE = 8;
-export const FLAG_UTF8 = 0x0800;
+const FLAG_UTF8 = 0x0800;
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
 /** Deflate can grow incompressible data by ~0.03 %: leave room before 4 GiB. */
@@ -57,7 +57,7 @@ export interface CentralRecord {
 const DOS_MIN = { date: (0 << 9) | (1 << 5) | 1, time: 0 };
 const DOS_MAX = { date: (127 << 9) | (12 << 5) | 31, time: (23 << 11) | (59 << 5) | 29 };
 
-export function dosDateTime(mtimeSec: number): { date: number; time: number } {
+function dosDateTime(mtimeSec: number): { date: number; time: number } {
   const d = new Date(mtimeSec * 1000);
   const year = d.getFullYear();
   if (!(year >= 1980)) return DOS_MIN;
@@ -132,7 +132,7 @@ export interface LocalHeaderFields {
 }
 
 /** Bytes `localHeader` writes for these fields. */
-export function localHeaderLength(f: LocalHeaderFields): number {
+function localHeaderLength(f: LocalHeaderFields): number {
   return 30 + f.name.length + (f.zip64 ? 20 : 0) + timeFieldsLength(f.mtimeSec);
 }
 

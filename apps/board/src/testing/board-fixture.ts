@@ -17,7 +17,7 @@ import { createBoard, type Board } from '../create-board.js';
 
 export const BOARD_USER = 'ops';
 export const BOARD_PASSWORD = 'correct horse battery staple';
-export const SLACK_SECRET = 'https://hooks.slack.example/services/T000/B000/s3cr3tXYZ';
+const SLACK_SECRET = 'https://hooks.slack.example/services/T000/B000/s3cr3tXYZ';
 
 export interface StartedBoard {
   board: Board;

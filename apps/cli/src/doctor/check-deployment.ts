@@ -8,7 +8,7 @@ import type { AlertsConfig, RunwardenConfig } from '@runwarden/core';
 import { errorText, fail, ok, warn, type DoctorCheck } from './doctor-check.js';
 
 /** Less free space than this in a folder is reported. */
-export const LOW_SPACE_BYTES = 1024 ** 3;
+const LOW_SPACE_BYTES = 1024 ** 3;
 const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
 
 function checkFolder(name: string, dir: string): DoctorCheck[] {

@@ -1,5 +1,5 @@
 /** One line of `runwarden doctor`'s checklist: what was checked, how it went, and the fix. */
-export type CheckStatus = 'ok' | 'warn' | 'fail';
+type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface DoctorCheck {
   /** `database`, `redis`, `folders`, `channels`, `board`, `leases`. */

@@ -72,7 +72,7 @@ function nsOf(e: TreeEntry): bigint {
 }
 
 /** The DOS date and time a writer must store for `sec`: local time, 2 s, 1980–2107. */
-export function expectedDos(sec: number): number[] {
+function expectedDos(sec: number): number[] {
   const d = new Date(sec * 1000);
   if (d.getFullYear() < 1980) return [1980, 1, 1, 0, 0, 0];
   if (d.getFullYear() > 2107) return [2107, 12, 31, 23, 59, 58];

@@ -84,7 +84,7 @@ function keyNodeIn(
     Node | undefined;
 }
 
-export function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
+function readYamlFile(file: string, env: NodeJS.ProcessEnv): ParsedFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
