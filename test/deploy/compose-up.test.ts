@@ -193,13 +193,13 @@ describe.skipIf(blocker !== undefined)('docker compose up, on a private Docker e
         async () => {
           const h = await health(stack);
           const values = Object.values(h);
-          return values.length === 7 && values.every((v) => v === 'healthy') ? h : undefined;
+          return values.length === 8 && values.every((v) => v === 'healthy') ? h : undefined;
         },
-        'all 7 containers healthy',
+        'all 8 containers (Redis and 7 of runwarden) healthy',
         12 * MINUTE,
         2000,
       );
-      expect(Object.keys(all)).toHaveLength(7);
+      expect(Object.keys(all)).toHaveLength(8);
       const restarts = await stack.docker([
         'inspect',
         '-f',
