@@ -172,26 +172,34 @@ describe.skipIf(blocker !== undefined)('docker compose up, on a private Docker e
     async () => {
       expect((await stack.containers('scanner')).length).toBe(2);
       expect((await stack.containers('archive-worker')).length).toBe(2);
-      const all = await waitFor(
+      // Before the database exists: both scanners say they wait, in their logs and in status.
+      await waitFor(
         async () => {
-          const h = await health(stack);
-          const values = Object.values(h);
-          return values.length === 7 && values.every((v) => v === 'healthy') ? h : undefined;
+          const logs = await Promise.all((await stack.containers('scanner')).map(containerLogs));
+          return logs.every((l) =>
+            l.includes('Scanner waiting for database /app/.state/orchestration.db'),
+          );
         },
-        'all 7 containers healthy',
-        12 * MINUTE,
+        'both scanners to log that they wait for the database',
+        5 * MINUTE,
         2000,
       );
-      expect(Object.keys(all)).toHaveLength(7);
-      for (const { logs } of await Promise.all(
-        (await stack.containers('scanner')).map(async (id) => ({ logs: await containerLogs(id) })),
-      ))
-        expect(logs).toContain('Scanner waiting for database /app/.state/orchestration.db');
       const waiting = await status();
       expect(Object.values(waiting.waitingForDatabase).map((w) => w.database)).toEqual([
         '/app/.state/orchestration.db',
         '/app/.state/orchestration.db',
       ]);
+      const all = await waitFor(
+        async () => {
+          const h = await health(stack);
+          const values = Object.values(h);
+          return values.length === 8 && values.every((v) => v === 'healthy') ? h : undefined;
+        },
+        'all 8 containers (Redis and 7 of runwarden) healthy',
+        12 * MINUTE,
+        2000,
+      );
+      expect(Object.keys(all)).toHaveLength(8);
       const restarts = await stack.docker([
         'inspect',
         '-f',

@@ -4,7 +4,7 @@
  * docker-compose with docker-compose.yml + docker-compose.host-network.yml.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,6 +82,7 @@ export async function startEngine(): Promise<{ engineDir: string; dockerHost: st
 
 export async function stopEngine(engineDir: string): Promise<void> {
   await sh(path.join(HERE, 'engine.sh'), ['stop', engineDir]);
+  rmSync(engineDir, { recursive: true, force: true });
 }
 
 export async function createStack(options: {
