@@ -23,7 +23,7 @@ import { alertableTypes, createScanner } from '@runwarden/scanner';
 import type { Role } from './roles.js';
 import { startWhenDatabaseReady } from './wait-for-database.js';
 
-export { WORKER_ROLES, type Role, type WorkerRole } from './roles.js';
+export { WORKER_ROLES, type Role } from './roles.js';
 
 export interface RuntimeDeps {
   config: RunwardenConfig;
