@@ -1,5 +1,8 @@
 // One flat config for every workspace: typescript-eslint's recommended rules,
-// plus the few that catch real bugs in async, queue-driven code.
+// plus the few that catch real bugs in async, queue-driven code. Those are
+// type-aware (a floating promise or a non-exhaustive switch over the event
+// union can only be seen with types), so every TypeScript file is linted with
+// its own tsconfig through the project service.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -16,6 +19,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
     },
   },
 );

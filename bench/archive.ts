@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- archive [--large] [--rounds=N] [--built] [--threads=N]`: runwarden's
- * archive and verify against Info-ZIP on the same generated tree, in the same run.
+ * archive and verify against Info-ZIP on the same generated tree, in the same run,
+ * and the writers the README compares with (archiver, yazl: dev dependencies).
  * `--built` runs the measured child from the compiled packages (dist/, as in
  * production; `npx turbo run build` first) instead of the TypeScript sources
  * through tsx, whose loader costs memory in the process and in every zip thread.
  *
  *   generate tree (once, cached in the temp folder)
- *   ─▶ per round: zip -r -q -6 │ runwarden zip (child) │ unzip -tq │ runwarden verify (child)
+ *   ─▶ per round: zip -r -q -6 │ runwarden zip (child) │ archiver │ yazl │ unzip -tq │ runwarden verify (child)
  *                 │ runwarden archive job end to end (child: zip + verify + manifest + rename)
  *   ─▶ best of the rounds for each ─▶ ratios, output size, peak RSS, event-loop delay
  *
@@ -121,6 +122,8 @@ export const run: Bench = async (args) => {
     unzip: [] as Step[],
     verify: [] as Step[],
     job: [] as Step[],
+    archiver: [] as Step[],
+    yazl: [] as Step[],
   };
   for (let i = 0; i < rounds; i += 1) {
     console.error(`round ${i + 1}/${rounds}: zip -r -q -6 …`);
@@ -128,6 +131,9 @@ export const run: Bench = async (args) => {
     steps.zip.push(timed('zip', ['-r', '-q', '-6', refZip, '.'], tree));
     console.error(`round ${i + 1}/${rounds}: runwarden zip …`);
     steps.ours.push(child(command, ['zip', tree, path.join(out, 'runwarden.zip'), '6'], threads));
+    console.error(`round ${i + 1}/${rounds}: archiver, yazl (level 6) …`);
+    steps.archiver.push(child(command, ['archiver', tree, path.join(out, 'archiver.zip'), '6'], 1));
+    steps.yazl.push(child(command, ['yazl', tree, path.join(out, 'yazl.zip'), '6'], 1));
     console.error(`round ${i + 1}/${rounds}: runwarden archive job (zip + verify) …`);
     steps.job.push(
       child(
@@ -159,6 +165,7 @@ export const run: Bench = async (args) => {
   const mode = `${threads} zip thread${threads > 1 ? 's' : ''}; ${
     built ? 'compiled dist/' : 'source mode: tsx in the main process and in each zip thread'
   }`;
+  const [archiverStep, yazlStep] = [best(steps.archiver), best(steps.yazl)];
   const zipThenTest = { ms: zip.ms + unzip.ms, maxRssMb: zip.maxRssMb };
   const mbs = (s: Step) => bytes / MB / (s.ms / 1000);
   const tree_ = `${(bytes / MB).toFixed(0)} MiB tree`;
@@ -177,6 +184,21 @@ export const run: Bench = async (args) => {
       target: 'ratio ≥ 1.3',
       met: archiveRatio >= 1.3,
     }),
+    ...(
+      [
+        ['archiver', archiverStep],
+        ['yazl', yazlStep],
+      ] as const
+    ).map(([name, step]) =>
+      figure({
+        name: `runwarden zip against ${name} (${tree_})`,
+        value: mbs(ours),
+        unit: 'MiB/s',
+        reference: { name: `${name}, level 6`, value: mbs(step), unit: 'MiB/s' },
+        ratio: mbs(ours) / mbs(step),
+        note: `${name}: peak RSS ${step.maxRssMb.toFixed(0)} MB, ${(statSync(path.join(out, `${name}.zip`)).size / MB).toFixed(1)} MiB out`,
+      }),
+    ),
     figure({
       name: `archive job end to end (${tree_})`,
       value: mbs(job),

@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Promise<{ run: Bench }>> = {
   archive: () => import('./archive.js'),
   alerts: () => import('./alerts.js'),
   pipeline: () => import('./pipeline.js'),
+  cli: () => import('./cli.js'),
 };
 
 function fmt(n: number): string {

@@ -173,6 +173,16 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /runwarden\.yaml:3:19: scanner\.stallThreshold: expected a duration like 100ms, 10s, 30m, 1h or 1d, got "half an hour"/,
   ],
   [
+    'a bad retention size',
+    () => configError('archive:\n  retention: { maxTotalSize: 10 gigs }\n'),
+    /runwarden\.yaml:3:30: archive\.retention\.maxTotalSize: expected a size like 500MB, 10GB or 2TiB, got "10 gigs"/,
+  ],
+  [
+    'a retention keepLast of 0',
+    () => configError('archive:\n  retention: { keepLast: { nightly-etl: 0 } }\n'),
+    /runwarden\.yaml:3:41: archive\.retention\.keepLast\.nightly-etl: must be at least 1/,
+  ],
+  [
     'a required environment variable that is not set',
     () => configError('database: "${PIPELINE_DB:?path of the pipeline database}"\n'),
     /runwarden\.yaml:2:11: environment variable PIPELINE_DB is not set: path of the pipeline database/,
@@ -233,6 +243,27 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /^unsafe run id "run\\u0000x": it contains a NUL byte/,
   ],
   ['an unsafe run id: empty', () => archiveError(''), /^unsafe run id "": it is empty/],
+  // Issue 14 (hostile text): run ids measured in bytes, white space refused.
+  [
+    'an unsafe run id: 200 × "é" (400 bytes, a file name too long)',
+    () => archiveError('é'.repeat(200)),
+    /^unsafe run id "é{200}": it is 400 bytes long in UTF-8, more than 200; it is not archived or reported\./,
+  ],
+  [
+    'an unsafe run id: only white space',
+    () => archiveError('   '),
+    /^unsafe run id " {3}": it is only white space/,
+  ],
+  [
+    'an unsafe run id: a trailing space',
+    () => archiveError('run-1 '),
+    /^unsafe run id "run-1 ": it begins or ends with white space/,
+  ],
+  [
+    'an unsafe run id: a terminal escape',
+    () => archiveError('run\x1b[2J'),
+    /^unsafe run id "run\\u001b\[2J": it contains control characters/,
+  ],
   [
     'a symlink that points out of the worktree',
     async () => {

@@ -57,9 +57,11 @@ function describe(command: Command, parents: readonly string[]): CliCommandSpec[
 }
 
 /** The real command tree, read from the CLI's commander program. */
-export const CLI_COMMANDS: readonly CliCommandSpec[] = createProgram(
-  { stdout: process.stdout, stderr: process.stderr, env: {}, cwd: process.cwd() },
-  () => undefined,
+export const CLI_COMMANDS: readonly CliCommandSpec[] = (
+  await createProgram(
+    { stdout: process.stdout, stderr: process.stderr, env: {}, cwd: process.cwd() },
+    () => undefined,
+  )
 ).commands.flatMap((c) => describe(c, []));
 
 function findCommand(tokens: readonly string[]): CliCommandSpec | undefined {

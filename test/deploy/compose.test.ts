@@ -50,6 +50,7 @@ const ENV_VARS = [
   'ALERT_WEBHOOK_URL',
   'BOARD_USER',
   'BOARD_PASSWORD',
+  'BOARD_PORT',
   'RUNWARDEN_CONFIG',
   'RUNWARDEN_DATABASE',
   'RUNWARDEN_PREFIX',
@@ -86,7 +87,7 @@ describe('docker-compose.yml topology', () => {
 
   it('runs Redis 7 with AOF, noeviction, a ping health check and a volume', () => {
     const redis = services.redis!;
-    expect(redis.image).toBe('redis:7');
+    expect(redis.image).toBe('${REDIS_IMAGE:-redis:7}');
     expect(redis.command?.join(' ')).toContain('--appendonly yes');
     expect(redis.command?.join(' ')).toContain('--maxmemory-policy noeviction');
     expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
@@ -126,11 +127,24 @@ describe('docker-compose.yml topology', () => {
       expect(compose.volumes).toHaveProperty(volume);
   });
 
-  it('publishes the board on port 3000 with its credentials from the environment', () => {
+  it('publishes the board on BOARD_PORT (3000) with its credentials from the environment', () => {
     const board = services.board!;
-    expect(board.ports?.some((p) => p.endsWith(':3000'))).toBe(true);
-    expect(board.environment?.BOARD_USER).toMatch(/^\$\{BOARD_USER[:?}]/);
-    expect(board.environment?.BOARD_PASSWORD).toMatch(/^\$\{BOARD_PASSWORD[:?}]/);
+    const override = parse(read('docker-compose.override.yml')) as {
+      services: Record<string, Service>;
+    };
+    expect(Object.keys(override.services)).toEqual(['board']);
+    expect(override.services.board?.ports).toEqual([
+      '${BOARD_PUBLISH:-127.0.0.1:3000}:${BOARD_PORT:-3000}',
+    ]);
+    expect(board.ports).toBeUndefined();
+    expect(board.environment?.BOARD_PORT).toBe('${BOARD_PORT:-3000}');
+    expect(board.healthcheck?.test.join(' ')).toContain('process.env.BOARD_PORT');
+    expect(board.environment?.BOARD_USER).toBe('${BOARD_USER:-}');
+    expect(board.environment?.BOARD_PASSWORD).toBe('${BOARD_PASSWORD:-}');
+  });
+
+  it('requires no variable, so `docker compose up redis` works without .env (the board checks its own credentials)', () => {
+    expect(read('docker-compose.yml')).not.toMatch(/\$\{[A-Z_]+:?\?/);
   });
 
   it('passes every configuration variable to the runwarden services, and documents each in .env.example', () => {
@@ -148,13 +162,21 @@ describe('Dockerfile and .dockerignore', () => {
   const all = (keyword: string) =>
     instructions.filter((i) => i.keyword === keyword).map((i) => i.rest);
 
-  it('builds on node:22-slim in stages, with the tools better-sqlite3 needs, and prunes dev dependencies', () => {
+  it('builds on node:22-slim (or BASE_IMAGE) in stages, with the tools better-sqlite3 needs, and prunes dev dependencies', () => {
     expect(all('ARG')).toContain('NODE_VERSION=22');
-    expect(all('FROM').every((f) => f.startsWith('node:${NODE_VERSION}-slim'))).toBe(true);
+    expect(all('ARG')).toContain('BASE_IMAGE=node:${NODE_VERSION}-slim');
+    expect(all('FROM').every((f) => f.startsWith('${BASE_IMAGE} AS '))).toBe(true);
     expect(all('FROM').length).toBeGreaterThanOrEqual(2);
     const run = all('RUN').join('\n');
     for (const step of ['python3 make g++', 'npm ci', 'npm run build', 'npm prune --omit=dev'])
       expect(run).toContain(step);
+  });
+
+  it("builds offline from the npm registry alone: no syntax line, node-gyp uses the base image's headers", () => {
+    expect(read('Dockerfile')).not.toMatch(/^#\s*syntax=/m);
+    expect(all('ENV').join(' ')).toContain('npm_config_nodedir=/usr/local');
+    expect(all('RUN').join('\n')).toContain('rm -rf build deps src');
+    expect(all('ENV').join(' ')).toContain('BOARD_HOST=0.0.0.0');
   });
 
   it('runs as a non-root user through the CLI, starting everything by default, with a health check', () => {
@@ -232,4 +254,33 @@ describe('commands named by the deployment files', () => {
     [['dlq', 'list']],
     [['board', '--open']],
   ])('accepts runwarden %j', (args) => expect(checkCliArgs(args)).toEqual([]));
+});
+
+describe('docker-compose.host-network.yml (hosts without bridge networking or registry access)', () => {
+  const override = parse(read('docker-compose.host-network.yml'), { merge: true }) as {
+    services: Record<string, Service & { network_mode?: string; build?: { network?: string } }>;
+  };
+
+  it('puts every service of docker-compose.yml, and the build, on the host network', () => {
+    expect(Object.keys(override.services).sort()).toEqual(Object.keys(compose.services).sort());
+    for (const [name, service] of Object.entries(override.services)) {
+      expect(service.network_mode, name).toBe('host');
+      if (name !== 'redis') expect(service.build?.network, name).toBe('host');
+    }
+  });
+
+  it('keeps Redis and the board on 127.0.0.1, Redis on REDIS_PORT, never 6379, and publishes no port', () => {
+    for (const service of Object.values(override.services)) expect(service.ports).toBeUndefined();
+    const text = read('docker-compose.host-network.yml');
+    expect(text).not.toContain('6379');
+    expect(override.services.redis?.command).toEqual(
+      expect.arrayContaining(['--bind', '127.0.0.1', '--port']),
+    );
+    expect(override.services.board?.environment?.BOARD_HOST).toBe('127.0.0.1');
+  });
+
+  it('names no registry host', () => {
+    for (const file of ['docker-compose.host-network.yml', 'Dockerfile', 'docker-compose.yml'])
+      expect(read(file), file).not.toMatch(/registry\.npmjs|deb\.debian|docker\.io\/|hub\.docker/);
+  });
 });

@@ -8,7 +8,7 @@ export { freePort } from '../../packages/core/src/private-redis.js';
 export type RedisServer = PrivateRedis;
 
 export function startRedisServer(
-  options: { appendonly?: boolean; port?: number } = {},
+  options: { appendonly?: boolean; port?: number; extraArgs?: string[] } = {},
 ): Promise<RedisServer> {
   return startPrivateRedis(options);
 }

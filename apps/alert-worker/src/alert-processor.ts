@@ -2,8 +2,9 @@
  * The `alert` queue: events in, deliveries and digests out.
  *
  *   event ──match rules──▶ none ──▶ ledger "skipped" + unmatched counter
- *         └─▶ per rule ──decide (Redis, shared)──▶ send ──▶ delivery job per enabled channel
- *                                              └─▶ held ──▶ delayed digest job (id per group+window)
+ *         └─▶ per rule ──silenced? ──▶ ledger "silenced" + counter (nothing held or sent)
+ *                      └─▶ decide (Redis, shared)──▶ send ──▶ delivery job per enabled channel
+ *                                                └─▶ held ──▶ delayed digest job (id per group+window)
  *   digest job (window ended) ──takeDigest──▶ one digest notification ──▶ delivery jobs
  *
  * Every step is idempotent, so a redelivered or replayed job re-does only
@@ -33,6 +34,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { enabledChannels, enqueueDeliveries } from './deliveries.js';
 import { DIGEST_JOB, type DigestJobData } from './job-data.js';
+import { applySilences } from './silenced.js';
 
 export interface AlertProcessorDeps {
   alerts: AlertsConfig;
@@ -95,6 +97,8 @@ async function applyRule(
   rule: AlertRule,
   event: RunwardenEvent,
 ): Promise<string> {
+  const silenced = await applySilences(deps, rule, event);
+  if (silenced) return silenced;
   const channels = enabledChannels(deps.channels, rule.channels);
   if (channels.length === 0) {
     const detail = `every channel of rule ${rule.name} (${rule.channels.join(', ')}) is disabled`;

@@ -121,6 +121,7 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
       compressionLevel: config.archive.compressionLevel,
       diskSpaceFactor: config.archive.diskSpaceFactor,
       removeWorktree: config.archive.removeWorktree,
+      onChangedFile: config.archive.onChangedFile,
       onProgress: (_done, _total, detail) => progress.update(detail),
       logger: log,
       pool,

@@ -3,3 +3,12 @@ export {
   type ArchiveWorkerDeps,
   type ArchiveJobProgress,
 } from './archive-worker.js';
+export {
+  createRetentionJob,
+  inventory,
+  retentionStatusKey,
+  type RetentionJob,
+  type RetentionJobDeps,
+  type RetentionResult,
+} from './retention-job.js';
+export { planRetention, retentionEnabled, type StoredRun } from './retention-plan.js';

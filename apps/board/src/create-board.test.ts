@@ -68,7 +68,7 @@ describe('board over HTTP', () => {
     };
     expect(body.queues.map((q) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
     expect(body.queues.find((q) => q.name === 'dead-letter')?.counts.waiting).toBe(1);
-    expect(body.queues.every((q) => q.readOnlyMode === false)).toBe(true);
+    expect(body.queues.every((q) => q.readOnlyMode)).toBe(true); // read-only unless edits are allowed
   });
 
   it('masks secrets in job data and refuses to save masked values back', async () => {

@@ -1,8 +1,14 @@
 /**
  * The board process: Bull Board behind Basic auth, plus probes and metrics.
  *
+ *   every response: security headers (no framing, no caching)
  *   /healthz /readyz /metrics ──────────────────────────▶ no auth (probe-routes)
- *   <basePath>/…  ──basic auth──▶ edit guard ──▶ Bull Board (every queue, secrets masked)
+ *   <basePath>/…  ──basic auth (failed-login limit)──▶ same origin, JSON only ──▶ edit guard
+ *                 ──▶ Bull Board (every queue, secrets masked, read-only unless allowed)
+ *
+ * What it leaves to a reverse proxy: TLS. Basic auth sends the password with
+ * every request, so beyond loopback it belongs behind HTTPS; the board warns
+ * at start when it listens there and wants a password of 12 characters or more.
  *
  * Everything Redis-facing shares one admin connection; /readyz uses a
  * fail-fast connection of its own, so it answers 503 at once when Redis is
@@ -26,6 +32,7 @@ import { basicAuth } from './basic-auth.js';
 import { createBoardMetrics } from './board-metrics.js';
 import { createBullBoardRouter } from './bull-board-router.js';
 import { createEditGuard } from './edit-guard.js';
+import { jsonErrors, sameOriginJsonOnly, securityHeaders } from './http-hardening.js';
 import { createProbeRoutes } from './probe-routes.js';
 import { readRuntimeStatus } from './runtime-status.js';
 
@@ -73,6 +80,36 @@ function credentialsOrThrow(deps: BoardDeps): { user: string; password: string }
   );
 }
 
+/** The shortest password accepted when the board listens beyond loopback. */
+export const MIN_PUBLIC_PASSWORD_LENGTH = 12;
+
+/** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Refuses a short password beyond loopback; warns about the missing TLS. */
+function checkExposure(
+  host: string,
+  credentials: { password: string } | undefined,
+  log: Logger,
+): void {
+  if (isLoopbackHost(host)) return;
+  if (credentials && [...credentials.password].length < MIN_PUBLIC_PASSWORD_LENGTH)
+    throw new RunwardenError(
+      'USAGE',
+      `The board would listen on ${host}, beyond this machine, with a password of ${[...credentials.password].length} character(s): set BOARD_PASSWORD to at least ${MIN_PUBLIC_PASSWORD_LENGTH} characters, or listen on 127.0.0.1 (BOARD_HOST) behind a reverse proxy`,
+    );
+  log.warn(
+    { host },
+    `The board listens on ${host}, reachable from other machines, and serves plain HTTP: Basic auth sends the board password with every request. Put a reverse proxy with TLS in front of it (and keep its port closed to others), or set BOARD_HOST=127.0.0.1`,
+  );
+}
+
 function displayUrl(address: AddressInfo, basePath: string): string {
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
   const host = wildcard
@@ -107,14 +144,30 @@ export function createBoard(deps: BoardDeps): Board {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   const scannerBlind = async () => {
     const { scanner } = await readRuntimeStatus(redis, deps.prefix);
     return scanner.blindSince === undefined
       ? undefined
       : `blind since ${new Date(scanner.blindSince).toISOString()}: ${scanner.blindReason ?? 'no scan succeeded'}`;
   };
-  app.use(createProbeRoutes({ redisUrl: deps.redisUrl, metrics, logger: log, scannerBlind }));
+  app.use(
+    createProbeRoutes({ redisUrl: deps.redisUrl, redis, metrics, logger: log, scannerBlind }),
+  );
+  const login = credentials
+    ? [
+        basicAuth({
+          ...credentials,
+          onBlocked: (address, failures) =>
+            log.warn(
+              { address, failures },
+              `Board: ${failures} failed logins from ${address}; it is refused for 15 minutes. If that is not you, someone is guessing the board password`,
+            ),
+        }),
+      ]
+    : [];
   const guarded = [
+    sameOriginJsonOnly(),
     createEditGuard(),
     createBullBoardRouter({
       queue: (name) => queues.get(name),
@@ -122,11 +175,13 @@ export function createBoard(deps: BoardDeps): Board {
       readOnly: deps.config.board.readOnly,
     }),
   ];
-  app.use(basePath, ...(credentials ? [basicAuth(credentials)] : []), ...guarded);
+  app.use(basePath, ...login, ...guarded);
+  app.use(jsonErrors(log));
 
   let server: Server | undefined;
   const listen = (port = deps.config.board.port, host = deps.config.board.host) =>
     new Promise<{ url: string }>((resolve, reject) => {
+      checkExposure(host, credentials, log);
       const started = app.listen(port, host, (err?: Error) => {
         if (err) return reject(err);
         const url = displayUrl(started.address() as AddressInfo, basePath);

@@ -1,5 +1,5 @@
 /**
- * The board on its own: `node apps/board/dist/main.js [--config file] [--open]`.
+ * The board on its own: `node apps/board/dist/main.js [--config file] [--open] [--allow-edits]`.
  * Normally started by `runwarden board`; this exists for running it without the CLI.
  * Exit status: 2 for bad configuration or usage, 1 for a failure at run time.
  */
@@ -11,9 +11,14 @@ const logger = createLogger({ role: 'board' });
 let board: Board | undefined;
 try {
   const { values } = parseArgs({
-    options: { config: { type: 'string' }, open: { type: 'boolean', default: false } },
+    options: {
+      config: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      'allow-edits': { type: 'boolean', default: false },
+    },
   });
   const { config } = loadConfig({ configPath: values.config });
+  if (values['allow-edits']) config.board.readOnly = false;
   if (!process.env.LOG_LEVEL) logger.level = config.log.level;
   board = createBoard({
     config,

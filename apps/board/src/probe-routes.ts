@@ -1,19 +1,23 @@
 /**
  * What probes and Prometheus call, without credentials:
  *   /healthz  the process serves HTTP (liveness)
- *   /readyz   Redis answers PING and the scanner is not blind (readiness): 200, else 503
+ *   /readyz   Redis answers PING and the scanner is not blind (readiness): 200,
+ *             else 503 saying only "redis unreachable" and since when (no
+ *             address, no error text), or why the scanner is blind
  *   /metrics  Prometheus text format
  * /metrics is open like the probes because scrapers and container health
  * checks are not given the board password, and it holds no secrets: counts,
  * durations and the scanner lease holder's name.
  */
-import type { Logger } from '@runwarden/core';
+import type { Logger, RedisConnection } from '@runwarden/core';
 import { Router } from 'express';
 import type { BoardMetrics } from './board-metrics.js';
-import { checkRedisReady } from './redis-readiness.js';
+import { createRedisReadiness } from './redis-readiness.js';
 
 export interface ProbeRoutesOptions {
   redisUrl: string;
+  /** The board's connection, reused for PING while it is up. */
+  redis: RedisConnection;
   metrics: BoardMetrics;
   logger: Logger;
   /**
@@ -28,6 +32,8 @@ export interface ProbeRoutesOptions {
 export function createProbeRoutes(options: ProbeRoutesOptions): Router {
   const router = Router();
   const startedAt = Date.now();
+  const readiness = createRedisReadiness(options.redis, options.redisUrl);
+  let lastLoggedSince: Date | undefined;
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
@@ -35,19 +41,26 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
 
   router.get('/readyz', async (_req, res) => {
     try {
-      await checkRedisReady(options.redisUrl, options.readyTimeoutMs ?? 1_000);
-      const blind = await options.scannerBlind?.();
+      await readiness.check(options.readyTimeoutMs ?? 1_000);
+      const blind = await options.scannerBlind?.().catch(() => undefined);
       if (blind) {
         res.status(503).json({ status: 'unavailable', redis: 'ok', scanner: blind });
         return;
       }
       res.json({ status: 'ready', redis: 'ok' });
     } catch (err) {
-      options.logger.warn(
-        { err: (err as Error).message },
-        'Readiness check failed: Redis did not answer PING. Check that Redis is up and REDIS_URL is right',
-      );
-      res.status(503).json({ status: 'unavailable', redis: (err as Error).message });
+      const since = readiness.since()!;
+      // Once per outage: the process's Redis health reports the outage itself, boundedly.
+      if (since !== lastLoggedSince) {
+        lastLoggedSince = since;
+        options.logger.warn(
+          { err: (err as Error).message, since: since.toISOString() },
+          `Readiness fails: Redis unreachable since ${since.toISOString()}. Check that Redis is up and REDIS_URL is right`,
+        );
+      }
+      res
+        .status(503)
+        .json({ status: 'unavailable', redis: 'unreachable', since: since.toISOString() });
     }
   });
 

@@ -1,37 +1,46 @@
 /**
- * Readiness: does Redis answer PING now? Each check opens a short-lived
- * connection that does not retry or queue commands, so a Redis that is down
- * yields a quick 503 instead of a request that waits for a reconnect.
- * (Core's `pingRedis` sends PING before its fail-fast connection is up and
- * so fails against a healthy Redis; see the board's note to core.)
+ * Readiness: does Redis answer now?
+ *
+ *   board connection ready ──▶ PING on it (one in flight at a time), bounded by the timeout
+ *   board connection down  ──▶ one fail-fast check (connects, no retries), so /readyz turns
+ *                              200 as soon as Redis is back, before the connection's next retry
+ *
+ * The board's own connection is reused, so a probe every few seconds opens no
+ * connection while Redis is up. When the check fails, `since` says from when.
  */
-import { redactUrl, RunwardenError } from '@runwarden/core';
-import { Redis } from 'ioredis';
+import { checkRedis, redisHealth, type RedisConnection } from '@runwarden/core';
 
-export async function checkRedisReady(url: string, timeoutMs: number): Promise<void> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: timeoutMs,
-    connectionName: 'runwarden:board-readiness',
-  });
-  client.on('error', () => undefined); // the rejection below carries the reason
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    await Promise.race([client.connect().then(() => client.ping()), deadline]);
-  } catch (err) {
-    throw new RunwardenError(
-      'REDIS_UNAVAILABLE',
-      `Redis at ${redactUrl(url)} is not reachable (${(err as Error).message})`,
-      { cause: err },
-    );
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
-  }
+export interface RedisReadiness {
+  /** Resolves when Redis answers within `timeoutMs`; rejects with the reason otherwise. */
+  check(timeoutMs: number): Promise<void>;
+  /** When readiness first failed in the current outage, or undefined while ready. */
+  since(): Date | undefined;
+}
+
+export function createRedisReadiness(connection: RedisConnection, url: string): RedisReadiness {
+  let ping: Promise<unknown> | undefined;
+  let failingSince: Date | undefined;
+  const attempt = (timeoutMs: number): Promise<unknown> => {
+    if (connection.status !== 'ready') return checkRedis(url, { timeoutMs });
+    ping ??= connection.ping().finally(() => (ping = undefined));
+    return ping;
+  };
+  return {
+    async check(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([attempt(timeoutMs), deadline]);
+        failingSince = undefined;
+      } catch (err) {
+        failingSince ??= redisHealth.downSince() ?? new Date();
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    since: () => failingSince,
+  };
 }

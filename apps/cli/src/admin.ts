@@ -4,13 +4,14 @@
  */
 import {
   closeAll,
+  closeRedisConnection,
+  createLogger,
   createRedisConnection,
-  pingRedis,
   QueueSet,
   type LoadedConfig,
 } from '@runwarden/core';
 import type { Redis } from 'ioredis';
-import { CliError } from './cli-error.js';
+import { checkConfiguredRedis } from './redis-bootstrap.js';
 
 export interface Admin {
   redis: Redis;
@@ -19,21 +20,24 @@ export interface Admin {
   close(): Promise<void>;
 }
 
-export async function openAdmin(loaded: LoadedConfig): Promise<Admin> {
+export async function openAdmin(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Admin> {
   const { config } = loaded;
-  try {
-    await pingRedis(config.redis.url);
-  } catch (err) {
-    throw new CliError(
-      `${(err as Error).message}: is runwarden's Redis running? Check redis.url in ${loaded.file} or REDIS_URL.`,
-    );
-  }
+  await checkConfiguredRedis({
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    env,
+    logger: createLogger({ role: 'cli', level: config.log.level }),
+    configFile: loaded.file,
+  });
   const redis = createRedisConnection(config.redis.url, { name: 'runwarden:cli' });
   const queues = new QueueSet({ connection: redis, prefix: config.redis.prefix, config });
   return {
     redis,
     queues,
     prefix: config.redis.prefix,
-    close: () => closeAll([() => queues.close(), () => redis.quit()], 'admin close'),
+    close: () => closeAll([() => queues.close(), () => closeRedisConnection(redis)], 'admin close'),
   };
 }

@@ -4,6 +4,7 @@ import {
   installShutdown,
   loadConfig,
   type Closeable,
+  type ShutdownOptions,
   type LoadedConfig,
   type Logger,
 } from '@runwarden/core';
@@ -33,11 +34,20 @@ export function say(io: CliIo, line: string): void {
 }
 
 /** Runs until SIGINT/SIGTERM, then closes `target`; resolves with the exit status. */
-export function runUntilSignal(target: Closeable, logger: Logger): Promise<number> {
+export function runUntilSignal(
+  target: Closeable,
+  logger: Logger,
+  options: ShutdownOptions = {},
+): Promise<number> {
   return new Promise((resolve) => {
-    const uninstall = installShutdown(target, logger, (code) => {
-      uninstall();
-      resolve(code);
-    });
+    const uninstall = installShutdown(
+      target,
+      logger,
+      (code) => {
+        uninstall();
+        resolve(code);
+      },
+      options,
+    );
   });
 }

@@ -19,3 +19,18 @@ export function formatProgress({ done, total }: ProgressFigures, tty: boolean, w
   const filled = Math.round(fraction * width);
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${percent} ${figures}`;
 }
+
+/** The same bar for a count of things (`runs`, …) rather than bytes. */
+export function formatCount(
+  { done, total }: ProgressFigures,
+  unit: string,
+  tty: boolean,
+  width = 24,
+): string {
+  const fraction = total > 0 ? Math.min(1, done / total) : 0;
+  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
+  const figures = `${done}/${total} ${unit}`;
+  if (!tty) return `${percent} (${figures})`;
+  const filled = Math.round(fraction * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${percent} ${figures}`;
+}

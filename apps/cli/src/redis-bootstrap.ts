@@ -1,14 +1,25 @@
 /**
- * Finding Redis for `start` and `demo`: the configured URL when it answers;
- * else, when REDIS_URL was not given, a private redis-server from the PATH
- * (said out loud, and stopped on exit); else a clear error saying how to get one.
+ * Finding Redis for a command:
+ *
+ *   redis.url / REDIS_URL ──parse──▶ check (login, master, Cluster prefix, eviction policy)
+ *     ok ──▶ use it
+ *     unreachable, URL is the built-in default, REDIS_URL unset, command may bootstrap
+ *        ──▶ a private redis-server from the PATH (said out loud, stopped on exit)
+ *     anything else ──▶ CliError (exit 1) saying which problem: never a second system
+ *
+ * A private Redis next to a configured one would be a second runwarden on the
+ * same database (two scanners, two notifications per run), so it is only for
+ * the zero-config laptop case.
  */
 import {
-  pingRedis,
-  redactUrl,
+  checkRedis,
+  DEFAULT_REDIS_URL,
+  parseRedisUrl,
+  RedisCheckError,
   REDIS_INSTALL_HINT,
   startPrivateRedis,
   type Logger,
+  type RedisCheck,
 } from '@runwarden/core';
 import { CliError } from './cli-error.js';
 
@@ -19,38 +30,88 @@ export interface ResolvedRedis {
   stop(): Promise<void>;
 }
 
-export interface ResolveRedisOptions {
+export interface CheckRedisOptions {
   url: string;
+  /** Queue prefix: on a Cluster it must carry a hash tag. */
+  prefix: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Where the config came from, for the hint (`redis.url in <file>`). */
+  configFile?: string;
+}
+
+export interface ResolveRedisOptions extends CheckRedisOptions {
   /** Where to tell the person (stderr). */
   say: (line: string) => void;
   /** Keep the private server's data in AOF (for `start`). */
   persistent?: boolean;
 }
 
+function warnEviction(check: RedisCheck, logger: Logger): void {
+  const bad = check.evictionPolicies.filter((p) => p !== 'noeviction');
+  if (bad.length > 0)
+    logger.warn(
+      { redis: check.where, maxmemoryPolicy: bad.join(',') },
+      `Redis at ${check.where} has maxmemory-policy ${bad.join(', ')}: under memory pressure it will evict queued jobs and leases. Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction)`,
+    );
+}
+
+function whereSet(options: CheckRedisOptions): string {
+  return options.env.REDIS_URL
+    ? 'REDIS_URL'
+    : `redis.url${options.configFile ? ` in ${options.configFile}` : ''}`;
+}
+
+async function check(options: CheckRedisOptions): Promise<RedisCheck> {
+  const result = await checkRedis(parseRedisUrl(options.url), { prefix: options.prefix });
+  warnEviction(result, options.logger);
+  return result;
+}
+
+function explain(err: unknown, options: CheckRedisOptions): unknown {
+  if (!(err instanceof RedisCheckError)) return err;
+  const hint =
+    err.problem === 'unreachable'
+      ? `: start that Redis or fix ${whereSet(options)}`
+      : err.problem === 'misconfigured'
+        ? ''
+        : ` (set in ${whereSet(options)})`;
+  return new CliError(`${err.message}${hint}`);
+}
+
+/** Checks the configured Redis; a CliError (exit 1) saying which problem when it cannot be used. */
+export async function checkConfiguredRedis(options: CheckRedisOptions): Promise<RedisCheck> {
+  try {
+    return await check(options);
+  } catch (err) {
+    throw explain(err, options);
+  }
+}
+
+/** True in the zero-config case only: nobody said where Redis is. */
+export function mayStartPrivateRedis(url: string, env: NodeJS.ProcessEnv): boolean {
+  return !env.REDIS_URL && url === DEFAULT_REDIS_URL;
+}
+
 export async function resolveRedis(options: ResolveRedisOptions): Promise<ResolvedRedis> {
   const { url, env, say } = options;
   try {
-    await pingRedis(url);
+    await check(options);
     return { url, private: false, stop: async () => undefined };
   } catch (err) {
-    if (env.REDIS_URL) {
-      throw new CliError(
-        `${(err as Error).message}. REDIS_URL is set, so runwarden will not start a Redis of its own: start that Redis or fix REDIS_URL.`,
-      );
-    }
+    const unreachable = err instanceof RedisCheckError && err.problem === 'unreachable';
+    if (!unreachable || !mayStartPrivateRedis(url, env)) throw explain(err, options);
   }
   let server;
   try {
     server = await startPrivateRedis({ appendonly: options.persistent ?? false });
   } catch (err) {
     throw new CliError(
-      `No Redis answered at ${redactUrl(url)} and runwarden could not start one (${(err as Error).message}). To get Redis: ${REDIS_INSTALL_HINT}.`,
+      `No Redis answered at ${DEFAULT_REDIS_URL} and runwarden could not start one (${(err as Error).message}). To get Redis: ${REDIS_INSTALL_HINT}.`,
     );
   }
   say(
-    `No Redis answered at ${redactUrl(url)}: started a private redis-server on ${server.url} (data in ${server.dir}); it stops when runwarden exits.`,
+    `No Redis answered at ${DEFAULT_REDIS_URL} and none is configured: started a private redis-server on ${server.url} (data in ${server.dir}); it stops when runwarden exits. Set REDIS_URL or redis.url to use your own.`,
   );
   options.logger.info({ url: server.url, dir: server.dir }, 'Started a private redis-server');
   return { url: server.url, private: true, stop: () => server.stop() };

@@ -6,6 +6,7 @@
  */
 import {
   closeAll,
+  closeRedisConnection,
   createRedisConnection,
   onceClose,
   QueueSet,
@@ -14,12 +15,13 @@ import {
   type RunwardenConfig,
 } from '@runwarden/core';
 import { createAlertWorker } from '@runwarden/alert-worker';
-import { createArchiveWorker } from '@runwarden/archive-worker';
+import { createArchiveWorker, createRetentionJob } from '@runwarden/archive-worker';
 import { createBoard } from '@runwarden/board';
 import { createReportWorker } from '@runwarden/report-worker';
 import { alertableTypes, createScanner } from '@runwarden/scanner';
 
 import type { Role } from './roles.js';
+import { startWhenDatabaseReady } from './wait-for-database.js';
 
 export { WORKER_ROLES, type Role, type WorkerRole } from './roles.js';
 
@@ -38,22 +40,26 @@ export interface RuntimeDeps {
 export interface Runtime {
   queues: QueueSet;
   boardUrl?: string;
+  /**
+   * Rejects when a role that started waiting (the scanner, for its database)
+   * later fails to start: the process should then stop with status 1.
+   */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
 export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, logger, redisUrl } = deps;
+  // Connection problems are reported by core's redisHealth, once per outage.
   const connection = createRedisConnection(redisUrl, { name: 'runwarden:producer' });
-  connection.on('error', (err) =>
-    logger.warn({ err: err.message }, 'Redis connection problem; retrying'),
-  );
   const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
   const closers: (() => Promise<void>)[] = [];
   const runtime: Runtime = {
     queues,
+    failed: new Promise<never>(() => undefined),
     close: onceClose(() =>
       closeAll(
-        [...closers.reverse(), () => queues.close(), () => connection.quit().then(() => undefined)],
+        [...closers.reverse(), () => queues.close(), () => closeRedisConnection(connection)],
         'shutdown',
       ),
     ),
@@ -61,7 +67,11 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   try {
     const has = (role: Role) => deps.roles.includes(role);
     const common = { config, queues, redisUrl };
-    if (has('archive')) closers.push(pick(createArchiveWorker({ ...common, logger })));
+    if (has('archive')) {
+      closers.push(pick(createArchiveWorker({ ...common, logger })));
+      // Retention runs beside the archive workers (idle unless archive.retention sets a rule).
+      closers.push(pick(createRetentionJob({ ...common, logger })));
+    }
     if (has('report'))
       closers.push(
         pick(
@@ -93,7 +103,18 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     if (has('scanner')) {
       const scanner = createScanner({ ...common, logger, alertTypes: alertableTypes(deps.alerts) });
       closers.push(pick(scanner));
-      await scanner.start();
+      // Waits (saying so) while the pipeline has not created its database yet.
+      const waiter = startWhenDatabaseReady({
+        start: () => scanner.start(),
+        database: config.database,
+        redis: connection,
+        prefix: config.redis.prefix,
+        instanceId: scanner.instanceId,
+        logger,
+      });
+      closers.push(() => waiter.cancel());
+      await waiter.firstTry;
+      runtime.failed = waiter.started.then(() => new Promise<never>(() => undefined));
     }
   } catch (err) {
     await runtime.close().catch(() => undefined);

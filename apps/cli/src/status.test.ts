@@ -115,3 +115,30 @@ describe('formatProgress', () => {
     expect(formatProgress({ done: 0, total: 0 }, false)).toBe('  0% (0.0 MiB of 0.0 MiB)');
   });
 });
+
+describe('runwarden status: retention', () => {
+  it("shows the retention job's last run", async () => {
+    const config = runwardenConfigSchema.parse({
+      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+    });
+    const redis = createRedisConnection(ctx.redisUrl);
+    const queues = new QueueSet({ connection: redis, prefix: ctx.prefix, config });
+    ctx.defer(() => redis.quit());
+    ctx.defer(() => queues.close());
+    const admin = { redis, queues, prefix: ctx.prefix, close: async () => undefined };
+    expect(formatStatus(await readStatus(admin, 'redis://test'))).toContain(
+      'Retention: has not run (set archive.retention to delete old archives)',
+    );
+    await redis.hset(`${ctx.prefix}:retention:status`, {
+      lastRunAt: '2026-11-30T12:00:00.000Z',
+      lastDeleted: '2',
+      lastFreedBytes: String(3 * 1024 * 1024),
+      archives: '4',
+      archiveBytes: String(10 * 1024 * 1024),
+      totalDeleted: '7',
+    });
+    expect(formatStatus(await readStatus(admin, 'redis://test'))).toContain(
+      'Retention: last run 2026-11-30T12:00:00.000Z deleted 2 archive(s) (3.0 MiB); 4 archive(s) kept (10.0 MiB); 7 deleted in all',
+    );
+  });
+});

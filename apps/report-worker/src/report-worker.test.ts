@@ -106,6 +106,10 @@ describe('report worker', () => {
       outcome: 'failed',
       archive: { status: 'archived', bytes: 42, verified: true },
     });
+    // The HTML page beside it (report.html, on by default).
+    expect(readFileSync(result.path.replace(/\.json$/, '.html'), 'utf8')).toContain(
+      'Step timeline',
+    );
     const ledger = await queues.get(QUEUES.ledger).getJob('report.run-1.completed');
     expect(ledger?.data).toMatchObject({ kind: 'report', runId: 'run-1', outcome: 'failed' });
   });

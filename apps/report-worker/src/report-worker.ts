@@ -3,6 +3,7 @@
  *
  *   report job (flow parent) ──▶ archive child's result, or why it failed
  *        ──▶ buildRunReport ──▶ reports/<run_id>_summary.json (atomic)
+ *        ──▶ reports/<run_id>_summary.html (report.html, default on)
  *        ──▶ ledger (runwarden_reports)
  *
  * The scanner adds each run's archive job as this job's child with
@@ -22,7 +23,7 @@ import {
   type RunCompletedEvent,
   type RunwardenConfig,
 } from '@runwarden/core';
-import { buildRunReport, writeRunReport } from '@runwarden/report';
+import { buildRunReport, writeRunReport, writeRunReportHtml } from '@runwarden/report';
 
 export interface ReportWorkerDeps {
   config: RunwardenConfig;
@@ -62,6 +63,7 @@ export async function processReportJob(
   const archive = await archiveOutcomeOf(job);
   const report = buildRunReport({ event, archive });
   const file = await writeRunReport(deps.config.paths.reports, report);
+  if (deps.config.report.html) await writeRunReportHtml(deps.config.paths.reports, report);
   await deps.queues.recordLedger({
     kind: 'report',
     eventId: event.id,

@@ -13,9 +13,14 @@
  * outbox with the same deterministic job id the new holder uses, which
  * BullMQ ignores as a duplicate; nothing is announced twice unless the job
  * already finished and was removed by retention in that same instant.
+ *
+ * With `database`, the lease is also recorded in the scanned database (store's
+ * `createDbLeaseGuard`): a scanner on a different Redis that finds a live holder
+ * there does not scan, and `start()` fails saying so.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@runwarden/core';
+import { describeTarget, parseRedisUrl, RunwardenError, type Logger } from '@runwarden/core';
+import { createDbLeaseGuard } from '@runwarden/store';
 import type { Redis } from 'ioredis';
 
 /** Returns 1 when the key holds our token (and extends it), or was free and is now ours. */
@@ -39,6 +44,8 @@ export interface ScannerLeaseOptions {
   logger: Logger;
   /** Called when this scanner gains or loses the lease. */
   onChange?: (held: boolean) => void;
+  /** Record the lease in this database too (one scanner per database, whatever Redis it uses). */
+  database?: { file: string; redisUrl: string; prefix: string };
 }
 
 export interface ScannerLease {
@@ -60,6 +67,17 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const every = Math.max(50, Math.min(ttlMs / 5, 1_000));
+  const db = options.database;
+  const guard = db
+    ? createDbLeaseGuard({
+        ...db,
+        redis,
+        redisLabel: `${describeTarget(parseRedisUrl(db.redisUrl))} (prefix ${db.prefix})`,
+        holder: token,
+        ttlMs,
+        logger,
+      })
+    : undefined;
 
   const setHeld = (now: boolean) => {
     if (now === held) return;
@@ -69,8 +87,12 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
   const attempt = async () => {
     const sentAt = Date.now();
     try {
-      const result = Number(await redis.eval(ACQUIRE_OR_RENEW, 1, key, token, String(ttlMs)));
+      let result = Number(await redis.eval(ACQUIRE_OR_RENEW, 1, key, token, String(ttlMs)));
       if (closed) return;
+      if (result > 0 && guard && !(await guard.allows())) {
+        await redis.eval(RELEASE, 1, key, token);
+        result = 0;
+      }
       if (result > 0) validUntil = sentAt + ttlMs;
       else if (held)
         logger.warn(
@@ -98,6 +120,8 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
     token,
     async start() {
       await attempt();
+      const refusal = guard?.refusal();
+      if (refusal) throw new RunwardenError('USAGE', refusal);
       if (!closed) loop();
     },
     isHeld: () => held && Date.now() < validUntil,
@@ -119,6 +143,7 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
       closed = true;
       clearTimeout(timer);
       if (held) await redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      guard?.close(held);
       setHeld(false);
     },
   };

@@ -64,11 +64,13 @@ export {
 export { createEmailChannel, emailBody, type EmailChannelOptions } from './channels/email.js';
 export {
   createWebhookChannel,
+  idempotencyKey,
   webhookPayload,
   WEBHOOK_PAYLOAD_VERSION,
   type WebhookChannelOptions,
   type WebhookPayload,
 } from './channels/webhook.js';
+export { boundedFetch, MAX_ANSWER_BYTES, HttpFailure } from './channels/bounded-fetch.js';
 export {
   createChannels,
   describeChannels,
@@ -77,3 +79,24 @@ export {
   type CreateChannelsOptions,
 } from './channels/create-channels.js';
 export { sendTestAlert, type SendTestAlertOptions, type TestAlertResult } from './test-alert.js';
+export {
+  addSilence,
+  expireSilence,
+  findSilence,
+  listSilences,
+  parseMatcher,
+  formatMatcher,
+  silenceMatches,
+  silenceState,
+  silenceKeys,
+  SilenceError,
+  SILENCE_FIELDS,
+  MATCHER_OPS,
+  KEEP_ENDED_MS,
+  type Silence,
+  type SilenceMatcher,
+  type SilenceField,
+  type SilenceState,
+  type MatcherOp,
+  type NewSilence,
+} from './silences.js';

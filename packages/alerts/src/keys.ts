@@ -36,5 +36,6 @@ export const ALERT_STATS = [
   'deduplicated',
   'unmatched',
   'failed',
+  'silenced',
 ] as const;
 export type AlertStat = (typeof ALERT_STATS)[number];

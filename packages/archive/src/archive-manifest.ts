@@ -17,6 +17,8 @@ export interface ArchiveManifest {
   entries: number;
   sourceBytes: number;
   skippedFiles: { path: string; reason: string }[];
+  /** Absent in manifests written before warnings were kept. */
+  warnings?: { path: string; warning: string }[];
   verifiedAt: string;
 }
 
@@ -58,6 +60,7 @@ export async function reuseArchive(
     sha256: manifest.sha256,
     verified: true,
     skippedFiles: manifest.skippedFiles,
+    warnings: manifest.warnings ?? [],
     reused: true,
   };
 }

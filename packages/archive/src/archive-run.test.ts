@@ -144,8 +144,11 @@ describe('archiveRun', () => {
     mkdirSync(archives, { recursive: true });
     writeFileSync(path.join(archives, '.run-stale.zip.tmp-999-abc'), 'half a zip');
     writeFileSync(path.join(archives, '.run-stale.zip.zip.tmp-1'), 'belongs to another run');
+    // Run `run-stale.zip.tmp-foo`'s temp file starts with run `run-stale`'s prefix.
+    writeFileSync(path.join(archives, '.run-stale.zip.tmp-foo.zip.tmp-1-abc'), 'another run');
     await run('run-stale');
     expect(readdirSync(archives).sort()).toEqual([
+      '.run-stale.zip.tmp-foo.zip.tmp-1-abc',
       '.run-stale.zip.zip.tmp-1',
       'run-stale.zip',
       'run-stale.zip.json',

@@ -31,6 +31,12 @@ export interface ArchiveRunOptions {
   diskSpaceFactor?: number;
   /** Remove the worktree after a verified archive. @defaultValue false */
   removeWorktree?: boolean;
+  /**
+   * A file that kept changing while it was read: `list` archives it as last
+   * read and lists it in `warnings`; `fail` fails the archive.
+   * @defaultValue 'list'
+   */
+  onChangedFile?: 'list' | 'fail';
   /** Bytes of source written so far, of the total; `detail` adds entry counts. */
   onProgress?: (done: number, total: number, detail: ZipProgress) => void;
   logger?: Logger;
@@ -45,11 +51,18 @@ function tempPrefix(runId: string): string {
   return `.${runId}.zip.tmp-`;
 }
 
+/**
+ * What follows the prefix in a temp name: `<pid>-<base36 time>`, no dot. Run
+ * `a`'s prefix also starts run `a.zip.tmp-x`'s temp names, but what follows
+ * it there holds a dot, so one run never takes another's temp file for its own.
+ */
+const TEMP_SUFFIX = /^\d+-[0-9a-z]+$/;
+
 /** Temp files of earlier attempts that were killed; the job ids are unique per run, so no one else is writing them. */
 async function removeStaleTemps(archiveDir: string, runId: string, logger?: Logger): Promise<void> {
   const prefix = tempPrefix(runId);
   for (const name of await readdir(archiveDir)) {
-    if (!name.startsWith(prefix)) continue;
+    if (!name.startsWith(prefix) || !TEMP_SUFFIX.test(name.slice(prefix.length))) continue;
     await rm(path.join(archiveDir, name), { force: true });
     logger?.info(
       { runId, file: name },
@@ -118,12 +131,14 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
       level: options.compressionLevel ?? 6,
       pool,
       signal: options.signal,
+      onChangedFile: options.onChangedFile,
       onProgress: (p) => options.onProgress?.(p.bytesDone, p.bytesTotal, p),
     });
     // Expected entries are what was written from the source (files that
     // could not be read are listed as skipped), with the CRCs of the source data.
     const verified = await verifyZip(temp, zip.written, { pool });
     const skippedFiles = [...listing.skipped, ...zip.skipped];
+    const { warnings } = zip;
     await writeManifest(manifestPath, {
       schemaVersion: 1,
       runId,
@@ -132,6 +147,7 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
       entries: verified.entries,
       sourceBytes: listing.bytes,
       skippedFiles,
+      warnings,
       verifiedAt: new Date().toISOString(),
     });
     await rename(temp, zipPath);
@@ -140,6 +156,11 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
       logger?.warn(
         { runId, file: s.path, reason: s.reason },
         `Left ${s.path} out of run ${runId}'s archive: ${s.reason}`,
+      );
+    for (const w of warnings)
+      logger?.warn(
+        { runId, file: w.path, warning: w.warning },
+        `Archived ${w.path} in run ${runId} with a caveat: ${w.warning}`,
       );
     if (options.removeWorktree) {
       await rm(worktree, { recursive: true, force: true });
@@ -157,6 +178,7 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
       sha256: zip.sha256,
       verified: true,
       skippedFiles,
+      warnings,
       durationMs: Date.now() - started,
       reused: false,
     };

@@ -9,7 +9,8 @@ describe('EntryTable', () => {
       kind: i % 3 === 0 ? ('dir' as const) : ('file' as const),
       size: i % 3 === 0 ? 0 : i * 1_000_003,
       mode: i % 3 === 0 ? 0o40755 : 0o100644,
-      mtimeMs: 1_700_000_000_123.5 + i,
+      mtimeSec: 1_700_000_000 + i,
+      mtimeNsec: 123_456_789,
     }));
     for (const entry of added) table.add(entry);
     table.add({
@@ -17,19 +18,20 @@ describe('EntryTable', () => {
       kind: 'symlink',
       size: 4,
       mode: 0o120777,
-      mtimeMs: 1,
-      linkTarget: 'a/b',
+      mtimeSec: -1,
+      mtimeNsec: 5,
+      linkTarget: Buffer.from('a/b'),
     });
     expect(table.count).toBe(3001);
     expect(table.entries().slice(0, 3000)).toEqual(added);
-    expect(table.entry(3000)).toMatchObject({ kind: 'symlink', linkTarget: 'a/b' });
+    expect(table.entry(3000)).toMatchObject({ kind: 'symlink', linkTarget: Buffer.from('a/b') });
     expect(table.linkTarget(1)).toBeUndefined();
   });
 
   it('hands out a range of names and columns relative to its start', () => {
     const table = new EntryTable();
     for (const name of ['a', 'bé', 'c/', 'dd'])
-      table.add({ name, kind: 'file', size: 1, mode: 0o100644, mtimeMs: 0 });
+      table.add({ name, kind: 'file', size: 1, mode: 0o100644, mtimeSec: 0, mtimeNsec: 0 });
     expect(table.nameRange(1, 3).toString()).toBe('béc/');
     expect(table.nameBuffer(1).toString()).toBe('bé');
     const columns = table.columns(1, 3);

@@ -1,10 +1,13 @@
 /**
- * A worktree listing kept as columns: names as UTF-8 bytes back to back,
- * sizes, modes and mtimes in typed arrays. A tree of 100,000 files costs
+ * A worktree listing kept as columns: names as the bytes the filesystem
+ * gave (UTF-8 or not) back to back, sizes, modes and mtimes (seconds and
+ * nanoseconds) in typed arrays. A tree of 100,000 files costs
  * about 80 bytes an entry outside the JavaScript heap, instead of 100,000
  * objects and 200,000 strings that the garbage collector traces, promotes
  * and grows the heap for while the zip is written.
  */
+
+import { isUtf8 } from 'node:buffer';
 
 export type EntryKind = 'file' | 'dir' | 'symlink';
 
@@ -13,15 +16,37 @@ export const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink'];
 
 /** One entry, as an object: for tests, messages and logs, not for the hot path. */
 export interface SourceEntry {
-  /** Path inside the zip, `/`-separated; directories end with `/`. */
-  name: string;
+  /** Path inside the zip, `/`-separated; directories end with `/`. Bytes when not valid UTF-8. */
+  name: string | Uint8Array;
   kind: EntryKind;
   /** Bytes of a file, or of a symlink's target text; 0 for a directory. */
   size: number;
   /** Full st_mode: type and permission bits. */
   mode: number;
-  mtimeMs: number;
-  linkTarget?: string;
+  /** Whole seconds since 1970 (negative before), and the nanoseconds past them. */
+  mtimeSec: number;
+  mtimeNsec: number;
+  /** A symlink's target, as bytes. */
+  linkTarget?: Uint8Array;
+}
+
+/** Nanoseconds since 1970 as whole seconds (floored, so negative before 1970) and the nanoseconds past them. */
+export function splitNs(ns: bigint): { sec: number; nsec: number } {
+  const sec = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
+  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
+}
+
+/** A name as a person reads it: UTF-8 as is, other bytes as \xNN. */
+export function displayName(bytes: Uint8Array): string {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isUtf8(b)) return b.toString('utf8');
+  let out = '';
+  for (const byte of b)
+    out +=
+      byte >= 0x20 && byte < 0x7f
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 function grown<T extends Uint8Array | Uint32Array | Float64Array>(
@@ -45,28 +70,33 @@ export class EntryTable {
   private kinds = new Uint8Array(1024);
   private sizes = new Float64Array(1024);
   private modes = new Uint32Array(1024);
-  private mtimes = new Float64Array(1024);
-  private readonly links = new Map<number, string>();
+  private mtimeSecs = new Float64Array(1024);
+  private mtimeNsecs = new Uint32Array(1024);
+  private readonly links = new Map<number, Uint8Array>();
 
   add(entry: SourceEntry): void {
     const i = this.count;
-    const nameLength = Buffer.byteLength(entry.name);
+    const name = typeof entry.name === 'string' ? Buffer.from(entry.name) : entry.name;
+    const nameLength = name.length;
     if (this.nameUsed + nameLength > this.nameBytes.length) {
       const bytes = Buffer.alloc(Math.max(this.nameUsed + nameLength, this.nameBytes.length * 2));
       this.nameBytes.copy(bytes, 0, 0, this.nameUsed);
       this.nameBytes = bytes;
     }
-    this.nameUsed += this.nameBytes.write(entry.name, this.nameUsed, 'utf8');
+    this.nameBytes.set(name, this.nameUsed);
+    this.nameUsed += nameLength;
     this.nameEnds = grown(this.nameEnds, i + 1, (n) => new Float64Array(n));
     this.kinds = grown(this.kinds, i + 1, (n) => new Uint8Array(n));
     this.sizes = grown(this.sizes, i + 1, (n) => new Float64Array(n));
     this.modes = grown(this.modes, i + 1, (n) => new Uint32Array(n));
-    this.mtimes = grown(this.mtimes, i + 1, (n) => new Float64Array(n));
+    this.mtimeSecs = grown(this.mtimeSecs, i + 1, (n) => new Float64Array(n));
+    this.mtimeNsecs = grown(this.mtimeNsecs, i + 1, (n) => new Uint32Array(n));
     this.nameEnds[i] = this.nameUsed;
     this.kinds[i] = KINDS.indexOf(entry.kind);
     this.sizes[i] = entry.size;
     this.modes[i] = entry.mode;
-    this.mtimes[i] = entry.mtimeMs;
+    this.mtimeSecs[i] = entry.mtimeSec;
+    this.mtimeNsecs[i] = entry.mtimeNsec;
     if (entry.linkTarget !== undefined) this.links.set(i, entry.linkTarget);
     this.count += 1;
   }
@@ -88,8 +118,9 @@ export class EntryTable {
     return this.nameBytes.subarray(this.nameStart(i), this.nameEnds[i]);
   }
 
+  /** Entry i's name for messages (see displayName). */
   name(i: number): string {
-    return this.nameBytes.toString('utf8', this.nameStart(i), this.nameEnds[i]);
+    return displayName(this.nameBuffer(i));
   }
 
   kind(i: number): EntryKind {
@@ -104,11 +135,22 @@ export class EntryTable {
     return this.modes[i]!;
   }
 
-  mtimeMs(i: number): number {
-    return this.mtimes[i]!;
+  mtimeSec(i: number): number {
+    return this.mtimeSecs[i]!;
   }
 
-  linkTarget(i: number): string | undefined {
+  mtimeNsec(i: number): number {
+    return this.mtimeNsecs[i]!;
+  }
+
+  /** What was found when the file was read: its size and mtime then. */
+  update(i: number, size: number, mtimeSec: number, mtimeNsec: number): void {
+    this.sizes[i] = size;
+    this.mtimeSecs[i] = mtimeSec;
+    this.mtimeNsecs[i] = mtimeNsec;
+  }
+
+  linkTarget(i: number): Uint8Array | undefined {
     return this.links.get(i);
   }
 
@@ -119,23 +161,32 @@ export class EntryTable {
   columns(
     start: number,
     end: number,
-  ): { kinds: Uint8Array; sizes: Float64Array; mtimes: Float64Array; nameEnds: Float64Array } {
+  ): {
+    kinds: Uint8Array;
+    sizes: Float64Array;
+    mtimeSecs: Float64Array;
+    mtimeNsecs: Uint32Array;
+    nameEnds: Float64Array;
+  } {
     const base = this.nameStart(start);
     return {
       kinds: this.kinds.slice(start, end),
       sizes: this.sizes.slice(start, end),
-      mtimes: this.mtimes.slice(start, end),
+      mtimeSecs: this.mtimeSecs.slice(start, end),
+      mtimeNsecs: this.mtimeNsecs.slice(start, end),
       nameEnds: this.nameEnds.slice(start, end).map((e) => e - base),
     };
   }
 
   entry(i: number): SourceEntry {
+    const bytes = this.nameBuffer(i);
     const entry: SourceEntry = {
-      name: this.name(i),
+      name: isUtf8(bytes) ? bytes.toString('utf8') : Buffer.from(bytes),
       kind: this.kind(i),
       size: this.size(i),
       mode: this.mode(i),
-      mtimeMs: this.mtimeMs(i),
+      mtimeSec: this.mtimeSec(i),
+      mtimeNsec: this.mtimeNsec(i),
     };
     const target = this.links.get(i);
     if (target !== undefined) entry.linkTarget = target;

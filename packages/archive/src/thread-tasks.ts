@@ -15,15 +15,16 @@ export interface DeflateFilesTask {
   level: number;
   /** The worktree: a file's path is root/name. */
   root: string;
-  /** The entries' names, UTF-8, back to back; entry i's ends at nameEnds[i]. */
+  /** The entries' names, as bytes, back to back; entry i's ends at nameEnds[i]. */
   names: Uint8Array;
   nameEnds: Float64Array;
   /** Each entry's kind, as an index into `KINDS` (entry-table.ts). */
   kinds: Uint8Array;
   sizes: Float64Array;
-  mtimes: Float64Array;
+  mtimeSecs: Float64Array;
+  mtimeNsecs: Uint32Array;
   /** Symlink targets by entry (index in this batch). */
-  links: [number, string][];
+  links: [number, Uint8Array][];
 }
 
 /**
@@ -34,7 +35,8 @@ export interface DeflateFilesTask {
 export interface DeflateBlockTask {
   kind: 'deflate-block';
   level: number;
-  path: string;
+  /** The file's path, as bytes. */
+  path: Uint8Array;
   offset: number;
   length: number;
   dictLength: number;
@@ -69,11 +71,13 @@ export interface InflateLargeTask {
 export type ThreadTask = DeflateFilesTask | DeflateBlockTask | InflateRangeTask | InflateLargeTask;
 
 /** Numbers per entry in `DeflateFilesResult.info`. */
-export const BATCH_INFO_FIELDS = 6;
+export const BATCH_INFO_FIELDS = 10;
 
 /**
  * Per entry, `BATCH_INFO_FIELDS` numbers: written (1) or left out (0),
- * method, flags, CRC-32, compressed size, and offset of its local header in `data`.
+ * method, flags, CRC-32, compressed size, offset of its local header in
+ * `data`, size read, mtime (seconds, nanoseconds) when read, and 1 when it
+ * kept changing while it was read (twice).
  */
 export interface DeflateFilesResult {
   info: Float64Array;
@@ -83,9 +87,21 @@ export interface DeflateFilesResult {
   errors: { index: number; code: string; message: string }[];
 }
 
+/** A file's state as `fstat` gives it: what tells a change while it is read. */
+export interface FileState {
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
 export interface DeflateBlockResult {
   crc: number;
   data: Uint8Array;
+  /** Bytes read: less than asked when the file shrank. */
+  length: number;
+  /** The file before and after the block was read. */
+  before: FileState;
+  after: FileState;
 }
 
 export type EntryCheck = { ok: true; crc: number; size: number } | { ok: false; message: string };

@@ -16,6 +16,8 @@ export interface ExpectedEntry {
   size: number;
   /** CRC-32 of the source data, when known. */
   crc?: number;
+  /** The source changed while it was read. */
+  changed?: boolean;
 }
 
 /** What the zip should hold, in the order it was written (WrittenEntries is one). */
@@ -25,6 +27,8 @@ export interface ExpectedEntries {
   name(k: number): string;
   size(k: number): number;
   crc(k: number): number | undefined;
+  /** Whether entry k's source changed while it was read (the messages say so). */
+  changed?(k: number): boolean;
 }
 
 function expectedFromArray(entries: readonly ExpectedEntry[]): ExpectedEntries {
@@ -34,6 +38,7 @@ function expectedFromArray(entries: readonly ExpectedEntry[]): ExpectedEntries {
     name: (k) => entries[k]!.name,
     size: (k) => entries[k]!.size,
     crc: (k) => entries[k]!.crc,
+    changed: (k) => entries[k]!.changed === true,
   };
 }
 
@@ -201,7 +206,11 @@ function compareWithSource(
         `${name} has ${entries.size[i]} bytes in the zip, ${expected.size(k)} in the source`,
       );
     else if (crc !== undefined && entries.crc[i] !== crc >>> 0)
-      problems.push(`${name} has a different CRC-32 from the source`);
+      problems.push(
+        expected.changed?.(k)
+          ? `${name} has a different CRC-32 from the source, which changed while it was archived`
+          : `${name} has a different CRC-32 from the source`,
+      );
   };
   let sideBySide = entries.count === expected.count;
   for (let k = 0; sideBySide && k < expected.count; k += 1)
@@ -247,27 +256,36 @@ export async function verifyZip(
     if (!options.pool) await pool.close();
   }
   const problems = new ProblemList();
+  const source =
+    expected &&
+    (Array.isArray(expected)
+      ? expectedFromArray(expected as readonly ExpectedEntry[])
+      : (expected as ExpectedEntries));
+  // Names of entries whose source changed while read: a mismatch there is the change, not damage.
+  const changed = new Set<string>();
+  for (let k = 0; source?.changed && k < source.count; k += 1)
+    if (source.changed(k)) changed.add(source.name(k));
   let bytes = 0;
   for (let k = 0; k < order.length; k += 1) {
     const i = order[k]!;
     const failed = checks.failed.get(k);
-    if (failed !== undefined) problems.push(`${entries.name(i)}: ${failed}`);
+    if (failed !== undefined)
+      problems.push(
+        `${entries.name(i)}: ${failed}${changed.has(entries.name(i)) ? '; its source changed while it was archived' : ''}`,
+      );
     else if (checks.size[k] !== entries.size[i])
       problems.push(
         `${entries.name(i)}: ${checks.size[k]} bytes inflated, ${entries.size[i]} recorded`,
       );
     else if (checks.crc[k] !== entries.crc[i])
-      problems.push(`${entries.name(i)}: CRC-32 mismatch (data is damaged)`);
+      problems.push(
+        changed.has(entries.name(i))
+          ? `${entries.name(i)}: CRC-32 mismatch; its source changed while it was archived`
+          : `${entries.name(i)}: CRC-32 mismatch (data is damaged)`,
+      );
     bytes += entries.size[i]!;
   }
-  if (expected)
-    compareWithSource(
-      entries,
-      Array.isArray(expected)
-        ? expectedFromArray(expected as readonly ExpectedEntry[])
-        : (expected as ExpectedEntries),
-      problems,
-    );
+  if (source) compareWithSource(entries, source, problems);
   if (problems.count > 0) {
     const shown = problems.first.join('; ');
     throw new RunwardenError(

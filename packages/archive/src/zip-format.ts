@@ -2,17 +2,26 @@
  * The byte layout of a zip file (PKWARE APPNOTE 6.3), as far as runwarden
  * writes and reads it:
  *
- *   [local header + data (+ data descriptor)] × n   central directory   [zip64 end + locator]   end record
+ *   [local header + data] × n   central directory   [zip64 end + locator]   end record
  *
- * Unix mode bits go in the external attributes (made by 3 = Unix), mtimes as
- * DOS time (local time, 2 s resolution) plus the extended-timestamp field
- * (0x5455, UTC seconds) that Info-ZIP restores. ZIP64 is used per entry when a
- * size could pass 4 GiB, and for the end records when counts or offsets do.
+ * No data descriptors: a large entry's local header is rewritten in place
+ * once its CRC and sizes are known, so streaming readers (Java's
+ * ZipInputStream) read every entry. Unix mode bits go in the external
+ * attributes (made by 3 = Unix). The mtime goes three ways, each reader
+ * taking what it knows: DOS time (local time, 2 s, 1980–2107, clamped),
+ * the extended timestamp (0x5455, 32-bit UTC seconds, written only where
+ * it is exact: 1970 to 2038-01-19, the range where the spec's signed
+ * reading and libarchive's unsigned one agree) and the NTFS field (0x000a,
+ * 100 ns since 1601, any date to 30828; last, so readers that take the last
+ * time field found, like Java's, take the exact one). ZIP64 is used per
+ * entry when a size could reach 4 GiB, in the local and the central header
+ * alike, and for the end records when counts or offsets need it.
  */
+import { isUtf8 } from 'node:buffer';
+
 export const SIG = {
   local: 0x04034b50,
   central: 0x02014b50,
-  descriptor: 0x08074b50,
   end: 0x06054b50,
   zip64End: 0x06064b50,
   zip64Locator: 0x07064b50,
@@ -20,7 +29,6 @@ export const SIG = {
 
 export const METHOD_STORE = 0;
 export const METHOD_DEFLATE = 8;
-export const FLAG_DESCRIPTOR = 0x0008;
 export const FLAG_UTF8 = 0x0800;
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
@@ -29,7 +37,7 @@ export const ZIP64_ENTRY_THRESHOLD = MAX32 - 64 * 1024 * 1024;
 
 /** What the central directory needs to know about one written entry. */
 export interface CentralRecord {
-  /** The entry's path in the zip, UTF-8. */
+  /** The entry's path in the zip, as bytes. */
   name: Uint8Array;
   method: number;
   flags: number;
@@ -39,100 +47,135 @@ export interface CentralRecord {
   offset: number;
   /** Full st_mode (type and permission bits). */
   mode: number;
-  mtimeMs: number;
+  mtimeSec: number;
+  mtimeNsec: number;
   isDirectory: boolean;
+  /** The local header has a ZIP64 field: the central one gets one too, for both sizes. */
   zip64Local: boolean;
 }
 
-export function dosDateTime(mtimeMs: number): { date: number; time: number } {
-  const d = new Date(mtimeMs);
+const DOS_MIN = { date: (0 << 9) | (1 << 5) | 1, time: 0 };
+const DOS_MAX = { date: (127 << 9) | (12 << 5) | 31, time: (23 << 11) | (59 << 5) | 29 };
+
+export function dosDateTime(mtimeSec: number): { date: number; time: number } {
+  const d = new Date(mtimeSec * 1000);
   const year = d.getFullYear();
-  if (year < 1980) return { date: (1 << 5) | 1, time: 0 };
+  if (!(year >= 1980)) return DOS_MIN;
+  if (year > 2107) return DOS_MAX;
   return {
-    date: ((Math.min(year, 2107) - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+    date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
     time: (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1),
   };
 }
 
-function unixSeconds(mtimeMs: number): number {
-  return Math.max(0, Math.min(MAX32, Math.floor(mtimeMs / 1000)));
+const INT32_MAX = 0x7fffffff;
+/** Seconds from 1601-01-01 (the NTFS epoch) to 1970-01-01. */
+const NTFS_EPOCH_OFFSET = 11_644_473_600n;
+const NTFS_MAX = (1n << 63n) - 1n;
+/** The oldest and newest mtimes (seconds since 1970) the NTFS field holds. */
+export const NTFS_MIN_SEC = -11_644_473_600;
+export const NTFS_MAX_SEC = Number(NTFS_MAX / 10_000_000n - NTFS_EPOCH_OFFSET) - 1;
+
+/**
+ * Whether a time fits the extended timestamp exactly. The spec makes it
+ * signed, but libarchive reads it unsigned (1960 came back as 2096 from
+ * bsdtar): only times both readings agree on are written.
+ */
+function fitsExtendedTimestamp(mtimeSec: number): boolean {
+  return mtimeSec >= 0 && mtimeSec <= INT32_MAX;
 }
 
-/** Extended timestamp, mtime only (same 9 bytes in local and central headers). */
-function extendedTimestamp(mtimeMs: number): Buffer {
-  const b = Buffer.alloc(9);
-  b.writeUInt16LE(0x5455, 0);
-  b.writeUInt16LE(5, 2);
-  b.writeUInt8(1, 4);
-  b.writeUInt32LE(unixSeconds(mtimeMs), 5);
-  return b;
+/** Bytes of the time fields for a time: extended timestamp (when it fits) and NTFS. */
+function timeFieldsLength(mtimeSec: number): number {
+  return (fitsExtendedTimestamp(mtimeSec) ? 9 : 0) + 36;
 }
 
-function zip64Extra(values: number[]): Buffer {
-  const b = Buffer.alloc(4 + 8 * values.length);
-  b.writeUInt16LE(0x0001, 0);
-  b.writeUInt16LE(8 * values.length, 2);
-  values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 4 + 8 * i));
-  return b;
+/** NTFS 100 ns ticks for a time, clamped to what the field holds (the scanner lists clamped times). */
+function ntfsTicks(mtimeSec: number, mtimeNsec: number): bigint {
+  if (mtimeSec < NTFS_MIN_SEC) return 0n;
+  if (mtimeSec > NTFS_MAX_SEC) return NTFS_MAX;
+  return (BigInt(mtimeSec) + NTFS_EPOCH_OFFSET) * 10_000_000n + BigInt(Math.floor(mtimeNsec / 100));
+}
+
+/** Writes the time fields at `at`; returns the offset after them. Same bytes in local and central headers. */
+function writeTimeFields(target: Buffer, at: number, mtimeSec: number, mtimeNsec: number): number {
+  let p = at;
+  if (fitsExtendedTimestamp(mtimeSec)) {
+    target.writeUInt16LE(0x5455, p);
+    target.writeUInt16LE(5, p + 2);
+    target.writeUInt8(1, p + 4);
+    target.writeInt32LE(mtimeSec, p + 5);
+    p += 9;
+  }
+  const ticks = ntfsTicks(mtimeSec, mtimeNsec);
+  target.writeUInt16LE(0x000a, p);
+  target.writeUInt16LE(32, p + 2);
+  target.writeUInt32LE(0, p + 4);
+  target.writeUInt16LE(0x0001, p + 8);
+  target.writeUInt16LE(24, p + 10);
+  // mtime, atime, ctime (creation on Windows): the mtime for all three.
+  for (let k = 0; k < 3; k += 1) target.writeBigUInt64LE(ticks, p + 12 + 8 * k);
+  return p + 36;
 }
 
 export interface LocalHeaderFields {
-  name: Buffer;
+  name: Uint8Array;
   method: number;
   flags: number;
-  mtimeMs: number;
-  /** With FLAG_DESCRIPTOR these are written as zero and follow the data. */
+  mtimeSec: number;
+  mtimeNsec: number;
   crc: number;
   compressedSize: number;
   size: number;
+  /** A ZIP64 field with both sizes, and 0xFFFFFFFF in the 32-bit ones. */
   zip64: boolean;
 }
 
+/** Bytes `localHeader` writes for these fields. */
+export function localHeaderLength(f: LocalHeaderFields): number {
+  return 30 + f.name.length + (f.zip64 ? 20 : 0) + timeFieldsLength(f.mtimeSec);
+}
+
 export function localHeader(f: LocalHeaderFields): Buffer {
-  const { date, time } = dosDateTime(f.mtimeMs);
-  const deferred = (f.flags & FLAG_DESCRIPTOR) !== 0;
-  const extras = [extendedTimestamp(f.mtimeMs)];
-  if (f.zip64) extras.unshift(zip64Extra(deferred ? [0, 0] : [f.size, f.compressedSize]));
-  const extra = Buffer.concat(extras);
-  const b = Buffer.alloc(30);
+  const { date, time } = dosDateTime(f.mtimeSec);
+  const b = Buffer.alloc(localHeaderLength(f));
   b.writeUInt32LE(SIG.local, 0);
   b.writeUInt16LE(f.zip64 ? 45 : 20, 4);
   b.writeUInt16LE(f.flags, 6);
   b.writeUInt16LE(f.method, 8);
   b.writeUInt16LE(time, 10);
   b.writeUInt16LE(date, 12);
-  b.writeUInt32LE(deferred ? 0 : f.crc >>> 0, 14);
-  b.writeUInt32LE(f.zip64 ? MAX32 : deferred ? 0 : f.compressedSize, 18);
-  b.writeUInt32LE(f.zip64 ? MAX32 : deferred ? 0 : f.size, 22);
+  b.writeUInt32LE(f.crc >>> 0, 14);
+  b.writeUInt32LE(f.zip64 ? MAX32 : f.compressedSize, 18);
+  b.writeUInt32LE(f.zip64 ? MAX32 : f.size, 22);
   b.writeUInt16LE(f.name.length, 26);
-  b.writeUInt16LE(extra.length, 28);
-  return Buffer.concat([b, f.name, extra]);
+  b.writeUInt16LE(b.length - 30 - f.name.length, 28);
+  b.set(f.name, 30);
+  let p = 30 + f.name.length;
+  if (f.zip64) {
+    b.writeUInt16LE(0x0001, p);
+    b.writeUInt16LE(16, p + 2);
+    b.writeBigUInt64LE(BigInt(f.size), p + 4);
+    b.writeBigUInt64LE(BigInt(f.compressedSize), p + 12);
+    p += 20;
+  }
+  writeTimeFields(b, p, f.mtimeSec, f.mtimeNsec);
+  return b;
 }
 
-export function dataDescriptor(
-  crc: number,
-  compressedSize: number,
-  size: number,
-  zip64: boolean,
-): Buffer {
-  const b = Buffer.alloc(zip64 ? 24 : 16);
-  b.writeUInt32LE(SIG.descriptor, 0);
-  b.writeUInt32LE(crc >>> 0, 4);
-  if (zip64) {
-    b.writeBigUInt64LE(BigInt(compressedSize), 8);
-    b.writeBigUInt64LE(BigInt(size), 16);
-  } else {
-    b.writeUInt32LE(compressedSize, 8);
-    b.writeUInt32LE(size, 12);
-  }
-  return b;
+/** Which of size, compressed size and offset go in the central header's ZIP64 field. */
+function centralBig(r: CentralRecord): [boolean, boolean, boolean] {
+  return [
+    r.zip64Local || r.size >= MAX32,
+    r.zip64Local || r.compressedSize >= MAX32,
+    r.offset >= MAX32,
+  ];
 }
 
 /** Bytes `writeCentralHeader` will write for `r`. */
 export function centralHeaderLength(r: CentralRecord): number {
-  const big =
-    Number(r.size >= MAX32) + Number(r.compressedSize >= MAX32) + Number(r.offset >= MAX32);
-  return 46 + r.name.length + (big > 0 ? 4 + 8 * big : 0) + 9;
+  const big = centralBig(r).filter(Boolean).length;
+  return 46 + r.name.length + (big > 0 ? 4 + 8 * big : 0) + timeFieldsLength(r.mtimeSec);
 }
 
 /**
@@ -142,14 +185,14 @@ export function centralHeaderLength(r: CentralRecord): number {
  * buffers, not 100,000 small objects on the heap.
  */
 export function writeCentralHeader(target: Buffer, at: number, r: CentralRecord): number {
-  const { date, time } = dosDateTime(r.mtimeMs);
-  const big = [r.size >= MAX32, r.compressedSize >= MAX32, r.offset >= MAX32];
+  const { date, time } = dosDateTime(r.mtimeSec);
+  const big = centralBig(r);
   const values = [r.size, r.compressedSize, r.offset].filter((_, i) => big[i]);
   const zip64 = values.length > 0;
   target.set(r.name, at + 46);
   const nameLength = r.name.length;
-  const extraLength = (zip64 ? 4 + 8 * values.length : 0) + 9;
-  const version = zip64 || r.zip64Local ? 45 : 20;
+  const extraLength = (zip64 ? 4 + 8 * values.length : 0) + timeFieldsLength(r.mtimeSec);
+  const version = zip64 ? 45 : 20;
   target.writeUInt32LE(SIG.central, at);
   target.writeUInt16LE((3 << 8) | version, at + 4);
   target.writeUInt16LE(version, at + 6);
@@ -172,17 +215,14 @@ export function writeCentralHeader(target: Buffer, at: number, r: CentralRecord)
     p += 4;
     for (const v of values) p = target.writeBigUInt64LE(BigInt(v), p);
   }
-  target.writeUInt16LE(0x5455, p);
-  target.writeUInt16LE(5, p + 2);
-  target.writeUInt8(1, p + 4);
-  target.writeUInt32LE(unixSeconds(r.mtimeMs), p + 5);
-  return p + 9 - at;
+  return writeTimeFields(target, p, r.mtimeSec, r.mtimeNsec) - at;
 }
 
-/** The UTF-8 flag, for a name (its bytes) that is not plain printable ASCII. */
+/** The UTF-8 flag, for a name whose bytes are valid UTF-8 and not plain ASCII. */
 export function nameFlags(name: Uint8Array): number {
-  for (const byte of name) if (byte < 0x20 || byte > 0x7e) return FLAG_UTF8;
-  return 0;
+  let ascii = true;
+  for (const byte of name) if (byte > 0x7e) ascii = false;
+  return !ascii && isUtf8(name) ? FLAG_UTF8 : 0;
 }
 
 /** The end records; ZIP64 ones first when the counts or offsets need them. */

@@ -10,12 +10,14 @@ import zlib from 'node:zlib';
 import { KINDS } from './entry-table.js';
 import { BATCH_INFO_FIELDS } from './thread-tasks.js';
 import { localHeader, METHOD_DEFLATE, METHOD_STORE, nameFlags } from './zip-format.js';
+import { displayName, splitNs } from './entry-table.js';
 import type {
   DeflateBlockResult,
   DeflateBlockTask,
   DeflateFilesResult,
   DeflateFilesTask,
   EntryCheck,
+  FileState,
   InflateItem,
   InflateLargeTask,
   InflateRangeTask,
@@ -28,10 +30,6 @@ import type {
 /** Never follow a symlink swapped in after the scan; never block on a FIFO. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-class SourceChangedError extends Error {
-  code = 'SOURCE_CHANGED';
-}
-
 /**
  * One read buffer per thread, reused: allocating a fresh one per file or
  * block leaves GC to reclaim tens of MiB of external memory late, per thread.
@@ -39,27 +37,42 @@ class SourceChangedError extends Error {
  */
 let scratch = Buffer.allocUnsafeSlow(0);
 
-function readExact(fd: number, position: number, length: number, what: string): Buffer {
+/** Reads up to `length` bytes at `position`; fewer when the file ends first. */
+function readUpTo(fd: number, position: number, length: number): Buffer {
   if (scratch.length < length)
     scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * 1024 * 1024 + 64 * 1024));
   const buf = scratch.subarray(0, length);
   let done = 0;
   while (done < length) {
     const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0)
-      throw new SourceChangedError(
-        `${what} ended after ${done} of ${length} bytes: it changed while being archived`,
-      );
+    if (n === 0) break;
     done += n;
   }
+  return buf.subarray(0, done);
+}
+
+function readExact(fd: number, position: number, length: number, what: string): Buffer {
+  const buf = readUpTo(fd, position, length);
+  if (buf.length < length) throw new Error(`${what} ended after ${buf.length} of ${length} bytes`);
   return buf;
 }
 
-function openRegular(path: string): number {
-  const fd = openSync(path, OPEN_FLAGS);
+function fileState(fd: number): FileState {
+  const st = fstatSync(fd, { bigint: true });
+  return { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+function sameState(a: FileState, b: FileState): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+function openRegular(path: Uint8Array): number {
+  const fd = openSync(path as Buffer, OPEN_FLAGS);
   if (!fstatSync(fd).isFile()) {
     closeSync(fd);
-    throw Object.assign(new Error(`${path} is no longer a regular file`), { code: 'NOT_REGULAR' });
+    throw Object.assign(new Error(`${displayName(path)} is no longer a regular file`), {
+      code: 'NOT_REGULAR',
+    });
   }
   return fd;
 }
@@ -102,28 +115,56 @@ function outputChunk(bytes: number): number {
   return Math.min(CHUNK_LIMIT, Math.max(64, bytes + (bytes >>> 4) + 64));
 }
 
+/** A small file that grew past this while being archived is read only up to its listed size. */
+const SMALL_FILE_LIMIT = 8 * 1024 * 1024;
+
+interface SmallRead {
+  raw: Buffer;
+  state: FileState;
+  changed: boolean;
+}
+
 /**
- * A small file read whole, checksummed and deflated when that pays. Stored
- * data is returned as a view of the read buffer: copy it before the next read.
+ * A small file read whole, between two `fstat`s: when its size, mtime or
+ * ctime moved while it was read, it is read once more, and if it moved
+ * again the last read is kept and marked as changed.
+ */
+function readSmallFile(path: Uint8Array, listedSize: number): SmallRead {
+  let last: SmallRead | undefined;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const fd = openRegular(path);
+    try {
+      const before = fileState(fd);
+      const size = before.size <= SMALL_FILE_LIMIT ? before.size : listedSize;
+      const raw = readUpTo(fd, 0, size);
+      const after = fileState(fd);
+      const changed = !sameState(before, after) || raw.length !== after.size;
+      last = { raw, state: after, changed };
+      if (!changed) return last;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return last!;
+}
+
+/**
+ * A small file read, checksummed and deflated when that pays. Stored data
+ * is returned as a view of the read buffer: copy it before the next read.
  */
 function deflateFile(
-  path: string,
+  path: Uint8Array,
   size: number,
   level: number,
-): { crc: number; method: number; data: Buffer } {
-  const fd = openRegular(path);
-  let raw: Buffer;
-  try {
-    raw = readExact(fd, 0, size, path);
-  } finally {
-    closeSync(fd);
-  }
+): { crc: number; method: number; data: Buffer; size: number; state: FileState; changed: boolean } {
+  const { raw, state, changed } = readSmallFile(path, size);
   const crc = zlib.crc32(raw);
+  const read = { size: raw.length, state, changed };
   if (level > 0 && worthDeflating(raw)) {
     const packed = compress(raw, level);
-    if (packed.length < size) return { crc, method: METHOD_DEFLATE, data: packed };
+    if (packed.length < raw.length) return { crc, method: METHOD_DEFLATE, data: packed, ...read };
   }
-  return { crc, method: METHOD_STORE, data: raw };
+  return { crc, method: METHOD_STORE, data: raw, ...read };
 }
 
 /**
@@ -149,8 +190,8 @@ const MIN_OUTPUT = 1024 * 1024 + 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const KIND_FILE = KINDS.indexOf('file');
 const KIND_SYMLINK = KINDS.indexOf('symlink');
-/** A local header without its name and ZIP64 field: 30 fixed bytes and the 9-byte timestamp. */
-const LOCAL_HEADER_FIXED = 30 + 9;
+/** A local header without its name: 30 fixed bytes and the time fields (at most 9 + 36). */
+const LOCAL_HEADER_FIXED = 30 + 45;
 
 function copyOut(data: Buffer): Buffer {
   const out = outputBuffer(data.length);
@@ -158,15 +199,28 @@ function copyOut(data: Buffer): Buffer {
   return out;
 }
 
+interface BatchEntry {
+  name: Buffer;
+  crc: number;
+  method: number;
+  data: Buffer;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  changed: boolean;
+}
+
 /**
  * Entry i of a batch: its name, and its data as stored (a file's, deflated
- * when that pays; a link's target text; or nothing).
+ * when that pays; a link's target; or nothing), with the size and mtime it
+ * had when read.
  */
 function batchEntry(
   task: DeflateFilesTask,
-  links: ReadonlyMap<number, string>,
+  root: Buffer,
+  links: ReadonlyMap<number, Uint8Array>,
   i: number,
-): { name: Buffer; crc: number; method: number; data: Buffer } {
+): BatchEntry {
   const start = i === 0 ? 0 : task.nameEnds[i - 1]!;
   const name = Buffer.from(
     task.names.buffer,
@@ -175,12 +229,27 @@ function batchEntry(
   );
   const kind = task.kinds[i];
   const size = task.sizes[i]!;
+  const listed = { mtimeSec: task.mtimeSecs[i]!, mtimeNsec: task.mtimeNsecs[i]!, changed: false };
   if (kind === KIND_SYMLINK) {
-    const target = Buffer.from(links.get(i) ?? '');
-    return { name, crc: zlib.crc32(target), method: METHOD_STORE, data: target };
+    const target = Buffer.from(links.get(i) ?? EMPTY);
+    const data = { crc: zlib.crc32(target), method: METHOD_STORE, data: target };
+    return { name, ...data, size: target.length, ...listed };
   }
-  if (kind !== KIND_FILE || size === 0) return { name, crc: 0, method: METHOD_STORE, data: EMPTY };
-  return { name, ...deflateFile(`${task.root}/${name.toString('utf8')}`, size, task.level) };
+  if (kind !== KIND_FILE || size === 0)
+    return { name, crc: 0, method: METHOD_STORE, data: EMPTY, size: 0, ...listed };
+  const read = deflateFile(Buffer.concat([root, SLASH, name]), size, task.level);
+  const t = splitNs(read.state.mtimeNs);
+  return { name, ...read, mtimeSec: t.sec, mtimeNsec: t.nsec };
+}
+
+const SLASH = Buffer.from('/');
+
+/** `out` with room for `needed` bytes: a file that grew since it was listed can outgrow the batch's bound. */
+function withRoom(out: Buffer, used: number, needed: number): Buffer {
+  if (used + needed <= out.length) return out;
+  const bigger = outputBuffer(Math.max(out.length * 2, used + needed));
+  out.copy(bigger, 0, 0, used);
+  return bigger;
 }
 
 function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
@@ -188,36 +257,41 @@ function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
   const info = new Float64Array(count * BATCH_INFO_FIELDS);
   const errors: DeflateFilesResult['errors'] = [];
   const links = new Map(task.links);
+  const root = Buffer.from(task.root);
   // Stored data is never larger than the source and deflated data is kept
-  // only when smaller, so this bound holds: one buffer, written as we go.
+  // only when smaller, so this bound holds unless a file grew: one buffer,
+  // written as we go.
   let bound = task.names.length;
   for (let i = 0; i < count; i += 1) bound += LOCAL_HEADER_FIXED + task.sizes[i]!;
-  const out = outputBuffer(bound);
+  let out = outputBuffer(bound);
   let at = 0;
   for (let i = 0; i < count; i += 1) {
-    let stored: ReturnType<typeof batchEntry>;
+    let stored: BatchEntry;
     try {
-      stored = batchEntry(task, links, i);
+      stored = batchEntry(task, root, links, i);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       errors.push({ index: i, code: e.code ?? 'ERROR', message: e.message });
       continue;
     }
-    const { name, crc, method, data } = stored;
+    const { name, crc, method, data, size, mtimeSec, mtimeNsec, changed } = stored;
     const flags = nameFlags(name);
     const header = localHeader({
       name,
       method,
       flags,
-      mtimeMs: task.mtimes[i]!,
+      mtimeSec,
+      mtimeNsec,
       crc,
       compressedSize: data.length,
-      size: task.kinds[i] === KIND_SYMLINK ? data.length : task.sizes[i]!,
+      size,
       zip64: false,
     });
-    if (at + header.length + data.length > out.length)
-      throw new Error(`batch output overflows its bound at ${name.toString('utf8')}`);
-    info.set([1, method, flags, crc, data.length, at], i * BATCH_INFO_FIELDS);
+    out = withRoom(out, at, header.length + data.length);
+    info.set(
+      [1, method, flags, crc, data.length, at, size, mtimeSec, mtimeNsec, changed ? 1 : 0],
+      i * BATCH_INFO_FIELDS,
+    );
     at += header.copy(out, at);
     at += data.copy(out, at);
   }
@@ -227,20 +301,26 @@ function deflateFiles(task: DeflateFilesTask): DeflateFilesResult {
 function deflateBlock(task: DeflateBlockTask): DeflateBlockResult {
   const fd = openRegular(task.path);
   let raw: Buffer;
+  let before: FileState;
+  let after: FileState;
   try {
-    raw = readExact(fd, task.offset - task.dictLength, task.length + task.dictLength, task.path);
+    before = fileState(fd);
+    raw = readUpTo(fd, task.offset - task.dictLength, task.length + task.dictLength);
+    after = fileState(fd);
   } finally {
     closeSync(fd);
   }
-  const block = raw.subarray(task.dictLength);
+  const block = raw.subarray(Math.min(task.dictLength, raw.length));
+  const dictLength = raw.length - block.length;
   const crc = zlib.crc32(block);
-  if (task.level === 0) return { crc, data: copyOut(block) };
+  const read = { crc, length: block.length, before, after };
+  if (task.level === 0) return { ...read, data: copyOut(block) };
   const options: zlib.ZlibOptions = {
     finishFlush: task.last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   };
   const level = worthDeflating(block) ? task.level : 0;
-  if (task.dictLength > 0 && level > 0) options.dictionary = raw.subarray(0, task.dictLength);
-  return { crc, data: copyOut(compress(block, level, options)) };
+  if (dictLength > 0 && level > 0) options.dictionary = raw.subarray(0, dictLength);
+  return { ...read, data: copyOut(compress(block, level, options)) };
 }
 
 /** Offset of an entry's data, after checking its local header against the central record. */

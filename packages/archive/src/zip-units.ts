@@ -44,6 +44,25 @@ export function unitBytes(unit: ZipUnit): number {
   }
 }
 
+/** The blocks of file `index`, of `size` bytes. */
+export function* fileBlocks(
+  index: number,
+  size: number,
+  blockSize: number,
+): Generator<Extract<ZipUnit, { kind: 'block' }>> {
+  for (let offset = 0; offset < size; offset += blockSize) {
+    const length = Math.min(blockSize, size - offset);
+    yield {
+      kind: 'block',
+      index,
+      offset,
+      length,
+      first: offset === 0,
+      last: offset + length >= size,
+    };
+  }
+}
+
 export function* zipUnits(
   entries: EntryTable,
   sizes: UnitSizes = DEFAULT_UNIT_SIZES,
@@ -63,17 +82,7 @@ export function* zipUnits(
       continue;
     }
     if (i > start) yield { kind: 'files', start, end: i, bytes: batchBytes };
-    for (let offset = 0; offset < size; offset += sizes.blockSize) {
-      const length = Math.min(sizes.blockSize, size - offset);
-      yield {
-        kind: 'block',
-        index: i,
-        offset,
-        length,
-        first: offset === 0,
-        last: offset + length >= size,
-      };
-    }
+    yield* fileBlocks(i, size, sizes.blockSize);
     start = i + 1;
     batchBytes = 0;
   }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import { unzipTest } from './archive-test-support.js';
 import { crc32Combine } from './crc32-combine.js';
-import { scanWorktree } from './scan-worktree.js';
+import { EntryTable, scanWorktree } from './scan-worktree.js';
 import { ThreadPool } from './thread-pool.js';
 import { verifyZip } from './verify-zip.js';
 import { writeZip } from './zip-writer.js';
@@ -151,11 +152,106 @@ describe('writeZip and verifyZip', () => {
     },
   );
 
-  it('fails, rather than writing a wrong entry, when a large file shrinks while being read', async () => {
+  it('archives a large file that shrank after the scan as it now is, read again', async () => {
     const listing = await scanWorktree(src);
     writeFileSync(path.join(src, 'sub', 'c.txt'), 'gamma\n'.repeat(300_000));
-    await expect(
-      writeZip(path.join(ctx.dir, 'changed.zip'), listing, { level: 6, pool }),
-    ).rejects.toThrow(/changed while being archived/);
+    const zipPath = path.join(ctx.dir, 'shrunk.zip');
+    const result = await writeZip(zipPath, listing, { level: 6, pool });
+    expect(result.warnings).toEqual([]);
+    expect(result.written.toArray().find((e) => e.name === 'sub/c.txt')?.size).toBe(1_800_000);
+    expect(unzipTest(zipPath).status).toBe(0);
+    await expect(verifyZip(zipPath, result.written, { pool })).resolves.toMatchObject({
+      bytes: 6000 + 2_500_000 + 1_800_000,
+    });
+  });
+
+  it('archives files that grew after the scan whole, read again, with no warning', async () => {
+    const listing = await scanWorktree(src);
+    writeFileSync(path.join(src, 'a.txt'), 'alpha\n'.repeat(2000));
+    writeFileSync(path.join(src, 'sub', 'c.txt'), 'gamma\n'.repeat(500_000));
+    const zipPath = path.join(ctx.dir, 'grown.zip');
+    const result = await writeZip(zipPath, listing, { level: 6, pool });
+    expect(result.warnings).toEqual([]);
+    const sizes = Object.fromEntries(result.written.toArray().map((e) => [e.name, e.size]));
+    expect(sizes).toMatchObject({ 'a.txt': 12_000, 'sub/c.txt': 3_000_000 });
+    expect(unzipTest(zipPath).status).toBe(0);
+    await verifyZip(zipPath, result.written, { pool });
+  });
+
+  it('says a CRC-32 mismatch is the source changing when it did', async () => {
+    const zipPath = path.join(ctx.dir, 'changed-crc.zip');
+    const result = await writeZip(zipPath, await scanWorktree(src), { level: 0, pool });
+    const bytes = readFileSync(zipPath);
+    const at = bytes.indexOf('sub/c.txt') + 200;
+    bytes[at] = bytes[at]! ^ 0x55;
+    writeFileSync(zipPath, bytes);
+    const expected = result.written
+      .toArray()
+      .map((e) => (e.name === 'sub/c.txt' ? { ...e, changed: true } : e));
+    await expect(verifyZip(zipPath, expected, { pool })).rejects.toMatchObject({
+      message: expect.stringContaining(
+        'sub/c.txt: CRC-32 mismatch; its source changed while it was archived',
+      ),
+    });
+  });
+
+  it('clamps a time no zip field can hold, and lists it', async () => {
+    const entries = new EntryTable();
+    const times = { mode: 0o40755, size: 0, kind: 'dir' as const, mtimeNsec: 0 };
+    entries.add({ name: 'medieval/', mtimeSec: -15_000_000_000, ...times }); // 1494
+    entries.add({ name: 'fine/', mtimeSec: 1_709_287_200, ...times });
+    const listing = { root: src, entries, skipped: [], bytes: 0, files: 0 };
+    const zipPath = path.join(ctx.dir, 'clamped.zip');
+    const result = await writeZip(zipPath, listing, { level: 6, pool });
+    expect(result.warnings).toEqual([
+      {
+        path: 'medieval/',
+        warning: expect.stringMatching(
+          /outside what a zip holds \(1601 to 30828\): stored clamped/,
+        ),
+      },
+    ]);
+    expect(unzipTest(zipPath).status).toBe(0);
+  });
+
+  describe('a file written to all the time while it is archived', () => {
+    /** A process rewriting one byte of `file` in place every millisecond until killed. */
+    function keepWriting(file: string) {
+      const code = `const fs=require('fs');const fd=fs.openSync(process.argv[1],'r+');const s=new Int32Array(new SharedArrayBuffer(4));let i=0;for(;;){fs.writeSync(fd,Buffer.from([i++&255]),0,1,(i*7919)%1000000);Atomics.wait(s,0,0,1);}`;
+      const child = spawn(process.execPath, ['-e', code, file], { stdio: 'ignore' });
+      ctx.defer(() => child.kill('SIGKILL'));
+      return child;
+    }
+
+    it('is archived as last read and listed as changed while archiving', async () => {
+      writeFileSync(path.join(src, 'busy.bin'), randomFillSync(Buffer.alloc(12 * 1024 * 1024)));
+      const listing = await scanWorktree(src);
+      keepWriting(path.join(src, 'busy.bin'));
+      const zipPath = path.join(ctx.dir, 'busy.zip');
+      const result = await writeZip(zipPath, listing, { level: 1, pool });
+      expect(result.warnings).toEqual([
+        { path: 'busy.bin', warning: expect.stringMatching(/^changed while archiving/) },
+      ]);
+      expect(unzipTest(zipPath).status).toBe(0);
+      await expect(verifyZip(zipPath, result.written, { pool })).resolves.toMatchObject({
+        entries: 5,
+      });
+    });
+
+    it('fails the archive with onChangedFile "fail"', async () => {
+      writeFileSync(path.join(src, 'busy.bin'), randomFillSync(Buffer.alloc(12 * 1024 * 1024)));
+      const listing = await scanWorktree(src);
+      keepWriting(path.join(src, 'busy.bin'));
+      await expect(
+        writeZip(path.join(ctx.dir, 'busy.zip'), listing, {
+          level: 1,
+          pool,
+          onChangedFile: 'fail',
+        }),
+      ).rejects.toMatchObject({
+        code: 'ARCHIVE_SOURCE_CHANGED',
+        message: expect.stringMatching(/^busy\.bin changed while it was archived/),
+      });
+    });
   });
 });

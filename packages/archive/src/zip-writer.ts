@@ -5,7 +5,14 @@
  *   listing ─▶ units (batches of small files, blocks of large ones)
  *           ─▶ thread pool (read · CRC-32 · deflate · a batch's local headers, in parallel)
  *           ─▶ window of in-flight units, awaited strictly in order
- *           ─▶ local headers + data (+ descriptors) ─▶ central directory ─▶ end records
+ *           ─▶ local headers + data ─▶ central directory ─▶ end records
+ *
+ * A large file's local header goes out before its data with the CRC and
+ * sizes still to come, and is rewritten in place after it (no data
+ * descriptors: streaming readers need none). Every file is read between two
+ * `fstat`s (a large one per block): one whose size, mtime or ctime moved is
+ * read again once, and if it moves again it is archived as last read and
+ * listed as changed while archiving, or fails the archive (`onChangedFile`).
  *
  * The window is bounded in bytes and written output buffers go back to the
  * threads, so memory stays flat whatever the size of the tree; per entry,
@@ -13,31 +20,39 @@
  * event loop only ever waits, so BullMQ keeps renewing locks.
  */
 import { open } from 'node:fs/promises';
+import { RunwardenError } from '@runwarden/core';
 import { CentralDirectoryBuilder } from './central-builder.js';
 import { crc32Combine } from './crc32-combine.js';
 import { OrderedOutput } from './ordered-output.js';
 import type { EntryTable } from './entry-table.js';
-import type { SkippedFile, WorktreeListing } from './scan-worktree.js';
+import type { ArchiveWarning, SkippedFile, WorktreeListing } from './scan-worktree.js';
 import type { ThreadPool } from './thread-pool.js';
-import { BATCH_INFO_FIELDS, type DeflateFilesResult } from './thread-tasks.js';
+import {
+  BATCH_INFO_FIELDS,
+  type DeflateBlockResult,
+  type DeflateFilesResult,
+  type FileState,
+} from './thread-tasks.js';
 import {
   type CentralRecord,
-  dataDescriptor,
   endRecords,
-  FLAG_DESCRIPTOR,
   localHeader,
   METHOD_DEFLATE,
   METHOD_STORE,
   nameFlags,
+  NTFS_MAX_SEC,
+  NTFS_MIN_SEC,
   ZIP64_ENTRY_THRESHOLD,
 } from './zip-format.js';
 import {
   DEFAULT_UNIT_SIZES,
+  fileBlocks,
   unitBytes,
   zipUnits,
   type UnitSizes,
   type ZipUnit,
 } from './zip-units.js';
+import { splitNs } from './entry-table.js';
 
 export interface WriteZipOptions {
   /** zlib level 0–9; 0 stores. */
@@ -54,6 +69,12 @@ export interface WriteZipOptions {
   windowBytes?: number;
   /** Write ZIP64 end records even when not needed (tests). @defaultValue false */
   forceZip64?: boolean;
+  /**
+   * A file that changed while it was read, twice: `list` archives it as last
+   * read and lists it in `warnings`; `fail` fails the archive.
+   * @defaultValue 'list'
+   */
+  onChangedFile?: 'list' | 'fail';
 }
 
 export interface ZipProgress {
@@ -80,16 +101,23 @@ export class WrittenEntries {
   count = 0;
   private order: Uint32Array;
   private readonly crcs: Uint32Array;
+  /** Entries (by k) whose source changed while it was read. */
+  private readonly changedSet = new Set<number>();
 
   constructor(private readonly table: EntryTable) {
     this.order = new Uint32Array(table.count);
     this.crcs = new Uint32Array(table.count);
   }
 
-  add(index: number, crc: number): void {
+  add(index: number, crc: number, changed = false): void {
     this.order[this.count] = index;
     this.crcs[this.count] = crc;
+    if (changed) this.changedSet.add(this.count);
     this.count += 1;
+  }
+
+  changed(k: number): boolean {
+    return this.changedSet.has(k);
   }
 
   nameBuffer(k: number): Uint8Array {
@@ -121,6 +149,8 @@ export interface WriteZipResult {
   written: WrittenEntries;
   /** Files that could not be read and were left out. */
   skipped: SkippedFile[];
+  /** Entries archived with a caveat (changed while read, time clamped). */
+  warnings: ArchiveWarning[];
   zipBytes: number;
   sha256: string;
 }
@@ -146,20 +176,30 @@ function settle(p: Promise<unknown>): Promise<Settled> {
   );
 }
 
+const SLASH = Buffer.from('/');
+
+/**
+ * Starts a unit on the pool. `dictionary` false deflates a block without the
+ * 32 KiB before it: each block then stands alone, so a file that changes
+ * between two blocks' reads still gives a stream that inflates to exactly
+ * the bytes checksummed (with a dictionary read apart from the data it
+ * follows, it would not).
+ */
 function startUnit(
   unit: ZipUnit,
   listing: WorktreeListing,
   options: WriteZipOptions,
+  dictionary = true,
 ): Promise<Settled> {
   const table = listing.entries;
   if (unit.kind === 'block') {
     const { index, offset, length, last } = unit;
-    const dictLength = Math.min(offset, 32 * 1024);
+    const dictLength = dictionary ? Math.min(offset, 32 * 1024) : 0;
     return settle(
       options.pool.run({
         kind: 'deflate-block',
         level: options.level,
-        path: `${listing.root}/${table.name(index)}`,
+        path: Buffer.concat([Buffer.from(listing.root), SLASH, table.nameBuffer(index)]),
         offset,
         length,
         dictLength,
@@ -168,7 +208,7 @@ function startUnit(
     );
   }
   const { start, end } = unit;
-  const links: [number, string][] = [];
+  const links: [number, Uint8Array][] = [];
   for (let i = start; i < end; i += 1) {
     const target = table.linkTarget(i);
     if (target !== undefined) links.push([i - start, target]);
@@ -187,17 +227,42 @@ function startUnit(
   );
 }
 
+function sameState(a: FileState, b: FileState): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/** A large file being written block by block. */
+interface LargeEntry {
+  offset: number;
+  method: number;
+  flags: number;
+  zip64: boolean;
+  mtimeSec: number;
+  mtimeNsec: number;
+  crc: number;
+  compressed: number;
+  size: number;
+  /** The file before its first block was read: every later state must match it. */
+  state: FileState;
+  latest: FileState;
+  changed: boolean;
+}
+
+const MAX32 = 0xffffffff;
+
 class ZipBuilder {
   readonly written: WrittenEntries;
   readonly skipped: SkippedFile[] = [];
+  readonly warnings: ArchiveWarning[] = [];
   private readonly central = new CentralDirectoryBuilder();
-  private stream: { offset: number; crc: number; compressed: number; zip64: boolean } | undefined;
+  private stream: LargeEntry | undefined;
   private skippedStream: number | undefined;
 
   constructor(
     readonly out: OrderedOutput,
     private readonly table: EntryTable,
     private readonly level: number,
+    private readonly onChangedFile: 'list' | 'fail',
     /** Where a thread's output buffer goes once written. */
     private readonly recycle: (buffer: ArrayBufferLike) => void,
   ) {
@@ -214,7 +279,8 @@ class ZipBuilder {
     size: 0,
     offset: 0,
     mode: 0,
-    mtimeMs: 0,
+    mtimeSec: 0,
+    mtimeNsec: 0,
     isDirectory: false,
     zip64Local: false,
   };
@@ -227,6 +293,7 @@ class ZipBuilder {
     compressedSize: number,
     offset: number,
     zip64Local: boolean,
+    changed = false,
   ): void {
     const { table, entry } = this;
     entry.name = table.nameBuffer(index);
@@ -237,11 +304,32 @@ class ZipBuilder {
     entry.size = table.size(index);
     entry.offset = offset;
     entry.mode = table.mode(index);
-    entry.mtimeMs = table.mtimeMs(index);
+    entry.mtimeSec = table.mtimeSec(index);
+    entry.mtimeNsec = table.mtimeNsec(index);
     entry.isDirectory = table.kind(index) === 'dir';
     entry.zip64Local = zip64Local;
+    if (entry.mtimeSec < NTFS_MIN_SEC || entry.mtimeSec > NTFS_MAX_SEC)
+      this.warnings.push({
+        path: table.name(index),
+        warning: `mtime ${entry.mtimeSec} s since 1970 is outside what a zip holds (1601 to 30828): stored clamped to the nearest end`,
+      });
     this.central.add(entry);
-    this.written.add(index, crc);
+    this.written.add(index, crc, changed);
+  }
+
+  /** A file that changed while read twice: listed, or the archive fails. */
+  private changed(index: number): void {
+    const path = this.table.name(index);
+    if (this.onChangedFile === 'fail')
+      throw new RunwardenError(
+        'ARCHIVE_SOURCE_CHANGED',
+        `${path} changed while it was archived (read twice, changed both times); archive.onChangedFile is "fail", so no archive was written. Archive the run once nothing writes to it, or set archive.onChangedFile to "list".`,
+      );
+    this.warnings.push({
+      path,
+      warning:
+        'changed while archiving: it changed during both reads, so the archive holds the last read, which may mix old and new content',
+    });
   }
 
   /** A batch as the zip thread returned it: local headers and data, appended at once. */
@@ -255,6 +343,9 @@ class ZipBuilder {
     for (let i = unit.start; i < unit.end; i += 1) {
       const at = (i - unit.start) * BATCH_INFO_FIELDS;
       if (info[at] !== 1) continue;
+      this.table.update(i, info[at + 6]!, info[at + 7]!, info[at + 8]!);
+      const changed = info[at + 9] === 1;
+      if (changed) this.changed(i);
       this.record(
         i,
         info[at + 1]!,
@@ -263,6 +354,7 @@ class ZipBuilder {
         info[at + 4]!,
         base + info[at + 5]!,
         false,
+        changed,
       );
     }
     for (const { index, code, message } of result.errors)
@@ -272,9 +364,19 @@ class ZipBuilder {
       });
   }
 
-  async block(unit: Extract<ZipUnit, { kind: 'block' }>, settled: Settled): Promise<void> {
+  /**
+   * One block of a large file, in order. After the last, the local header
+   * is rewritten with the CRC and sizes; returns the file's size as last
+   * seen when it changed while read on a first attempt (`attempt` 0), for
+   * the caller to read it again.
+   */
+  async block(
+    unit: Extract<ZipUnit, { kind: 'block' }>,
+    settled: Settled,
+    attempt: number,
+  ): Promise<number | undefined> {
     const { index } = unit;
-    if (this.skippedStream === index) return;
+    if (this.skippedStream === index) return undefined;
     if (!settled.ok) {
       if (unit.first && UNREADABLE.has(settled.error.code ?? '')) {
         this.skippedStream = index;
@@ -282,38 +384,78 @@ class ZipBuilder {
           path: this.table.name(index),
           reason: `unreadable (${settled.error.code}): ${settled.error.message}`,
         });
-        return;
+        return undefined;
       }
       throw settled.error;
     }
-    const { crc, data } = settled.value as { crc: number; data: Uint8Array };
-    const size = this.table.size(index);
-    const flags = FLAG_DESCRIPTOR | nameFlags(this.table.nameBuffer(index));
-    if (unit.first) {
-      const zip64 = size >= ZIP64_ENTRY_THRESHOLD;
-      this.stream = { offset: this.out.offset, crc: 0, compressed: 0, zip64 };
-      const method = this.level > 0 ? METHOD_DEFLATE : METHOD_STORE;
-      await this.out.append(
-        localHeader({
-          name: this.table.nameBuffer(index),
-          method,
-          flags,
-          mtimeMs: this.table.mtimeMs(index),
-          crc: 0,
-          compressedSize: 0,
-          size: 0,
-          zip64,
-        }),
-      );
-    }
+    const r = settled.value as DeflateBlockResult;
+    if (unit.first) await this.startLarge(index, r.before);
     const s = this.stream!;
-    s.crc = unit.first ? crc : crc32Combine(s.crc, crc, unit.length);
-    s.compressed += data.length;
-    await this.out.append(data, () => this.recycle(data.buffer));
-    if (!unit.last) return;
-    await this.out.append(dataDescriptor(s.crc, s.compressed, size, s.zip64));
+    s.crc = unit.first ? r.crc : crc32Combine(s.crc, r.crc, r.length);
+    s.size += r.length;
+    s.compressed += r.data.length;
+    s.latest = r.after;
+    if (!sameState(r.before, s.state) || !sameState(r.after, s.state)) s.changed = true;
+    await this.out.append(r.data, () => this.recycle(r.data.buffer));
+    if (!unit.last) return undefined;
+    if (s.size !== s.latest.size) s.changed = true;
+    if (s.changed && attempt === 0) {
+      await this.out.truncate(s.offset);
+      this.stream = undefined;
+      return s.latest.size;
+    }
+    await this.finishLarge(index, s);
+    return undefined;
+  }
+
+  private async startLarge(index: number, state: FileState): Promise<void> {
     const method = this.level > 0 ? METHOD_DEFLATE : METHOD_STORE;
-    this.record(index, method, flags, s.crc, s.compressed, s.offset, s.zip64);
+    const size = state.size;
+    const zip64 = method === METHOD_STORE ? size >= MAX32 : size >= ZIP64_ENTRY_THRESHOLD;
+    const t = splitNs(state.mtimeNs);
+    const s: LargeEntry = {
+      offset: this.out.offset,
+      method,
+      flags: nameFlags(this.table.nameBuffer(index)),
+      zip64,
+      mtimeSec: t.sec,
+      mtimeNsec: t.nsec,
+      crc: 0,
+      compressed: 0,
+      size: 0,
+      state,
+      latest: state,
+      changed: false,
+    };
+    this.stream = s;
+    this.out.holdHash();
+    await this.out.append(this.largeHeader(index, s));
+  }
+
+  private largeHeader(index: number, s: LargeEntry): Buffer {
+    return localHeader({
+      name: this.table.nameBuffer(index),
+      method: s.method,
+      flags: s.flags,
+      mtimeSec: s.mtimeSec,
+      mtimeNsec: s.mtimeNsec,
+      crc: s.crc,
+      compressedSize: s.compressed,
+      size: s.size,
+      zip64: s.zip64,
+    });
+  }
+
+  private async finishLarge(index: number, s: LargeEntry): Promise<void> {
+    if (!s.zip64 && (s.size >= MAX32 || s.compressed >= MAX32))
+      throw new Error(
+        `${this.table.name(index)} grew past 4 GiB while it was archived; archive it again`,
+      );
+    await this.out.patch(s.offset, this.largeHeader(index, s));
+    await this.out.releaseHash();
+    this.table.update(index, s.size, s.mtimeSec, s.mtimeNsec);
+    if (s.changed) this.changed(index);
+    this.record(index, s.method, s.flags, s.crc, s.compressed, s.offset, s.zip64, s.changed);
     this.stream = undefined;
   }
 
@@ -350,11 +492,28 @@ export async function writeZip(
   for (let i = 0; i < table.count; i += 1)
     if (table.kind(i) === 'file') progress.bytesTotal += table.size(i);
 
-  const fh = await open(path, 'w', 0o644);
+  const fh = await open(path, 'w+', 0o644);
   try {
-    const builder = new ZipBuilder(new OrderedOutput(fh), table, options.level, (b) =>
-      options.pool.recycle(b),
+    const builder = new ZipBuilder(
+      new OrderedOutput(fh),
+      table,
+      options.level,
+      options.onChangedFile ?? 'list',
+      (b) => options.pool.recycle(b),
     );
+    /** A large file that changed while read, read once more, a few blocks ahead, blocks standing alone. */
+    const readAgain = async (index: number, size: number) => {
+      const ahead: { unit: Extract<ZipUnit, { kind: 'block' }>; result: Promise<Settled> }[] = [];
+      const next = async () => {
+        const head = ahead.shift()!;
+        await builder.block(head.unit, await head.result, 1);
+      };
+      for (const unit of fileBlocks(index, size, sizes.blockSize)) {
+        if (ahead.length >= options.pool.size * 2) await next();
+        ahead.push({ unit, result: startUnit(unit, listing, options, false) });
+      }
+      while (ahead.length > 0) await next();
+    };
     const window: { unit: ZipUnit; result: Promise<Settled> }[] = [];
     let inFlight = 0;
     const writeHead = async () => {
@@ -363,7 +522,8 @@ export async function writeZip(
       inFlight -= unitBytes(head.unit);
       throwIfAborted(options.signal);
       if (head.unit.kind === 'block') {
-        await builder.block(head.unit, settled);
+        const again = await builder.block(head.unit, settled, 0);
+        if (again !== undefined) await readAgain(head.unit.index, again);
         if (head.unit.last) progress.entriesDone += 1;
       } else {
         if (!settled.ok) throw settled.error;
@@ -389,6 +549,7 @@ export async function writeZip(
     return {
       written: builder.written,
       skipped: builder.skipped,
+      warnings: builder.warnings,
       zipBytes: builder.out.offset,
       sha256,
     };

@@ -11,6 +11,7 @@ export type RunwardenErrorCode =
   | 'REDIS_UNAVAILABLE'
   | 'DISK_SPACE'
   | 'ARCHIVE_VERIFY'
+  | 'ARCHIVE_SOURCE_CHANGED'
   | 'CHANNEL_FAILED'
   | 'USAGE';
 

@@ -24,7 +24,8 @@ import { closeAll, onceClose } from './closeable.js';
 import { RunwardenError, toError } from './errors.js';
 import type { QueueName } from './queues.js';
 import type { QueueSet } from './queue-set.js';
-import { createRedisConnection } from './redis.js';
+import { closeRedisConnection, createRedisConnection } from './redis.js';
+import { isRedisConnectionError, redisHealth } from './redis-health.js';
 
 export interface QueueWorkerOptions<D, R> {
   queue: QueueName;
@@ -59,6 +60,14 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
+/** Every job this process is working on, across its workers: what a forced exit abandons. */
+const jobsInHand = new Map<string, string>();
+
+/** The jobs in hand, as `<queue> job <id> (run <runId>)`. */
+export function describeJobsInHand(): string[] {
+  return [...jobsInHand.values()];
+}
+
 /** Errors that are BullMQ control flow, not failures. */
 function isControlFlow(err: unknown): boolean {
   return (
@@ -78,14 +87,14 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
   const { queue, logger, queues } = options;
   const log = logger.child({ queue });
   const stats: WorkerStats = { completed: 0, failed: 0, deadLettered: 0, active: 0 };
+  // Its connection problems are reported by redisHealth, once per outage.
   const connection = createRedisConnection(options.redisUrl, { name: `runwarden:${queue}-worker` });
-  connection.on('error', (err) =>
-    log.warn({ err: err.message }, `Redis connection problem for the ${queue} worker; retrying`),
-  );
 
   const processor: Processor<D, R> = async (job) => {
     const runId = (job.data as { runId?: string } | undefined)?.runId;
     const started = Date.now();
+    const handKey = `${queue}/${job.id}`;
+    jobsInHand.set(handKey, `${queue} job ${job.id}${runId ? ` (run ${runId})` : ''}`);
     stats.active += 1;
     try {
       const result = await options.processor(job);
@@ -128,6 +137,7 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
       throw thrown;
     } finally {
       stats.active -= 1;
+      jobsInHand.delete(handKey);
     }
   };
 
@@ -140,13 +150,15 @@ export function createQueueWorker<D, R>(options: QueueWorkerOptions<D, R>): Queu
     stalledInterval: options.lockDuration ?? 30_000,
     autorun: true,
   });
-  worker.on('error', (err) =>
-    log.error({ err: err.message }, `${queue} worker error: ${err.message}`),
-  );
+  // BullMQ's own (blocking) connection reports here too: outages go to redisHealth, bounded.
+  worker.on('error', (err) => {
+    if (isRedisConnectionError(err)) redisHealth.report(err);
+    else log.error({ err: err.message }, `${queue} worker error: ${err.message}`);
+  });
 
   const close = onceClose(() =>
     closeAll(
-      [() => worker.close(), () => connection.quit().catch(() => connection.disconnect())],
+      [() => worker.close(), () => closeRedisConnection(connection)],
       `${queue} worker close`,
     ),
   );

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './duration.js';
 export * from './run-id.js';
+export * from './untrusted-text.js';
 export * from './status-keys.js';
 export * from './events.js';
 export * from './queues.js';
@@ -14,6 +15,7 @@ export {
   type LoadConfigOptions,
 } from './config/load.js';
 export * from './redis.js';
+export * from './redis-health.js';
 export * from './logger.js';
 export * from './closeable.js';
 export * from './queue-set.js';

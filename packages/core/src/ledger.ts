@@ -2,6 +2,8 @@
  * What workers report back to the scanner through the `ledger` queue. Workers
  * never open SQLite; the scanner records these in runwarden_* tables.
  */
+import { encodeIdPart } from './events.js';
+
 export interface ArchiveOutcome {
   status: 'archived' | 'skipped' | 'failed';
   path?: string;
@@ -15,6 +17,8 @@ export interface ArchiveOutcome {
   reason?: string;
   /** Files left out (symlinks out of the worktree, special files), with why. */
   skippedFiles?: { path: string; reason: string }[];
+  /** Files archived with a caveat (changed while archiving, a time clamped), with what. */
+  warnings?: { path: string; warning: string }[];
   durationMs?: number;
   /** True when the archive already existed and was not rebuilt. */
   reused?: boolean;
@@ -37,7 +41,14 @@ export interface ReportLedgerEntry {
   at: string;
 }
 
-export type AlertDeliveryStatus = 'sent' | 'held' | 'digest_sent' | 'failed' | 'skipped';
+export type AlertDeliveryStatus =
+  | 'sent'
+  | 'held'
+  | 'digest_sent'
+  | 'failed'
+  | 'skipped'
+  /** An active silence covered the event (`runwarden silence`); nothing was sent. */
+  | 'silenced';
 
 export interface AlertLedgerEntry {
   kind: 'alert';
@@ -55,7 +66,22 @@ export interface AlertLedgerEntry {
   at: string;
 }
 
-export type LedgerEntry = ArchiveLedgerEntry | ReportLedgerEntry | AlertLedgerEntry;
+/** The retention job deleted a run's archive and reports (runwarden_retention). */
+export interface RetentionLedgerEntry {
+  kind: 'retention';
+  runId: string;
+  pipeline: string | null;
+  /** When the archive was made (its manifest's verifiedAt, else the file's time). */
+  archivedAt: string;
+  reason: 'maxAge' | 'keepLast' | 'maxTotalSize';
+  /** Bytes of the deleted zip. */
+  bytes: number;
+  files: string[];
+  at: string;
+}
+
+export type LedgerEntry =
+  ArchiveLedgerEntry | ReportLedgerEntry | AlertLedgerEntry | RetentionLedgerEntry;
 
 /** Deterministic ledger job id, so a retried worker does not record twice. */
 export function ledgerJobId(entry: LedgerEntry): string {
@@ -66,5 +92,7 @@ export function ledgerJobId(entry: LedgerEntry): string {
       return `report.${entry.eventId}`;
     case 'alert':
       return `alert.${entry.deliveryId}.${entry.status}`;
+    case 'retention':
+      return `retention.${encodeIdPart(entry.runId)}.${Date.parse(entry.archivedAt)}`;
   }
 }

@@ -17,6 +17,8 @@ export interface PrivateRedisOptions {
   port?: number;
   /** @defaultValue a new temp folder, removed by `stop()` */
   dir?: string;
+  /** More redis-server arguments, e.g. `['--requirepass', 'x']` (tests of logins and replicas). */
+  extraArgs?: string[];
 }
 
 export interface PrivateRedis {
@@ -103,6 +105,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     'no',
     '--loglevel',
     'warning',
+    ...(options.extraArgs ?? []),
   ];
   let child!: ChildProcess;
   const server: PrivateRedis = {

@@ -1,11 +1,26 @@
 /**
- * Redis connections. BullMQ workers block on Redis, so their connections need
- * `maxRetriesPerRequest: null` (ioredis then waits through a Redis restart
- * instead of failing commands). Admin calls get a connection of their own:
- * in BullMQ 6 `queue.client` is not public.
+ * Redis connections, built from a URL read by `parseRedisUrl` (one server,
+ * Sentinel or Cluster). BullMQ workers block on Redis, so long-lived
+ * connections have `maxRetriesPerRequest: null` and reconnect forever (an
+ * outage is ridden out, and reported by `redisHealth`, not thrown).
+ * `checkRedis` is the fail-fast check a command makes before it starts.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { RunwardenError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { redisHealth } from './redis-health.js';
+import {
+  checkClusterPrefix,
+  describeTarget,
+  parseRedisUrl,
+  redactSecrets,
+  RedisCheckError,
+  type RedisTarget,
+} from './redis-url.js';
+
+export * from './redis-url.js';
+
+/** A connection to one server, a Sentinel-managed master or a Cluster; BullMQ takes each. */
+export type RedisConnection = Redis;
 
 export interface RedisConnectionOptions {
   /** Label shown in `CLIENT LIST`, e.g. `runwarden:scanner`. */
@@ -18,140 +33,237 @@ export interface RedisConnectionOptions {
   failFast?: boolean;
 }
 
-/**
- * Where Redis is, from a URL:
- * - `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS): one server;
- * - `redis-sentinel://[:pass@]host1:26379,host2:26379/<master-name>[/db]`: Sentinel;
- * - `redis-cluster://[:pass@]host1:7000,host2:7001`: Cluster (use a hash-tagged
- *   prefix such as `{runwarden}` so each queue's keys share a slot).
- */
-export type RedisTarget =
-  | { kind: 'single'; url: string }
-  | {
-      kind: 'sentinel';
-      sentinels: { host: string; port: number }[];
-      name: string;
-      password?: string;
-      db: number;
-    }
-  | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: string };
+const reconnectDelay = (times: number) => Math.min(times * 100, 2_000);
 
-function hostList(text: string, defaultPort: number): { host: string; port: number }[] {
-  return text
-    .split(',')
-    .filter(Boolean)
-    .map((part) => {
-      const [host, port] = part.split(':');
-      return { host: host || '127.0.0.1', port: port ? Number(port) : defaultPort };
-    });
-}
-
-export function parseRedisUrl(url: string): RedisTarget {
-  const match =
-    /^(redis-sentinel|redis-cluster):\/\/(?:([^@/]*)@)?([^/]+)(?:\/([^/]*))?(?:\/(\d+))?$/.exec(
-      url,
-    );
-  if (!match) return { kind: 'single', url };
-  const [, scheme, auth, hosts, name, db] = match;
-  const password = auth
-    ? decodeURIComponent(auth.includes(':') ? auth.slice(auth.indexOf(':') + 1) : auth)
-    : undefined;
-  if (scheme === 'redis-cluster')
-    return { kind: 'cluster', nodes: hostList(hosts!, 6379), ...(password ? { password } : {}) };
-  if (!name)
-    throw new RunwardenError(
-      'USAGE',
-      `Sentinel URL ${redactUrl(url)} names no master: write redis-sentinel://host:26379/<master-name>`,
-    );
+function serverOptions(target: RedisTarget): RedisOptions {
   return {
-    kind: 'sentinel',
-    sentinels: hostList(hosts!, 26379),
-    name: decodeURIComponent(name),
-    db: db ? Number(db) : 0,
-    ...(password ? { password } : {}),
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
   };
 }
 
-export function createRedisConnection(url: string, options: RedisConnectionOptions = {}): Redis {
-  const redisOptions: RedisOptions = {
+function build(target: RedisTarget, options: RedisOptions, cluster: ClusterOptions = {}): Redis {
+  if (target.kind === 'cluster') {
+    const { retryStrategy, enableOfflineQueue, lazyConnect, ...redisOptions } = options;
+    // BullMQ accepts a Cluster wherever it takes a connection; the type is widened here once.
+    return new Cluster(target.nodes, {
+      clusterRetryStrategy: retryStrategy ? (times) => retryStrategy(times) : () => null,
+      enableOfflineQueue,
+      lazyConnect,
+      slotsRefreshTimeout: 2_000,
+      ...cluster,
+      redisOptions: { ...redisOptions, ...serverOptions(target) },
+    }) as unknown as Redis;
+  }
+  if (target.kind === 'sentinel')
+    return new Redis({
+      ...options,
+      ...serverOptions(target),
+      sentinels: target.sentinels,
+      name: target.name,
+      db: target.db,
+      sentinelUsername: target.sentinelUsername,
+      sentinelPassword: target.sentinelPassword,
+      enableTLSForSentinelMode: target.tls,
+      sentinelRetryStrategy: options.retryStrategy ? reconnectDelay : () => null,
+      // Reconnect on the Sentinels' +switch-master instead of waiting to notice the old master is gone.
+      failoverDetector: !!options.retryStrategy,
+    });
+  return new Redis({
+    ...options,
+    ...serverOptions(target),
+    host: target.host,
+    port: target.port,
+    db: target.db,
+  });
+}
+
+export function createRedisConnection(
+  url: string | RedisTarget,
+  options: RedisConnectionOptions = {},
+): RedisConnection {
+  const target = typeof url === 'string' ? parseRedisUrl(url) : url;
+  const connection = build(target, {
     maxRetriesPerRequest: options.failFast ? 1 : null,
     enableOfflineQueue: !options.failFast,
     connectionName: options.name,
     // Back off to at most 2 s between reconnects, forever: Redis going away is
     // an outage to ride out, not a reason to exit.
-    retryStrategy: (times) => (options.failFast && times > 2 ? null : Math.min(times * 100, 2_000)),
-    lazyConnect: false,
-  };
-  const target = parseRedisUrl(url);
-  if (target.kind === 'sentinel') {
-    const { kind: _kind, ...sentinel } = target;
-    return new Redis({ ...redisOptions, ...sentinel });
-  }
+    retryStrategy: (times) => (options.failFast && times > 2 ? null : reconnectDelay(times)),
+  });
+  redisHealth.watch(connection, describeTarget(target));
+  return connection;
+}
+
+const AUTH_ERROR =
+  /WRONGPASS|NOAUTH|invalid password|invalid username-password|without any password configured|NOPERM/i;
+
+/**
+ * QUIT when Redis answers (pending replies arrive first), else disconnect at
+ * once: a QUIT queued for a Redis that is down would wait for it forever.
+ */
+export async function closeRedisConnection(connection: Redis, timeoutMs = 2_000): Promise<void> {
+  if (connection.status === 'end') return;
+  if (connection.status !== 'ready') return void connection.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    connection.quit().catch(() => undefined),
+    new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if ((connection.status as string) !== 'end') connection.disconnect();
+}
+
+/** Turns an error from ioredis into a RedisCheckError saying which problem it is. */
+export function classifyRedisError(err: unknown, where: string): RedisCheckError {
+  const text = redactSecrets(err instanceof Error ? err.message : String(err));
+  if (err instanceof RedisCheckError) return err;
+  if (AUTH_ERROR.test(text))
+    return new RedisCheckError(
+      'auth',
+      where,
+      `Redis at ${where} refused the login (${text.split('\n')[0]}): check the user and password in redis.url or REDIS_URL`,
+      err,
+    );
+  if (/READONLY|MASTERDOWN/.test(text))
+    return new RedisCheckError(
+      'not-master',
+      where,
+      `Redis at ${where} is not a writable master (${text.split('\n')[0]}): point redis.url at the master, or use a redis-sentinel:// URL`,
+      err,
+    );
+  return new RedisCheckError(
+    'unreachable',
+    where,
+    `Redis at ${where} is not reachable (${text.split('\n')[0]})`,
+    err,
+  );
+}
+
+export interface RedisCheck {
+  /** Where, for people (no password). */
+  where: string;
+  version: string;
+  /** `maxmemory-policy` of each master; anything but `noeviction` can lose jobs. */
+  evictionPolicies: string[];
+}
+
+function infoField(info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+async function inspect(client: Redis, target: RedisTarget, where: string): Promise<RedisCheck> {
+  const nodes =
+    target.kind === 'cluster' ? (client as unknown as Cluster).nodes('master') : [client];
   if (target.kind === 'cluster') {
-    // BullMQ accepts a Cluster wherever it takes a connection; the type is widened here once.
-    return new Cluster(target.nodes, {
-      redisOptions: { ...redisOptions, ...(target.password ? { password: target.password } : {}) },
-    }) as unknown as Redis;
+    const state = infoField(String(await nodes[0]!.call('CLUSTER', 'INFO')), 'cluster_state');
+    if (state !== 'ok')
+      throw new RedisCheckError(
+        'misconfigured',
+        where,
+        `Redis Cluster at ${where} reports cluster_state:${state}: wait for it to finish a failover, or fix the cluster (redis-cli --cluster check)`,
+      );
   }
-  return new Redis(url, redisOptions);
+  const infos = await Promise.all(nodes.map((n) => n.info()));
+  const role = infoField(infos[0]!, 'role');
+  if (target.kind !== 'cluster' && role !== 'master')
+    throw new RedisCheckError(
+      'not-master',
+      where,
+      `Redis at ${where} is a ${role ?? 'read-only'} (a replica), not a master: runwarden must write. Point redis.url at the master, or use a redis-sentinel:// URL that follows it`,
+    );
+  return {
+    where,
+    version: infoField(infos[0]!, 'redis_version') ?? '?',
+    evictionPolicies: [...new Set(infos.map((i) => infoField(i, 'maxmemory_policy') ?? '?'))],
+  };
 }
 
-/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.username && !parsed.password && /^redis-(sentinel|cluster):$/.test(parsed.protocol))
-      parsed.username = '***';
-    if (parsed.protocol.startsWith('http')) return `${parsed.protocol}//${parsed.host}/***`;
-    return parsed.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
-
-/** Resolves when Redis answers PING, or throws a REDIS_UNAVAILABLE error saying where. */
-export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
-  const client = new Redis(url, {
+/**
+ * Connects once without retrying, logs in, and checks what runwarden needs:
+ * a writable master (or a healthy Cluster). Throws a RedisCheckError saying
+ * which problem (unreachable, auth refused, not a master, misconfigured).
+ */
+export async function checkRedis(
+  url: string | RedisTarget,
+  options: { timeoutMs?: number; prefix?: string } = {},
+): Promise<RedisCheck> {
+  const target = typeof url === 'string' ? parseRedisUrl(url) : url;
+  const where = describeTarget(target);
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  if (options.prefix !== undefined) checkClusterPrefix(target, options.prefix);
+  const client = build(target, {
     lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectionName: 'runwarden:ping',
-    retryStrategy: () => null,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    connectionName: 'runwarden:check',
   });
   let lastError: Error | undefined;
   client.on('error', (err: Error) => (lastError = err));
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      client.connect().then(() => client.ping()),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
-      ),
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return await Promise.race([
+      client.connect().then(() => inspect(client, target, where)),
+      deadline,
     ]);
   } catch (err) {
-    throw new RunwardenError(
-      'REDIS_UNAVAILABLE',
-      `Redis at ${redactUrl(url)} is not reachable (${lastError?.message ?? (err as Error).message})`,
-      { cause: err },
-    );
+    // "Connection is closed" says less than the error that closed it.
+    const closed =
+      err instanceof Error && /Connection is closed|None of startup nodes/.test(err.message);
+    throw classifyRedisError(closed && lastError ? lastError : err, where);
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }
 
+/** Resolves when Redis answers, or throws a RedisCheckError saying where and why not. */
+export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
+  await checkRedis(url, { timeoutMs });
+}
+
+/**
+ * The identity of the Redis data set runwarden uses: a random id stored once
+ * under `<prefix>:redis-identity`. It follows the data through failovers and
+ * restarts, and differs between two Redis servers whatever their addresses.
+ */
+export async function readRedisIdentity(connection: Redis, prefix: string): Promise<string> {
+  const key = `${prefix}:redis-identity`;
+  await connection.set(key, randomUUID(), 'NX');
+  return (await connection.get(key)) ?? 'unknown';
+}
+
 /**
  * Deletes every key under `<prefix>:`: a demo or a test leaves nothing behind
- * on a Redis it shares. SCAN, not KEYS, so a big Redis is not blocked.
+ * on a Redis it shares. SCAN, not KEYS, so a big Redis is not blocked; on a
+ * Cluster every master is scanned.
  */
 export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1, connectionName: 'runwarden:cleanup' });
+  const target = parseRedisUrl(url);
+  const client = build(target, { maxRetriesPerRequest: 1, connectionName: 'runwarden:cleanup' });
+  client.on('error', () => undefined); // the failing command below says what went wrong
   let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await client.del(...keys);
-    } while (cursor !== '0');
+    if (target.kind === 'cluster') await new Promise((r) => client.once('ready', r));
+    const nodes =
+      target.kind === 'cluster' ? (client as unknown as Cluster).nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        // On a Cluster keys of different slots cannot share a DEL: one each, pipelined.
+        if (target.kind !== 'cluster') deleted += await client.del(...keys);
+        else
+          deleted += (await Promise.all(keys.map((k) => client.del(k)))).reduce((a, b) => a + b, 0);
+      } while (cursor !== '0');
+    }
   } finally {
     client.disconnect();
   }

@@ -1,11 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnsafeRunIdError } from './errors.js';
-import { assertSafeRunId, pathForRun } from './run-id.js';
+import { assertSafeRunId, MAX_RUN_ID_BYTES, pathForRun } from './run-id.js';
 import { eventIds } from './events.js';
 
 describe('assertSafeRunId', () => {
-  it.each(['run-42', 'etl_2025-12-05T14.32', 'a b', 'run:7'])('accepts %j', (id) =>
-    expect(assertSafeRunId(id)).toBe(id),
+  it.each(['run-42', 'etl_2025-12-05T14.32', 'a b', 'run:7', 'é'.repeat(100), '漢字-🚀'])(
+    'accepts %j',
+    (id) => expect(assertSafeRunId(id)).toBe(id),
   );
   it.each([
     '',
@@ -17,9 +21,46 @@ describe('assertSafeRunId', () => {
     'a\\b',
     'nul\0byte',
     'line\nbreak',
+    'c1\u009bcontrol',
+    '   ',
+    '\t',
+    ' lead',
+    'trail ',
+    'trail\u3000',
+    'x'.repeat(201),
+    'é'.repeat(101),
+    'lone\ud800',
   ])('rejects %j', (id) => {
     expect(() => assertSafeRunId(id)).toThrow(UnsafeRunIdError);
   });
+  it('counts bytes, not UTF-16 units, and says so', () => {
+    expect(() => assertSafeRunId('é'.repeat(200))).toThrow(
+      /it is 400 bytes long in UTF-8, more than 200/,
+    );
+    expect(() => assertSafeRunId('   ')).toThrow(/" {3}": it is only white space/);
+    expect(() => assertSafeRunId(' x')).toThrow(/it begins or ends with white space/);
+  });
+
+  it('accepts only ids whose longest file name the file system can hold', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runwarden-run-id-'));
+    try {
+      const longest = 'é'.repeat(MAX_RUN_ID_BYTES / 2);
+      const names = [
+        `.${longest}_summary.json.${'f'.repeat(12)}.tmp`,
+        `.${longest}.zip.tmp-4194304-${Date.now().toString(36)}`,
+        `${longest}.zip.json.tmp-4194304`,
+      ];
+      expect(assertSafeRunId(longest)).toBe(longest);
+      for (const name of names) writeFileSync(path.join(dir, name), '');
+      // What the old limit of 200 UTF-16 units let through:
+      expect(() => writeFileSync(path.join(dir, `${'é'.repeat(200)}_summary.json`), '')).toThrow(
+        /ENAMETOOLONG/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps paths inside their folder', () => {
     expect(pathForRun('/data/archive', 'run-1', '.zip')).toBe('/data/archive/run-1.zip');
   });

@@ -2,6 +2,16 @@ import path from 'node:path';
 import { UnsafeRunIdError } from './errors.js';
 
 /**
+ * The longest run id, in UTF-8 bytes. File names are limited to 255 bytes
+ * (NAME_MAX), and the longest name runwarden makes from a run id adds 31:
+ * the report's temp file `.<id>_summary.json.<12 hex>.tmp`. Counting
+ * UTF-16 units instead let 200 × `é` (400 bytes) through to `ENAMETOOLONG`.
+ */
+export const MAX_RUN_ID_BYTES = 200;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
  * A run id becomes a file name (`.worktrees/<id>`, `.archive/<id>.zip`,
  * `reports/<id>_summary.json`), so it must not be able to name anything else.
  * Throws {@link UnsafeRunIdError}; callers turn that into an unrecoverable job failure.
@@ -11,13 +21,19 @@ export function assertSafeRunId(runId: string): string {
     throw new UnsafeRunIdError(runId, reason);
   };
   if (typeof runId !== 'string' || runId.length === 0) reject('it is empty');
+  if (runId.trim() === '') reject('it is only white space');
+  if (runId.trim() !== runId) reject('it begins or ends with white space');
   if (runId.includes('\0')) reject('it contains a NUL byte');
   if (runId.includes('/') || runId.includes('\\')) reject('it contains a path separator');
   if (runId === '.' || runId === '..' || runId.includes('..')) reject('it contains ".."');
   if (path.isAbsolute(runId)) reject('it is an absolute path');
-  if (runId.length > 200) reject('it is longer than 200 characters');
+  const bytes = Buffer.byteLength(runId, 'utf8');
+  if (bytes > MAX_RUN_ID_BYTES)
+    reject(`it is ${bytes} bytes long in UTF-8, more than ${MAX_RUN_ID_BYTES}`);
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(runId)) reject('it contains control characters');
+  if (/[\x00-\x1f\x7f-\x9f]/.test(runId)) reject('it contains control characters');
+  // Two different lone surrogates would both be written as U+FFFD: two runs, one file.
+  if (LONE_SURROGATE.test(runId)) reject('it is not valid Unicode (a lone surrogate)');
   return runId;
 }
 

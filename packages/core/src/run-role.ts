@@ -16,7 +16,9 @@ import { loadConfig } from './config/load.js';
 import { ConfigError, RunwardenError } from './errors.js';
 import { createLogger } from './logger.js';
 import { QueueSet } from './queue-set.js';
-import { createRedisConnection } from './redis.js';
+import { describeJobsInHand } from './harness.js';
+import { checkRedis, closeRedisConnection, createRedisConnection, parseRedisUrl } from './redis.js';
+import { redisHealth, routeConsoleToLogger } from './redis-health.js';
 
 export interface RoleDeps {
   config: RunwardenConfig;
@@ -42,6 +44,16 @@ export async function runRole(
   }
   const { config, alerts } = loaded;
   const logger = createLogger({ role, level: config.log.level });
+  routeConsoleToLogger(logger);
+  redisHealth.useLogger(logger);
+  try {
+    // A Redis that refuses the login or is not a master is an error now, not an outage to wait out.
+    await checkRedis(parseRedisUrl(config.redis.url), { prefix: config.redis.prefix });
+  } catch (err) {
+    logger.fatal(`${role} could not start: ${(err as Error).message}`);
+    logger.flush();
+    process.exit(err instanceof RunwardenError && err.code === 'USAGE' ? 2 : 1);
+  }
   const connection = createRedisConnection(config.redis.url, { name: `runwarden:${role}` });
   const queues = new QueueSet({ connection, prefix: config.redis.prefix, config });
   try {
@@ -49,9 +61,12 @@ export async function runRole(
     const close = onceClose(async () => {
       await started.close();
       await queues.close();
-      await connection.quit().catch(() => connection.disconnect());
+      await closeRedisConnection(connection);
     });
-    installShutdown({ close }, logger);
+    installShutdown({ close }, logger, process.exit, {
+      timeoutMs: config.shutdownTimeout,
+      inHand: describeJobsInHand,
+    });
     logger.info(`${role} started with ${loaded.file}`);
   } catch (err) {
     logger.fatal(

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathForRun } from '@runwarden/core';
+import { renderReportHtml } from './html-report.js';
 import type { RunReport } from './run-report.js';
 
 export function reportPath(reportsDir: string, runId: string): string {
@@ -42,5 +43,12 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
 export async function writeRunReport(reportsDir: string, report: RunReport): Promise<string> {
   const file = reportPath(reportsDir, report.runId);
   await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+/** Writes `reports/<run_id>_summary.html` beside the JSON; returns its path. */
+export async function writeRunReportHtml(reportsDir: string, report: RunReport): Promise<string> {
+  const file = pathForRun(reportsDir, report.runId, '_summary.html');
+  await writeFileAtomic(file, renderReportHtml(report));
   return file;
 }

@@ -53,3 +53,18 @@ export {
   type RunRowInput,
   type StepRowInput,
 } from './pipeline-writer.js';
+export {
+  createScannerDbLease,
+  createDbLeaseGuard,
+  readScannerDbLease,
+  type DbLeaseGuard,
+  type ScannerDbLease,
+  type ScannerDbLeaseOptions,
+  type ScannerDbLeaseRow,
+  type DbLeaseClaim,
+} from './scanner-db-lease.js';
+export {
+  createBackfillStore,
+  type BackfillStore,
+  type BackfillCandidate,
+} from './backfill-store.js';

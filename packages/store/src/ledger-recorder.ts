@@ -31,6 +31,11 @@ export function createLedgerRecorder(db: SqliteDb): LedgerRecorder {
      ON CONFLICT(delivery_id, status) DO NOTHING`,
   );
 
+  const retention = db.prepare(
+    `INSERT INTO runwarden_retention (run_id, archived_at, pipeline, reason, bytes, files, at)
+     VALUES (@runId, @archivedAt, @pipeline, @reason, @bytes, @files, @at) ON CONFLICT(run_id, archived_at) DO NOTHING`,
+  );
+
   return {
     record(entry) {
       switch (entry.kind) {
@@ -76,6 +81,17 @@ export function createLedgerRecorder(db: SqliteDb): LedgerRecorder {
             severity: entry.severity,
             eventIds: JSON.stringify(entry.eventIds),
             detail: entry.detail ?? null,
+            at: entry.at,
+          });
+          return;
+        case 'retention':
+          retention.run({
+            runId: entry.runId,
+            archivedAt: entry.archivedAt,
+            pipeline: entry.pipeline,
+            reason: entry.reason,
+            bytes: entry.bytes,
+            files: JSON.stringify(entry.files),
             at: entry.at,
           });
           return;

@@ -94,6 +94,23 @@ export const MIGRATIONS: readonly Migration[] = [
     // a recovery finds its stall's id here instead of recomputing it.
     sql: `CREATE INDEX runwarden_events_run_idx ON runwarden_events(run_id, type);`,
   },
+  {
+    id: 4,
+    name: 'retention deletions',
+    sql: `
+      -- One row per archive the retention job deleted (with its reports).
+      CREATE TABLE runwarden_retention (
+        run_id TEXT NOT NULL,
+        archived_at TEXT NOT NULL,
+        pipeline TEXT,
+        reason TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        files TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, archived_at)
+      );
+    `,
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_REDIS_URL,
   createLogger,
   deleteKeysWithPrefix,
   eventIds,
@@ -136,7 +137,8 @@ async function runDemo(io: CliIo, opts: { dir: string; verbose?: boolean }): Pro
   const logger = createLogger({ role: 'demo', level: opts.verbose ? 'info' : 'warn' });
   const note = (line: string) => io.stdout.write(`${line}\n`);
   const redis = await resolveRedis({
-    url: io.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    url: io.env.REDIS_URL || DEFAULT_REDIS_URL,
+    prefix: 'runwarden-demo',
     env: io.env,
     logger,
     say: (l) => say(io, l),

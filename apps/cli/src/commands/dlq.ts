@@ -4,7 +4,7 @@
  * attempts reset, then removes the dead letter.
  */
 import type { Job } from 'bullmq';
-import { QUEUES, type DeadLetter, type QueueName } from '@runwarden/core';
+import { QUEUES, showControlChars, type DeadLetter, type QueueName } from '@runwarden/core';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { CliError } from '../cli-error.js';
@@ -28,10 +28,19 @@ async function findLetters(admin: Admin, opts: DlqOptions): Promise<Job<DeadLett
   );
 }
 
+/** Ids and reasons carry the pipeline's text: its control characters are shown, not obeyed. */
 function describeLetter(job: Job<DeadLetter>): string {
   const d = job.data;
-  const runId = (d.data as { runId?: string } | null)?.runId;
-  return `${job.id}  queue=${d.queue}  job=${d.jobId}${runId ? `  run=${runId}` : ''}  attempts=${d.attemptsMade}  at=${d.failedAt}\n    ${d.failedReason}`;
+  const runId = (d.data as { runId?: unknown } | null)?.runId;
+  const fields = [
+    job.id ?? '',
+    `queue=${d.queue}`,
+    `job=${d.jobId}`,
+    ...(runId ? [`run=${String(runId)}`] : []),
+    `attempts=${d.attemptsMade}`,
+    `at=${d.failedAt}`,
+  ];
+  return `${showControlChars(fields.join('  '))}\n    ${showControlChars(String(d.failedReason))}`;
 }
 
 async function retryLetter(admin: Admin, letter: Job<DeadLetter>): Promise<string> {
@@ -41,7 +50,9 @@ async function retryLetter(admin: Admin, letter: Job<DeadLetter>): Promise<strin
   if (original && (await original.getState()) === 'failed') {
     await original.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   } else if (original) {
-    return `${letter.id}: original job ${d.jobId} is ${await original.getState()}, left as it is`;
+    return showControlChars(
+      `${letter.id}: original job ${d.jobId} is ${await original.getState()}, left as it is`,
+    );
   } else {
     await queue.add(
       d.name,
@@ -50,7 +61,7 @@ async function retryLetter(admin: Admin, letter: Job<DeadLetter>): Promise<strin
     );
   }
   await letter.remove();
-  return `${letter.id}: job ${d.jobId} is back on queue ${d.queue}`;
+  return showControlChars(`${letter.id}: job ${d.jobId} is back on queue ${d.queue}`);
 }
 
 export function registerDlqCommands(
@@ -63,7 +74,7 @@ export function registerDlqCommands(
     opts: DlqOptions,
     fn: (admin: Admin, letters: Job<DeadLetter>[]) => Promise<void>,
   ) => {
-    const admin = await openAdmin(loadCliConfig(io, program.opts<GlobalOptions>()));
+    const admin = await openAdmin(loadCliConfig(io, program.opts<GlobalOptions>()), io.env);
     try {
       await fn(admin, await findLetters(admin, opts));
     } finally {
@@ -97,7 +108,9 @@ export function registerDlqCommands(
       withAdmin(opts, async (admin, letters) => {
         if (letters.length === 0)
           throw new CliError(
-            `No dead letters match${opts.queue ? ` queue ${opts.queue}` : ''}${opts.id ? ` id ${opts.id}` : ''}.`,
+            showControlChars(
+              `No dead letters match${opts.queue ? ` queue ${opts.queue}` : ''}${opts.id ? ` id ${opts.id}` : ''}.`,
+            ),
           );
         for (const letter of letters) out(await retryLetter(admin, letter));
       }),

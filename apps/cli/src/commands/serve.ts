@@ -2,6 +2,7 @@
  * The long-running commands: `start` (everything in one process), `scanner`,
  * `worker <role>…` and `board`.
  */
+import { describeJobsInHand, redisHealth, routeConsoleToLogger } from '@runwarden/core';
 import { Argument, type Command } from 'commander';
 import {
   cliLogger,
@@ -11,7 +12,7 @@ import {
   type CliIo,
   type GlobalOptions,
 } from '../context.js';
-import { resolveRedis } from '../redis-bootstrap.js';
+import { checkConfiguredRedis, resolveRedis } from '../redis-bootstrap.js';
 import { WORKER_ROLES, type Role } from '../roles.js';
 
 interface ServeOptions {
@@ -19,6 +20,8 @@ interface ServeOptions {
   /** Start a private Redis when none answers (start only). */
   bootstrapRedis: boolean;
   boardOpen?: boolean;
+  /** `--allow-edits`: the board may change jobs (overrides board.readOnly). */
+  boardEdits?: boolean;
   /** Leave the board out, saying so, when it has no credentials. */
   boardOptional?: boolean;
 }
@@ -32,6 +35,7 @@ async function serve(
   const loaded = loadCliConfig(io, globals);
   const logger = cliLogger(loaded, globals, role);
   const { config } = loaded;
+  if (options.boardEdits) config.board.readOnly = false;
   let roles = options.roles;
   if (
     options.boardOptional &&
@@ -45,15 +49,22 @@ async function serve(
       'Running without the board: set BOARD_USER and BOARD_PASSWORD (or pass --open to serve it without login) to get Bull Board, /metrics and /healthz.',
     );
   }
+  routeConsoleToLogger(logger);
+  redisHealth.useLogger(logger);
+  const where = {
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    env: io.env,
+    logger,
+    configFile: loaded.file,
+  };
   const redis = options.bootstrapRedis
-    ? await resolveRedis({
+    ? await resolveRedis({ ...where, say: (l) => say(io, l), persistent: true })
+    : await checkConfiguredRedis(where).then(() => ({
         url: config.redis.url,
-        env: io.env,
-        logger,
-        say: (l) => say(io, l),
-        persistent: true,
-      })
-    : { url: config.redis.url, private: false, stop: async () => undefined };
+        private: false,
+        stop: async () => undefined,
+      }));
   // Loaded on demand, so `config check` and `status` start fast.
   const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime({
@@ -72,15 +83,28 @@ async function serve(
     io,
     `runwarden is running (${roles.join(', ')}) with ${loaded.file}${runtime.boardUrl ? `; board at ${runtime.boardUrl}` : ''}. Press Ctrl+C to stop.`,
   );
-  return runUntilSignal(
-    {
-      close: async () => {
+  let closing: Promise<void> | undefined;
+  const target = {
+    close: () =>
+      (closing ??= (async () => {
         await runtime.close();
         await redis.stop();
-      },
-    },
-    logger,
-  );
+      })()),
+  };
+  // A scanner that waited for its database and then could not start ends the process.
+  const failed = runtime.failed.catch(async (err: Error) => {
+    logger.fatal({ err: err.message }, `${role} could not start: ${err.message}`);
+    say(io, `runwarden: ${err.message}`);
+    await target.close().catch(() => undefined);
+    return 1;
+  });
+  return Promise.race([
+    runUntilSignal(target, logger, {
+      timeoutMs: config.shutdownTimeout,
+      inHand: describeJobsInHand,
+    }),
+    failed,
+  ]);
 }
 
 export function registerServeCommands(
@@ -96,7 +120,8 @@ export function registerServeCommands(
     )
     .option('--no-board', 'leave the board out')
     .option('--open', 'serve the board without login (only behind another access control)')
-    .action(async (opts: { board: boolean; open?: boolean }) => {
+    .option('--allow-edits', 'let the board retry, remove and edit jobs (board.readOnly: false)')
+    .action(async (opts: { board: boolean; open?: boolean; allowEdits?: boolean }) => {
       const roles: Role[] = [
         'scanner',
         ...WORKER_ROLES,
@@ -106,7 +131,13 @@ export function registerServeCommands(
         await serve(
           io,
           globals(),
-          { roles, bootstrapRedis: true, boardOpen: opts.open, boardOptional: true },
+          {
+            roles,
+            bootstrapRedis: true,
+            boardOpen: opts.open,
+            boardEdits: opts.allowEdits,
+            boardOptional: true,
+          },
           'runwarden',
         ),
       );
@@ -137,12 +168,18 @@ export function registerServeCommands(
     .command('board')
     .description('serve Bull Board, /healthz, /readyz and /metrics')
     .option('--open', 'serve without login (only behind another access control)')
-    .action(async (opts: { open?: boolean }) =>
+    .option('--allow-edits', 'let the board retry, remove and edit jobs (board.readOnly: false)')
+    .action(async (opts: { open?: boolean; allowEdits?: boolean }) =>
       done(
         await serve(
           io,
           globals(),
-          { roles: ['board'], bootstrapRedis: false, boardOpen: opts.open },
+          {
+            roles: ['board'],
+            bootstrapRedis: false,
+            boardOpen: opts.open,
+            boardEdits: opts.allowEdits,
+          },
           'board',
         ),
       ),

@@ -7,11 +7,13 @@ import {
   scannerLeaseKey,
   scannerStatusKey,
 } from '@runwarden/core';
+import { retentionStatusKey } from '@runwarden/archive-worker';
 import { parseScannerStatus, type ScannerStatus } from '@runwarden/store';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 import { formatProgress } from '../progress-bar.js';
+import { databaseWaitKey, type DatabaseWait } from '../wait-for-database.js';
 
 const STATES = [
   'waiting',
@@ -27,17 +29,22 @@ export interface StatusReport {
   redis: string;
   prefix: string;
   scanner: ScannerStatus;
+  /** Scanners started before the pipeline's database exists, waiting for it (instance → wait). */
+  waitingForDatabase: Record<string, DatabaseWait>;
   queues: Record<string, Record<string, number>>;
   deadLetters: number;
   alerts: Record<string, number>;
   /** Archive jobs being written now, with their progress. */
   archiving: { runId: string; jobId: string; bytesDone: number; bytesTotal: number }[];
+  /** The retention job's last run (`archive.retention`); empty when it never ran. */
+  retention: Record<string, string>;
 }
 
 export async function readStatus(admin: Admin, redisLabel: string): Promise<StatusReport> {
-  const [scanner, alerts] = await Promise.all([
+  const [scanner, alerts, waits] = await Promise.all([
     admin.redis.hgetall(scannerStatusKey(admin.prefix)),
     admin.redis.hgetall(alertStatsKey(admin.prefix)),
+    admin.redis.hgetall(databaseWaitKey(admin.prefix)),
   ]);
   const lease = await admin.redis.get(scannerLeaseKey(admin.prefix));
   const status = parseScannerStatus(scanner);
@@ -62,16 +69,33 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
     redis: redisLabel,
     prefix: admin.prefix,
     scanner: { ...status, holder: lease ? (status.holder ?? lease) : null },
+    waitingForDatabase: Object.fromEntries(
+      Object.entries(waits).map(([instance, json]) => [instance, JSON.parse(json) as DatabaseWait]),
+    ),
     queues,
     deadLetters: (dead.waiting ?? 0) + (dead.prioritized ?? 0) + (dead.delayed ?? 0),
     alerts: Object.fromEntries(Object.entries(alerts).map(([k, v]) => [k, Number(v)])),
     archiving,
+    retention: await admin.redis.hgetall(retentionStatusKey(admin.prefix)),
   };
+}
+
+const mib = (bytes: string | undefined) => `${(Number(bytes ?? 0) / 1024 / 1024).toFixed(1)} MiB`;
+
+function formatRetention(r: Record<string, string>): string {
+  if (!r.lastRunAt) return 'Retention: has not run (set archive.retention to delete old archives)';
+  return `Retention: last run ${r.lastRunAt} deleted ${r.lastDeleted} archive(s) (${mib(r.lastFreedBytes)}); ${r.archives} archive(s) kept (${mib(r.archiveBytes)}); ${r.totalDeleted ?? 0} deleted in all`;
 }
 
 export function formatStatus(s: StatusReport, tty = false): string {
   const lines = [
     `Redis ${s.redis} (prefix ${s.prefix})`,
+    ...Object.values(s.waitingForDatabase)
+      .slice(0, 1)
+      .map(
+        (w) =>
+          `Scanner: waiting for database ${w.database} since ${w.since} (${Object.keys(s.waitingForDatabase).length} scanner(s)): ${w.reason}`,
+      ),
     s.scanner.holder
       ? `Scanner: lease held by ${s.scanner.holder}; last scan ${s.scanner.lastScanAt ?? 'never'} (${s.scanner.lastScanMs ?? '?'} ms); monitoring ${s.scanner.activeRuns ?? '?'} active runs; ${s.scanner.eventsEnqueued} events enqueued`
       : 'Scanner: no scanner holds the lease: start one with `runwarden scanner` or `runwarden start`',
@@ -111,6 +135,7 @@ export function formatStatus(s: StatusReport, tty = false): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   lines.push(`Alerts: ${alertStats || 'none sent yet'}`);
+  lines.push(formatRetention(s.retention));
   return lines.join('\n');
 }
 
@@ -126,7 +151,7 @@ export function registerStatusCommand(
     .option('--watch', 'refresh every second until Ctrl+C (archive progress as bars on a terminal)')
     .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
-      const admin = await openAdmin(loaded);
+      const admin = await openAdmin(loaded, io.env);
       const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
       let stop = false;
       const onSignal = () => (stop = true);

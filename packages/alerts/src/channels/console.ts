@@ -8,7 +8,7 @@
  *     steps: 4/5
  *     run 42 failed (4/5 steps)
  */
-import type { Severity } from '@runwarden/core';
+import { showControlChars, type Severity } from '@runwarden/core';
 import { runList, type Notification } from '../notification.js';
 import type { Channel } from './channel.js';
 
@@ -29,23 +29,29 @@ const COLOURS: Record<Severity | 'resolved', string> = {
 };
 const RESET = '\x1b[0m';
 
+/**
+ * Run ids, step errors and pipeline names are the pipeline's text: their
+ * control characters are shown as `\u001b` and the like, never sent to the
+ * terminal (an `ESC ]` sequence can retitle it or write the clipboard).
+ */
 export function formatConsole(n: Notification, at: string, colour: boolean): string {
+  const shown = showControlChars;
   const tag = n.status === 'resolved' ? 'RESOLVED' : n.severity.toUpperCase();
   const paint = (text: string) =>
     colour ? `${COLOURS[n.status === 'resolved' ? 'resolved' : n.severity]}${text}${RESET}` : text;
   const kind = n.kind === 'alert' || n.kind === 'resolved' ? '' : ` (${n.kind.replace('_', ' ')})`;
-  const lines = [`${paint(`[ALERT] ${at} - ${tag}`)}${kind}`, `  rule:  ${n.rule}`];
+  const lines = [`${paint(`[ALERT] ${at} - ${tag}`)}${kind}`, `  rule:  ${shown(n.rule)}`];
   const single = n.eventCount === 1 ? n.events[0] : undefined;
   if (single) {
     lines.push(
-      `  event: ${single.type} (${single.id})`,
-      `  run:   ${single.runId}${single.pipeline ? ` (pipeline ${single.pipeline})` : ''}`,
+      `  event: ${shown(single.type)} (${shown(single.id)})`,
+      `  run:   ${shown(single.runId)}${single.pipeline ? ` (pipeline ${shown(single.pipeline)})` : ''}`,
     );
-    if (single.steps) lines.push(`  steps: ${single.steps}`);
+    if (single.steps) lines.push(`  steps: ${shown(single.steps)}`);
   } else if (n.eventCount > 1) {
-    lines.push(`  events: ${n.eventCount}`, `  runs:  ${runList(n)}`);
+    lines.push(`  events: ${n.eventCount}`, `  runs:  ${shown(runList(n))}`);
   }
-  lines.push(`  ${n.title}`);
+  lines.push(`  ${shown(n.title)}`);
   return `${lines.join('\n')}\n`;
 }
 

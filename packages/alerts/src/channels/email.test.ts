@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { digestNotification } from '../build-notification.js';
+import { digestNotification, testNotification } from '../build-notification.js';
 import type { EventSummary } from '../notification.js';
 import { ChannelError, type Channel } from './channel.js';
 import { createEmailChannel } from './email.js';
@@ -12,15 +12,21 @@ interface Received {
   raw: string;
 }
 
-/** A real SMTP server on 127.0.0.1 that refuses the first `refusals` recipients with 451, then accepts. */
-async function startSmtp(refusals: number) {
+/**
+ * A real SMTP server on 127.0.0.1 that refuses the first `refusals` recipients with 451, then
+ * accepts. STARTTLS with smtp-server's own self-signed certificate, unless `tls` says otherwise:
+ * 'none' offers AUTH without STARTTLS (as a hostile or misconfigured server may).
+ */
+async function startSmtp(refusals: number, tls: 'starttls' | 'none' = 'starttls') {
   const received: Received[] = [];
+  const logins: { user: string; secure: boolean }[] = [];
   let refused = 0;
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    ...(tls === 'none' ? { disabledCommands: ['STARTTLS'] } : {}),
     logger: false,
-    onAuth(auth, _session, cb) {
+    onAuth(auth, session, cb) {
+      logins.push({ user: auth.username ?? '', secure: session.secure });
       cb(
         auth.username === 'alerts' && auth.password === 'p4ss-w0rd-secret'
           ? null
@@ -53,6 +59,7 @@ async function startSmtp(refusals: number) {
   return {
     port,
     received,
+    logins,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -84,6 +91,7 @@ describe('email channel', () => {
       pass: 'p4ss-w0rd-secret',
       from: 'runwarden@example.test',
       to: 'ops@example.test',
+      rejectUnauthorized: false,
       timeoutMs: 2_000,
     });
     cleanup.push(() => email.close!());
@@ -117,6 +125,43 @@ describe('email channel', () => {
     expect(mail.raw).toContain('Subject: [CRITICAL] run_failure: run r1 failed (4/5 steps)');
     expect(mail.raw).toContain('Content-Type: text/plain');
     expect(mail.raw).toContain('Content-Type: text/html');
+    expect(smtp.logins.length).toBeGreaterThan(0);
+    expect(smtp.logins.every((l) => l.secure)).toBe(true);
+  });
+
+  it('never logs in to a server that offers AUTH without STARTTLS, unless requireTLS is turned off', async () => {
+    const smtp = await startSmtp(0, 'none');
+    cleanup.push(smtp.close);
+    const settings = {
+      host: '127.0.0.1',
+      port: smtp.port,
+      user: 'alerts',
+      pass: 'p4ss-w0rd-secret',
+      from: 'runwarden@example.test',
+      to: 'ops@example.test',
+      timeoutMs: 2_000,
+    };
+    const email = createEmailChannel(settings);
+    cleanup.push(() => email.close!());
+    const err = await email.send(testNotification(0)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ChannelError);
+    expect((err as ChannelError).kind).toBe('permanent');
+    expect((err as ChannelError).message).toMatch(
+      new RegExp(
+        `^email: the SMTP server 127\\.0\\.0\\.1:${smtp.port} offers no working STARTTLS \\(.+\\), so runwarden did not log in: it would send the password in clear\\.`,
+      ),
+    );
+    expect((err as ChannelError).message).not.toContain('p4ss-w0rd-secret');
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.received).toEqual([]);
+
+    const optedOut = createEmailChannel({ ...settings, requireTLS: false });
+    cleanup.push(() => optedOut.close!());
+    await optedOut.send(testNotification(0));
+    expect(smtp.logins).toEqual([{ user: 'alerts', secure: false }]);
   });
 
   it('sends a digest as one message listing its runs', async () => {
@@ -127,6 +172,7 @@ describe('email channel', () => {
       port: smtp.port,
       from: 'runwarden@example.test',
       to: 'ops@example.test',
+      rejectUnauthorized: false,
       timeoutMs: 2_000,
     });
     cleanup.push(() => email.close!());

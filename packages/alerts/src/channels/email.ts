@@ -2,6 +2,7 @@
  * Email through SMTP (nodemailer): subject `[CRITICAL] run_failure: run 42
  * failed (4/5 steps)`, a plain-text and an HTML part, a digest as one message.
  */
+import { oneLine } from '@runwarden/core';
 import nodemailer from 'nodemailer';
 import { headline, runList, type Notification } from '../notification.js';
 import { ChannelError, scrubSecrets, type Channel } from './channel.js';
@@ -11,6 +12,11 @@ export interface EmailChannelOptions {
   port: number;
   /** TLS from the first byte (port 465); otherwise STARTTLS when offered. @defaultValue false */
   secure?: boolean;
+  /**
+   * Refuse to go on without STARTTLS, so credentials never cross the network
+   * in clear. @defaultValue true when `user` is set and `secure` is not
+   */
+  requireTLS?: boolean;
   user?: string;
   pass?: string;
   from: string;
@@ -59,13 +65,26 @@ export function emailBody(n: Notification): { subject: string; text: string; htm
   return { subject: headline(n), text, html };
 }
 
+/** The server offers no STARTTLS (or its TLS failed): nothing was sent, least of all the password. */
+function noTlsError(where: string, detail: string): ChannelError {
+  return new ChannelError(
+    'email',
+    'permanent',
+    `the SMTP server ${where} offers no working STARTTLS (${oneLine(detail, 160)}), so runwarden did not log in: it would send the password in clear. Use the server's TLS port with channels.email.secure: true (usually 465), fix its STARTTLS, or set channels.email.requireTLS: false to allow a plain-text login`,
+  );
+}
+
 export function createEmailChannel(options: EmailChannelOptions): Channel {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const secrets = options.pass ? [options.pass] : [];
+  const secure = options.secure ?? false;
+  const requireTLS = options.requireTLS ?? (Boolean(options.user) && !secure);
+  const where = `${options.host}:${options.port}`;
   const transport = nodemailer.createTransport({
     host: options.host,
     port: options.port,
-    secure: options.secure ?? false,
+    secure,
+    requireTLS,
     ...(options.user ? { auth: { user: options.user, pass: options.pass ?? '' } } : {}),
     tls: { rejectUnauthorized: options.rejectUnauthorized ?? true },
     connectionTimeout: timeoutMs,
@@ -87,9 +106,10 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
           html,
           headers: { 'X-Runwarden-Notification': n.id },
         });
-        return `SMTP server accepted the message for ${options.to} (${String(info.response ?? 'ok').slice(0, 120)})`;
+        return `SMTP server accepted the message for ${options.to} (${oneLine(String(info.response ?? 'ok'), 120)})`;
       } catch (err) {
         const e = err as { responseCode?: number; code?: string; message?: string };
+        if (requireTLS && e.code === 'ETLS') throw noTlsError(where, e.message ?? String(err));
         // 5xx is the server saying "never": retrying the same message cannot help; the dead letter can be retried after a fix.
         const kind =
           e.responseCode !== undefined && e.responseCode >= 500 ? 'permanent' : 'transient';
@@ -100,7 +120,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
           'email',
           kind,
           scrubSecrets(
-            `${what}: ${e.message ?? String(err)}; check SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASS`,
+            `${what}: ${oneLine(e.message ?? String(err), 200)}; check SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASS`,
             secrets,
           ),
           {

@@ -7,10 +7,13 @@
 import {
   IncomingWebhook,
   IncomingWebhookHTTPError,
+  IncomingWebhookRequestError,
   type FetchFunction,
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
+import { oneLine } from '@runwarden/core';
 import { headline, runList, type Notification } from '../notification.js';
+import { boundedFetch, toHttpFailure, toResponse, type BoundedAnswer } from './bounded-fetch.js';
 import {
   ChannelError,
   kindForStatus,
@@ -85,11 +88,15 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     timeoutMs,
     minIntervalMs: Math.ceil(1_000 / (options.ratePerSecond ?? 1)),
     async send(n) {
-      // @slack/webhook's HTTP error drops the headers; keep the response to read Retry-After.
-      let last: FetchResponse | undefined;
-      const fetchKeepingResponse: FetchFunction = async (input, init) =>
-        (last = (await fetch(input, init as RequestInit)) as FetchResponse);
-      const webhook = new IncomingWebhook(url, { fetch: fetchKeepingResponse, timeout: timeoutMs });
+      // @slack/webhook's HTTP error drops the headers; keep the answer to read Retry-After. Its
+      // fetch goes through boundedFetch: one deadline for the whole exchange, at most 64 KiB read.
+      let last: BoundedAnswer | undefined;
+      const fetchBounded: FetchFunction = async (input, init) => {
+        const { signal: _ignored, redirect: _refused, ...rest } = (init ?? {}) as RequestInit;
+        last = await boundedFetch(String(input), rest, { timeoutMs });
+        return toResponse(last) as FetchResponse;
+      };
+      const webhook = new IncomingWebhook(url, { fetch: fetchBounded });
       try {
         await webhook.send(slackMessage(n));
         return `Slack accepted the message (HTTP ${last?.status ?? 200})`;
@@ -98,17 +105,21 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
           const status = err.statusCode;
           const retryAfterMs =
             status === 429 ? parseRetryAfter(last?.headers.get('retry-after')) : undefined;
-          const body = typeof err.body === 'string' ? `: ${err.body.slice(0, 200)}` : '';
-          throw fail(kindForStatus(status), `Slack answered HTTP ${status}${body}`, {
-            status,
-            ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-          });
+          const body = typeof err.body === 'string' ? oneLine(err.body, 200) : '';
+          throw fail(
+            kindForStatus(status),
+            `Slack answered HTTP ${status}${body ? `: ${body}` : ''}`,
+            {
+              status,
+              ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+            },
+          );
         }
-        const cause = (err as { cause?: { message?: string; cause?: { code?: string } } }).cause;
-        const reason = cause?.cause?.code ?? cause?.message ?? (err as Error).message;
+        const original = err instanceof IncomingWebhookRequestError ? err.original : err;
+        const failure = toHttpFailure(original);
         throw fail(
-          'transient',
-          `could not reach Slack (${reason}); check the network or SLACK_WEBHOOK_URL`,
+          failure.kind === 'redirect' || failure.kind === 'request' ? 'permanent' : 'transient',
+          `could not reach Slack (${failure.reason}); check the network or SLACK_WEBHOOK_URL`,
         );
       }
     },

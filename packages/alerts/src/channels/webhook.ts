@@ -1,9 +1,12 @@
 /**
  * The generic webhook: one JSON POST per notification, payload documented in
  * packages/alerts/README.md ("Webhook payload"). `Idempotency-Key` carries the
- * notification id so a receiver can drop the rare duplicate.
+ * notification id (ASCII-encoded, {@link idempotencyKey}) so a receiver can
+ * drop the rare duplicate.
  */
+import { oneLine } from '@runwarden/core';
 import type { Notification } from '../notification.js';
+import { boundedFetch, toHttpFailure, type BoundedAnswer } from './bounded-fetch.js';
 import {
   ChannelError,
   kindForStatus,
@@ -58,6 +61,22 @@ export function webhookPayload(n: Notification): WebhookPayload {
   };
 }
 
+/**
+ * The `Idempotency-Key` header for a notification id: the id itself when it
+ * is printable ASCII; otherwise `%`, spaces, control characters and every
+ * non-ASCII byte (UTF-8) percent-encoded, so that a header is always valid
+ * and `decodeURIComponent(key)` gives the id back. Run ids are the
+ * pipeline's text, and a raw `漢` or `\n` in a header fails every attempt.
+ */
+export function idempotencyKey(notificationId: string): string {
+  return notificationId.replace(/[^\x21-\x24\x26-\x7e]+/g, (run) =>
+    // Buffer rather than encodeURIComponent, which throws on a lone surrogate.
+    [...Buffer.from(run, 'utf8')]
+      .map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)
+      .join(''),
+  );
+}
+
 export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const secrets = [options.url, ...Object.values(options.headers ?? {})];
@@ -71,36 +90,34 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
     enabled: true,
     timeoutMs,
     async send(n) {
-      let response: Response;
+      let answer: BoundedAnswer;
       try {
-        response = await fetch(options.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': n.id,
-            'user-agent': 'runwarden',
-            ...options.headers,
+        answer = await boundedFetch(
+          options.url,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'idempotency-key': idempotencyKey(n.id),
+              'user-agent': 'runwarden',
+              ...options.headers,
+            },
+            body: JSON.stringify(webhookPayload(n)),
           },
-          body: JSON.stringify(webhookPayload(n)),
-          redirect: 'error',
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+          { timeoutMs },
+        );
       } catch (err) {
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        const reason =
-          (err as Error).name === 'TimeoutError'
-            ? `no answer within ${timeoutMs} ms`
-            : (cause?.code ?? cause?.message ?? (err as Error).message);
+        const failure = toHttpFailure(err);
         throw fail(
-          'transient',
-          `could not deliver to the webhook (${reason}); check ALERT_WEBHOOK_URL and the receiver`,
+          failure.kind === 'redirect' || failure.kind === 'request' ? 'permanent' : 'transient',
+          `could not deliver to the webhook (${failure.reason}); check ALERT_WEBHOOK_URL and the receiver`,
         );
       }
-      const body = (await response.text().catch(() => '')).slice(0, 200);
-      if (response.ok) return `webhook accepted the notification (HTTP ${response.status})`;
-      const status = response.status;
+      if (answer.ok) return `webhook accepted the notification (HTTP ${answer.status})`;
+      const status = answer.status;
+      const body = oneLine(answer.body, 200);
       const retryAfterMs =
-        status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+        status === 429 ? parseRetryAfter(answer.headers.get('retry-after')) : undefined;
       throw fail(
         kindForStatus(status),
         `webhook answered HTTP ${status}${body ? `: ${body}` : ''}`,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../duration.js';
 import { EVENT_TYPES } from '../events.js';
+import { DEFAULT_REDIS_URL } from '../redis-url.js';
 
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -18,6 +19,52 @@ export const duration = z.union([z.string(), z.number()]).transform((value, ctx)
   }
   return ms;
 });
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+/** Bytes as people write them: `500MB`, `10GiB`, `1.5TB`, or a plain number of bytes. */
+export const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(String(value));
+  if (!m || (typeof value === 'number' && !Number.isFinite(value))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a size like 500MB, 10GB or 2TiB, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+});
+
+/**
+ * `archive.retention`: which archives and reports the periodic retention job
+ * deletes (apps/archive-worker/src/retention-job.ts). Any rule deletes; none
+ * touches an archive younger than `minAge`. No rule set: nothing is deleted.
+ */
+const keepCount = z.number().int().min(1, 'must be at least 1');
+const retention = z
+  .object({
+    /** Delete archives older than this. */
+    maxAge: duration.optional(),
+    /** Keep only the newest N archives per pipeline; a map gives N per pipeline, `"*"` for the rest. */
+    keepLast: z.union([keepCount, z.record(z.string(), keepCount)]).optional(),
+    /** Delete the oldest archives while all of them together are larger than this. */
+    maxTotalSize: byteSize.optional(),
+    /** Never delete an archive younger than this, whatever the rules say. */
+    minAge: duration.default(3_600_000),
+    /** How often the job runs (one archive worker per interval does it). */
+    interval: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(3_600_000),
+  })
+  .strict()
+  .prefault({});
 
 const port = z.coerce.number().int().min(0).max(65535);
 const backoff = z
@@ -49,7 +96,7 @@ export const runwardenConfigSchema = z
     database: z.string().min(1).default('.state/orchestration.db'),
     redis: z
       .object({
-        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        url: z.string().min(1).default(DEFAULT_REDIS_URL),
         /** Queue key prefix. Use a hash tag (`{runwarden}`) on Redis Cluster. */
         prefix: z.string().min(1).default('runwarden'),
       })
@@ -90,6 +137,13 @@ export const runwardenConfigSchema = z
         threads: z.number().int().min(1).max(16).default(1),
         compressionLevel: z.number().int().min(0).max(9).default(6),
         removeWorktree: z.boolean().default(false),
+        /**
+         * A file that keeps changing while it is archived (read twice, changed
+         * both times): `list` archives its last read and lists it in the
+         * outcome's warnings; `fail` fails the archive job.
+         */
+        onChangedFile: z.enum(['list', 'fail']).default('list'),
+        retention,
       })
       .strict()
       .prefault({}),
@@ -101,12 +155,20 @@ export const runwardenConfigSchema = z
       })
       .strict()
       .prefault({}),
+    report: z
+      .object({
+        /** Also write `<run_id>_summary.html`, a self-contained page with the step timeline. */
+        html: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     board: z
       .object({
         port: port.default(3000),
         host: z.string().default('127.0.0.1'),
         basePath: z.string().startsWith('/').default('/'),
-        readOnly: z.boolean().default(false),
+        /** Bull Board without retries, removals or edits; `--allow-edits` or false to change jobs from it. */
+        readOnly: z.boolean().default(true),
         user: z.string().default(''),
         password: z.string().default(''),
       })
@@ -121,6 +183,8 @@ export const runwardenConfigSchema = z
       .strict()
       .prefault({}),
     alerts: z.string().min(1).default('config/alerts.yaml'),
+    /** How long SIGTERM/SIGINT may take to finish or hand back jobs before the process exits anyway. */
+    shutdownTimeout: duration.default(30_000),
   })
   .strict();
 
@@ -152,6 +216,8 @@ const channels = z
         host: z.string().default(''),
         port: port.default(587),
         secure: z.boolean().default(false),
+        /** STARTTLS or nothing; unset means on whenever a user is set and secure is off. */
+        requireTLS: z.boolean().optional(),
         user: z.string().default(''),
         pass: z.string().default(''),
         from: z.string().default(''),

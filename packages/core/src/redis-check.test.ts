@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPrivateRedis, freePort, type PrivateRedis } from './private-redis.js';
+import { checkRedis, RedisCheckError } from './redis.js';
+
+let locked: PrivateRedis;
+let replica: PrivateRedis;
+let lru: PrivateRedis;
+
+beforeAll(async () => {
+  locked = await startPrivateRedis({ extraArgs: ['--requirepass', 'right-pass'] });
+  lru = await startPrivateRedis({ extraArgs: ['--maxmemory-policy', 'allkeys-lru'] });
+  replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(lru.port)] });
+});
+afterAll(async () => {
+  await Promise.all([locked?.stop(), replica?.stop(), lru?.stop()]);
+});
+
+async function problemOf(url: string): Promise<RedisCheckError> {
+  const err = await checkRedis(url).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RedisCheckError);
+  return err as RedisCheckError;
+}
+
+describe('checkRedis', () => {
+  it('says the login was refused, without the password', async () => {
+    const err = await problemOf(`redis://:wrong-pass@127.0.0.1:${locked.port}`);
+    expect(err.problem).toBe('auth');
+    expect(err.message).toMatch(
+      /^Redis at redis:\/\/127\.0\.0\.1:\d+ refused the login \(WRONGPASS/,
+    );
+    expect(err.message).not.toContain('wrong-pass');
+  });
+
+  it('passes with the right password', async () => {
+    const check = await checkRedis(`redis://:right-pass@127.0.0.1:${locked.port}`);
+    expect(check.evictionPolicies).toEqual(['noeviction']);
+  });
+
+  it('says a replica is not a master', async () => {
+    const err = await problemOf(replica.url);
+    expect(err.problem).toBe('not-master');
+    expect(err.message).toMatch(/is a slave \(a replica\), not a master/);
+  });
+
+  it('says nothing answers', async () => {
+    const port = await freePort();
+    const err = await problemOf(`redis://127.0.0.1:${port}`);
+    expect(err.problem).toBe('unreachable');
+    expect(err.message).toBe(
+      `Redis at redis://127.0.0.1:${port} is not reachable (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+  });
+
+  it('reports the eviction policy', async () => {
+    expect((await checkRedis(lru.url)).evictionPolicies).toEqual(['allkeys-lru']);
+  });
+});
