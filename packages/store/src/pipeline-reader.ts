@@ -7,6 +7,7 @@
  *                                    runById(id)      runs that left the active set
  *                                    stepsOf(run)     only for runs whose fingerprint changed
  */
+import { MAX_SNAPSHOT_STEPS } from '@runwarden/core';
 import { PIPELINE_INDEXES, type PipelineIndex } from './schema.js';
 import type { SqliteDb } from './open-db.js';
 import { idLookupKey, readId, type SkippedRow } from './skipped-row.js';
@@ -78,8 +79,9 @@ export interface PipelineReader {
    * The run's steps in the pipeline's order: at most `limit`, failed ones
    * chosen first (read only when `failed`, the summary's count, says there
    * are some), so a run of 100,000 steps costs a bounded read.
+   * @defaultValue limit MAX_SNAPSHOT_STEPS
    */
-  stepsOf(runId: string, limit: number, failed?: number): StepRow[];
+  stepsOf(runId: string, limit?: number, failed?: number): StepRow[];
   /**
    * Runs inserted after `rowid` (tables), or runs runwarden has not seen yet
    * (views). `read` and `lastRowid` count every row read, skipped ones too,
@@ -209,7 +211,7 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
     dataVersion: () => Number(dataVersion.get()),
     activeRuns: () => summaries(active.all()),
     runById: (runId) => summaries(byId.all(runId, idLookupKey(runId)).slice(0, 1))[0],
-    stepsOf: (runId, limit, failed = 1) =>
+    stepsOf: (runId, limit = MAX_SNAPSHOT_STEPS, failed = 1) =>
       withIds(readSteps(runId, limit, failed), 'steps', 'step_id', 'stepId', runId).map((s) => ({
         ...s,
         name: textOrNull(s.name) ?? s.stepId,
