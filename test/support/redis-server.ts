@@ -178,7 +178,29 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
       );
       return nodes.find((n) => n.port === Number(port))!;
     },
-    heal: () => restartAsReplica(nodes),
+    async heal() {
+      const restarted = nodes.filter(isDead).map((n) => n.port);
+      await restartAsReplica(nodes);
+      // A Sentinel promotes only a replica it sees healthy (it polls replicas every 10 s).
+      for (const sentinel of sentinels)
+        await waitFor(
+          () =>
+            ask(sentinel.port, async (r) => {
+              const replicas = (await r.call('SENTINEL', 'REPLICAS', masterName)) as string[][];
+              const seen = replicas.map((flat) => {
+                const o: Record<string, string> = {};
+                for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+                return o;
+              });
+              return restarted.every((port) =>
+                seen.some((o) => Number(o.port) === port && o.flags === 'slave'),
+              );
+            }),
+          `Sentinel ${sentinel.port} to see the restarted replica healthy`,
+          60_000,
+          250,
+        );
+    },
     async stop() {
       await Promise.all([...nodes, ...sentinels].map((n) => n.kill(true).catch(() => undefined)));
       rmSync(root.dir, { recursive: true, force: true });

@@ -120,6 +120,12 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
     token,
     async start() {
       await attempt();
+      // A foreign row may be a leftover (its Redis lost its data): wait out its 3 × ttl before refusing.
+      const until = Date.now() + 3 * ttlMs + every;
+      while (guard?.refusal() && !closed && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, every));
+        await attempt();
+      }
       const refusal = guard?.refusal();
       if (refusal) throw new RunwardenError('USAGE', refusal);
       if (!closed) loop();
