@@ -233,7 +233,10 @@ function checkArchives(sys: FaultSystem, exp: AuditExpectations): void {
 function checkReports(sys: FaultSystem, exp: AuditExpectations): void {
   const failures = exp.archiveFailures ?? {};
   const files = readdirSync(sys.reportsDir).filter((f) => !f.startsWith('.'));
-  expect(files.sort(), 'report files').toEqual(exp.runs.map((r) => `${r}_summary.json`).sort());
+  // Each run: its JSON report and, with report.html on (the default), the HTML one beside it.
+  expect(files.sort(), 'report files').toEqual(
+    exp.runs.flatMap((r) => [`${r}_summary.html`, `${r}_summary.json`]).sort(),
+  );
   for (const runId of exp.runs) {
     expect(
       sys.query('SELECT * FROM runwarden_reports WHERE run_id = ?', runId),
