@@ -8,6 +8,7 @@
  */
 import type { RunwardenEvent } from '@runwarden/core';
 import type { SqliteDb } from './open-db.js';
+import { outboxRow } from './scanner-store.js';
 
 export interface BackfillCandidate {
   runId: string;
@@ -39,16 +40,6 @@ export function createBackfillStore(db: SqliteDb): BackfillStore {
   );
   return {
     candidates: (pipeline) => candidates.all({ pipeline: pipeline ?? null }) as BackfillCandidate[],
-    recordEnqueued: (e, at) =>
-      void insert.run({
-        id: e.id,
-        type: e.type,
-        runId: e.runId,
-        pipeline: e.pipeline,
-        detectedAt: e.detectedAt,
-        changedAt: e.changedAt ?? null,
-        payload: JSON.stringify(e),
-        at,
-      }),
+    recordEnqueued: (e, at) => void insert.run({ ...outboxRow(e), at }),
   };
 }

@@ -131,15 +131,7 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
   const commit = db.transaction((scan: ScanCommit): RunwardenEvent[] => {
     const fresh: RunwardenEvent[] = [];
     for (const e of scan.events) {
-      const info = insertEvent.run({
-        id: e.id,
-        type: e.type,
-        runId: e.runId,
-        pipeline: e.pipeline,
-        detectedAt: e.detectedAt,
-        changedAt: e.changedAt ?? null,
-        payload: JSON.stringify(e),
-      });
+      const info = insertEvent.run(outboxRow(e));
       if (info.changes > 0) fresh.push(e);
     }
     const at = new Date(now()).toISOString();
@@ -192,5 +184,18 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
     pending: (limit) =>
       (pending.all(limit) as string[]).map((p) => JSON.parse(p) as RunwardenEvent),
     markEnqueued: (ids, at) => markAll.immediate(ids, at),
+  };
+}
+
+/** An event as the named parameters of an INSERT INTO runwarden_events (the outbox). */
+export function outboxRow(e: RunwardenEvent) {
+  return {
+    id: e.id,
+    type: e.type,
+    runId: e.runId,
+    pipeline: e.pipeline,
+    detectedAt: e.detectedAt,
+    changedAt: e.changedAt ?? null,
+    payload: JSON.stringify(e),
   };
 }
