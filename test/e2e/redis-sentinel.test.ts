@@ -2,9 +2,12 @@
  * runwarden on a real Sentinel group (1 master, 1 replica, 3 Sentinels): a burst
  * of 200 runs, kill -9 of the master (the Sentinels promote the replica) mid-burst. Every
  * run archived, reported and notified once (the audit); stall time and
- * duplicates printed. One group for the file; healed between tests.
+ * duplicates printed. One group for the file, one failover per group: a second
+ * failover in the same group waits on every Sentinel re-learning the restarted
+ * node, which made it slow and flaky on a busy machine
+ * (redis-sentinel-roles.test.ts has the separate roles).
  */
-import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { failoverBurst } from '../support/failover-burst.js';
 import { startRedisSentinel, type RedisTopology } from '../support/redis-server.js';
 
@@ -12,7 +15,6 @@ let group: RedisTopology;
 beforeAll(async () => {
   group = await startRedisSentinel();
 }, 120_000);
-afterEach(() => group.heal(), 120_000);
 afterAll(() => group?.stop(), 60_000);
 
 describe('Redis Sentinel failover', () => {
@@ -21,14 +23,6 @@ describe('Redis Sentinel failover', () => {
     { timeout: 600_000 },
     async () => {
       await failoverBurst(group, 'start', 'Redis Sentinel');
-    },
-  );
-
-  it(
-    'separate roles ride out kill -9 of the master: nothing lost or doubled',
-    { timeout: 600_000 },
-    async () => {
-      await failoverBurst(group, 'roles', 'Redis Sentinel');
     },
   );
 });
