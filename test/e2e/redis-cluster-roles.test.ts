@@ -6,9 +6,8 @@
  * in a healed cluster was slow and flaky on a busy machine
  * (redis-cluster.test.ts has `runwarden start`).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { failoverBurst } from '../support/failover-burst.js';
-import { startRedisCluster, type RedisTopology } from '../support/redis-server.js';
+import { describeFailover } from '../support/failover-burst.js';
+import { startRedisCluster } from '../support/redis-server.js';
 
 // Opt-in (RUNWARDEN_CLUSTER_TEST=1): in a clean-clone CI run on this 2-core machine,
 // beside the rest of the suite, the cluster once took over 120 s to serve
@@ -17,18 +16,4 @@ const enabled = process.env.RUNWARDEN_CLUSTER_TEST === '1';
 if (!enabled)
   console.log('Redis Cluster failover test skipped: set RUNWARDEN_CLUSTER_TEST=1 to run it');
 
-describe.runIf(enabled)('Redis Cluster failover', () => {
-  let cluster: RedisTopology;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  }, 120_000);
-  afterAll(() => cluster?.stop(), 60_000);
-
-  it(
-    'separate roles ride out kill -9 of the master: nothing lost or doubled',
-    { timeout: 600_000 },
-    async () => {
-      await failoverBurst(cluster, 'roles', 'Redis Cluster');
-    },
-  );
-});
+describeFailover('Redis Cluster', 'roles', startRedisCluster, enabled);

@@ -7,22 +7,7 @@
  * node, which made it slow and flaky on a busy machine
  * (redis-sentinel-roles.test.ts has the separate roles).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { failoverBurst } from '../support/failover-burst.js';
-import { startRedisSentinel, type RedisTopology } from '../support/redis-server.js';
+import { describeFailover } from '../support/failover-burst.js';
+import { startRedisSentinel } from '../support/redis-server.js';
 
-let group: RedisTopology;
-beforeAll(async () => {
-  group = await startRedisSentinel();
-}, 120_000);
-afterAll(() => group?.stop(), 60_000);
-
-describe('Redis Sentinel failover', () => {
-  it(
-    'runwarden start rides out kill -9 of the master: nothing lost or doubled',
-    { timeout: 600_000 },
-    async () => {
-      await failoverBurst(group, 'start', 'Redis Sentinel');
-    },
-  );
-});
+describeFailover('Redis Sentinel', 'start', startRedisSentinel);

@@ -7,7 +7,7 @@
  *   ─▶ stall: kill ─▶ first event of the second half enqueued (acknowledged by the new master)
  *   ─▶ audit: every run archived, reported and notified, once; duplicates counted and printed
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor } from './context.js';
 import { auditFaultSystem } from './fault-audit.js';
 import { startHttpStandIn, webhookMessages } from './fault-stand-ins.js';
@@ -95,4 +95,32 @@ function report(
   );
   expect(duplicates).toBeGreaterThanOrEqual(0);
   return { stallMs, duplicates, delivered: ids.length };
+}
+
+/**
+ * One test file's failover test: its own topology (started once, stopped at
+ * the end) and one failover, since a second failover in a healed topology was
+ * slow and flaky on a busy machine. `enabled` false skips it.
+ */
+export function describeFailover(
+  label: string,
+  mode: 'start' | 'roles',
+  start: () => Promise<RedisTopology>,
+  enabled = true,
+): void {
+  describe.runIf(enabled)(`${label} failover`, () => {
+    let topology: RedisTopology | undefined;
+    beforeAll(async () => {
+      topology = await start();
+    }, 120_000);
+    afterAll(() => topology?.stop(), 60_000);
+    const what = mode === 'start' ? 'runwarden start rides' : 'separate roles ride';
+    it(
+      `${what} out kill -9 of the master: nothing lost or doubled`,
+      { timeout: 600_000 },
+      async () => {
+        await failoverBurst(topology!, mode, label);
+      },
+    );
+  });
 }
