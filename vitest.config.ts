@@ -1,7 +1,7 @@
 // One Vitest run for the whole repository: a project per workspace (unit tests
 // next to the code) plus `test/` for whole-system tests. Workspace imports are
 // resolved to their TypeScript sources, so tests never need a build.
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -11,9 +11,23 @@ const workspaces = ['packages', 'apps'].flatMap((dir) =>
     .filter((name) => existsSync(`${root}${dir}/${name}/package.json`))
     .map((name) => `${dir}/${name}`),
 );
-const alias = Object.fromEntries(
-  workspaces.map((ws) => [`@runwarden/${ws.split('/')[1]}`, `${root}${ws}/src/index.ts`]),
-);
+// Every export of a workspace (`@runwarden/core`, `@runwarden/core/essentials`)
+// maps to the source its `@runwarden/source` condition names.
+type Exports = Record<string, { '@runwarden/source'?: string }>;
+const alias = workspaces.flatMap((ws) => {
+  const manifest = JSON.parse(readFileSync(`${root}${ws}/package.json`, 'utf8')) as {
+    exports?: Exports;
+  };
+  const name = `@runwarden/${ws.split('/')[1]}`;
+  const exports: Exports = manifest.exports ?? { '.': { '@runwarden/source': './src/index.ts' } };
+  return Object.entries(exports).flatMap(([subpath, target]) => {
+    const source = target['@runwarden/source'];
+    if (!source) return [];
+    const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`;
+    const escaped = specifier.replace(/[/.]/g, (c) => `\\${c}`);
+    return [{ find: new RegExp(`^${escaped}$`), replacement: `${root}${ws}/${source.slice(2)}` }];
+  });
+});
 
 export default defineConfig({
   resolve: { alias },

@@ -6,7 +6,6 @@ export {
 export {
   createRetentionJob,
   inventory,
-  retentionStatusKey,
   type RetentionJob,
   type RetentionJobDeps,
   type RetentionResult,

@@ -18,6 +18,7 @@ import {
   type Logger,
   type QueueSet,
   type RunwardenConfig,
+  retentionStatusKey,
 } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { planRetention, retentionEnabled, type StoredRun } from './retention-plan.js';
@@ -46,7 +47,6 @@ export interface RetentionJob {
   close(): Promise<void>;
 }
 
-export const retentionStatusKey = (prefix: string): string => `${prefix}:retention:status`;
 const lockKey = (prefix: string) => `${prefix}:retention:lock`;
 const REPORT = /^(.+)_summary\.(json|html)$/;
 

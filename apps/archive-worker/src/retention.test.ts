@@ -7,12 +7,13 @@ import {
   createRedisConnection,
   loadConfig,
   QueueSet,
+  retentionStatusKey,
   runwardenConfigSchema,
   type RetentionLedgerEntry,
   type RunwardenConfig,
 } from '@runwarden/core';
 import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
-import { createRetentionJob, retentionStatusKey } from './retention-job.js';
+import { createRetentionJob } from './retention-job.js';
 import { planRetention, type StoredRun } from './retention-plan.js';
 
 let ctx: TestContext;

@@ -3,7 +3,7 @@
  * or bad configuration (contract). Commands throw CliError; main prints the
  * message once and exits with its status.
  */
-import { ConfigError, RunwardenError } from '@runwarden/core';
+import { ConfigError, RunwardenError } from '@runwarden/core/essentials';
 
 export class CliError extends Error {
   override name = 'CliError';

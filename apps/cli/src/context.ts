@@ -7,7 +7,7 @@ import {
   type ShutdownOptions,
   type LoadedConfig,
   type Logger,
-} from '@runwarden/core';
+} from '@runwarden/core/essentials';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;

@@ -5,7 +5,7 @@
  * for the event before find their stored decision and "sent" marks, so
  * nothing is sent twice.
  */
-import { QUEUES } from '@runwarden/core';
+import { QUEUES } from '@runwarden/core/essentials';
 import { openOrchestrationDb, silencedEvents } from '@runwarden/store';
 import type { Admin } from './admin.js';
 

@@ -11,7 +11,7 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { RunwardenError, type Logger } from '@runwarden/core';
+import { RunwardenError, type Logger } from '@runwarden/core/essentials';
 import type { Redis } from 'ioredis';
 
 /** Redis hash of the scanners waiting for the database: instance id → JSON {@link DatabaseWait}. */

@@ -17,13 +17,13 @@ import {
   QUEUES,
   eventIds,
   formatDuration,
+  scannerStatusKey,
   type Logger,
   type MonitorBlindEvent,
   type MonitorRecoveredEvent,
   type QueueSet,
 } from '@runwarden/core';
 import type { Redis } from 'ioredis';
-import { scannerStatusKey } from '@runwarden/store';
 
 export interface BlindWatchOptions {
   queues: QueueSet;

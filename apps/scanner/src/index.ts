@@ -13,4 +13,4 @@ export {
   scannerLeaseKey,
   parseScannerStatus,
   type ScannerStatus,
-} from '@runwarden/store';
+} from '@runwarden/core';

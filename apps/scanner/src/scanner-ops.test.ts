@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { QUEUES, createRedisConnection } from '@runwarden/core';
+import { QUEUES, createRedisConnection, scannerLeaseKey } from '@runwarden/core';
 import {
   createPipelineReader,
   createScannerStore,
   openOrchestrationDb,
   runMigrations,
-  scannerLeaseKey,
 } from '@runwarden/store';
 import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
 import { createScanCycle } from './scan-cycle.js';

@@ -3,7 +3,7 @@
  * Written once per scan that ran, never per idle change check.
  */
 import type { Redis } from 'ioredis';
-import { scannerStatusKey } from '@runwarden/store';
+import { scannerStatusKey } from '@runwarden/core';
 
 export interface ScanReport {
   holder: string;

@@ -17,6 +17,7 @@ import {
   createRedisConnection,
   formatDuration,
   onceClose,
+  scannerLeaseKey,
   type EventType,
   type Logger,
   type QueueSet,
@@ -24,7 +25,7 @@ import {
   type RunwardenConfig,
   type RunwardenEvent,
 } from '@runwarden/core';
-import { scannerLeaseKey, type SkippedRow } from '@runwarden/store';
+import { type SkippedRow } from '@runwarden/store';
 import { createLedgerConsumer } from './ledger-consumer.js';
 import { createBlindWatch, type BlindWatch } from './blind-watch.js';
 import { reconcileRedis } from './redis-reconcile.js';

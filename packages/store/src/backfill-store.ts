@@ -6,7 +6,7 @@
  * A run whose `run_completed` waits unsent in the outbox is the scanner's to
  * send, so it is left out here.
  */
-import type { RunwardenEvent } from '@runwarden/core';
+import type { RunwardenEvent } from '@runwarden/core/essentials';
 import type { SqliteDb } from './open-db.js';
 import { outboxRow } from './scanner-store.js';
 

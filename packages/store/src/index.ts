@@ -41,12 +41,6 @@ export {
 export { createLedgerRecorder, type LedgerRecorder } from './ledger-recorder.js';
 export { readStatus, type StoreStatus, type ReadStatusOptions } from './status.js';
 export {
-  scannerStatusKey,
-  scannerLeaseKey,
-  parseScannerStatus,
-  type ScannerStatus,
-} from './scanner-keys.js';
-export {
   createPipelineWriter,
   type PipelineWriter,
   type PipelineWriterOptions,

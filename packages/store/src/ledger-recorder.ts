@@ -4,7 +4,7 @@
  * the event id (or delivery id + status), so recording an entry twice leaves
  * one row.
  */
-import type { LedgerEntry } from '@runwarden/core';
+import type { LedgerEntry } from '@runwarden/core/essentials';
 import type { SqliteDb } from './open-db.js';
 
 export interface LedgerRecorder {

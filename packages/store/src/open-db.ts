@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { RunwardenError } from '@runwarden/core';
+import { RunwardenError } from '@runwarden/core/essentials';
 import { PIPELINE_TABLES_SQL, REQUIRED_COLUMNS } from './schema.js';
 
 export type SqliteDb = Database.Database;

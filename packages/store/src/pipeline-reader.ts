@@ -7,7 +7,7 @@
  *                                    runById(id)      runs that left the active set
  *                                    stepsOf(run)     only for runs whose fingerprint changed
  */
-import { MAX_SNAPSHOT_STEPS } from '@runwarden/core';
+import { MAX_SNAPSHOT_STEPS } from '@runwarden/core/essentials';
 import { PIPELINE_INDEXES, type PipelineIndex } from './schema.js';
 import type { SqliteDb } from './open-db.js';
 import { idLookupKey, readId, type SkippedRow } from './skipped-row.js';

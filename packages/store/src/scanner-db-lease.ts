@@ -9,7 +9,7 @@
  *            a live row (heartbeat within 3 × ttl) of another Redis ──▶ refused, naming both
  *            a stale row of another Redis ──▶ taken over ──▶ ok
  */
-import { readRedisIdentity, type Logger, type RedisConnection } from '@runwarden/core';
+import { readRedisIdentity, type Logger, type RedisConnection } from '@runwarden/core/essentials';
 import type { SqliteDb } from './open-db.js';
 import { openOrchestrationDb } from './open-db.js';
 

@@ -8,7 +8,7 @@
  * An event id is UNIQUE in the outbox, so a detection made twice (restart,
  * two scanners) is recorded once and never announced again.
  */
-import type { RunwardenEvent } from '@runwarden/core';
+import type { RunwardenEvent } from '@runwarden/core/essentials';
 import type { SqliteDb } from './open-db.js';
 
 export interface TrackedRun {

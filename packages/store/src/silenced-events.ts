@@ -5,7 +5,7 @@
  * sends again. Events that never went through the outbox (archival_failed)
  * are not there.
  */
-import type { RunwardenEvent } from '@runwarden/core';
+import type { RunwardenEvent } from '@runwarden/core/essentials';
 import type { SqliteDb } from './open-db.js';
 
 export function silencedEvents(db: SqliteDb, silenceId: string): RunwardenEvent[] {

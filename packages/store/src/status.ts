@@ -2,7 +2,7 @@
  * What an operator wants to see at a glance (`runwarden status`): read from
  * runwarden_* tables only, so it works on a read-only handle.
  */
-import type { EventType } from '@runwarden/core';
+import type { EventType } from '@runwarden/core/essentials';
 import type { SqliteDb } from './open-db.js';
 
 export interface StoreStatus {

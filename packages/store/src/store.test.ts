@@ -14,7 +14,6 @@ import {
   parseTimestamp,
   readStatus,
   runMigrations,
-  scannerStatusKey,
 } from './index.js';
 
 let ctx: TestContext;
@@ -198,6 +197,5 @@ describe('pipeline helpers', () => {
     expect(parseTimestamp('1764945137')).toBe(1764945137000);
     expect(parseTimestamp('yesterday')).toBeUndefined();
     expect(parseTimestamp('Dec 5 2025')).toBeUndefined();
-    expect(scannerStatusKey('rw')).toBe('rw:scanner:status');
   });
 });

@@ -9,7 +9,7 @@ import {
   parseDuration,
   RunwardenError,
   DURATION_HINT,
-} from '@runwarden/core';
+} from '@runwarden/core/essentials';
 import { alertableTypes } from '@runwarden/scanner';
 import { openOrchestrationDb, runMigrations } from '@runwarden/store';
 import type { Command } from 'commander';

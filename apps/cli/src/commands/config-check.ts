@@ -1,6 +1,6 @@
 /** `runwarden config check`: validates both files; touches neither Redis nor the database. */
 import { describeChannels } from '@runwarden/alerts';
-import { formatDuration } from '@runwarden/core';
+import { formatDuration } from '@runwarden/core/essentials';
 import type { Command } from 'commander';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 

@@ -15,7 +15,7 @@ import {
   SILENCE_FIELDS,
   type Silence,
 } from '@runwarden/alerts';
-import { DURATION_HINT, parseDuration, RunwardenError } from '@runwarden/core';
+import { DURATION_HINT, parseDuration, RunwardenError } from '@runwarden/core/essentials';
 import type { Command } from 'commander';
 import { openAdmin, type Admin } from '../admin.js';
 import { CliError } from '../cli-error.js';

@@ -4,7 +4,7 @@ import { rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describeChannels, sendTestAlert } from '@runwarden/alerts';
-import type { AlertsConfig, RunwardenConfig } from '@runwarden/core';
+import type { AlertsConfig, RunwardenConfig } from '@runwarden/core/essentials';
 import { errorText, fail, ok, warn, type DoctorCheck } from './doctor-check.js';
 
 /** Less free space than this in a folder is reported. */

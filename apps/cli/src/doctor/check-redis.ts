@@ -2,7 +2,7 @@
  * Doctor's Redis checks (reachable, version, eviction, persistence, Cluster
  * hash tag) and lease check (which scanner scans, and when it last did).
  */
-import { parseScannerStatus, scannerLeaseKey, scannerStatusKey } from '@runwarden/store';
+import { parseScannerStatus, scannerLeaseKey, scannerStatusKey } from '@runwarden/core/essentials';
 import type { Redis } from 'ioredis';
 import { fail, ok, warn, type DoctorCheck } from './doctor-check.js';
 

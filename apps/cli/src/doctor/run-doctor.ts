@@ -5,7 +5,7 @@
  *
  *   database (read-only) ─▶ redis (INFO) ─▶ leases ─▶ folders ─▶ channels ─▶ board
  */
-import { createRedisConnection, pingRedis, type LoadedConfig } from '@runwarden/core';
+import { createRedisConnection, pingRedis, type LoadedConfig } from '@runwarden/core/essentials';
 import { checkDatabase } from './check-database.js';
 import { checkBoard, checkChannels, checkFolders } from './check-deployment.js';
 import { checkLeases, parseInfo, redisInfoChecks } from './check-redis.js';
