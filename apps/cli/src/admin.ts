@@ -1,5 +1,5 @@
 /**
- * A short-lived connection for the operator commands (status, dlq). It fails
+ * Short-lived connections for the operator commands (status, dlq). They fail
  * fast: a person at a terminal wants an error, not a hang, when Redis is away.
  */
 import {
@@ -7,37 +7,62 @@ import {
   closeRedisConnection,
   createLogger,
   createRedisConnection,
-  QueueSet,
   type LoadedConfig,
-} from '@runwarden/core';
+  type Logger,
+} from '@runwarden/core/essentials';
+import type { QueueSet } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { checkConfiguredRedis } from './redis-bootstrap.js';
 
-export interface Admin {
+/** A checked Redis connection, without BullMQ (status reads the queues' keys itself). */
+export interface AdminRedis {
   redis: Redis;
-  queues: QueueSet;
   prefix: string;
   close(): Promise<void>;
+}
+
+/** A checked connection with the queues (BullMQ), for commands that move jobs. */
+export interface Admin extends AdminRedis {
+  queues: QueueSet;
+}
+
+export async function openAdminRedis(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AdminRedis> {
+  const { config } = loaded;
+  // Created on the first warning only: status (the healthcheck) usually logs nothing.
+  let logger: Logger | undefined;
+  const log = () => (logger ??= createLogger({ role: 'cli', level: config.log.level }));
+  await checkConfiguredRedis({
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    env,
+    logger: { warn: (obj, msg) => log().warn(obj, msg), info: (obj, msg) => log().info(obj, msg) },
+    configFile: loaded.file,
+  });
+  const redis = createRedisConnection(config.redis.url, { name: 'runwarden:cli' });
+  return {
+    redis,
+    prefix: config.redis.prefix,
+    close: () => closeRedisConnection(redis),
+  };
 }
 
 export async function openAdmin(
   loaded: LoadedConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Admin> {
-  const { config } = loaded;
-  await checkConfiguredRedis({
-    url: config.redis.url,
-    prefix: config.redis.prefix,
-    env,
-    logger: createLogger({ role: 'cli', level: config.log.level }),
-    configFile: loaded.file,
+  const base = await openAdminRedis(loaded, env);
+  const { QueueSet } = await import('@runwarden/core');
+  const queues = new QueueSet({
+    connection: base.redis,
+    prefix: base.prefix,
+    config: loaded.config,
   });
-  const redis = createRedisConnection(config.redis.url, { name: 'runwarden:cli' });
-  const queues = new QueueSet({ connection: redis, prefix: config.redis.prefix, config });
   return {
-    redis,
+    ...base,
     queues,
-    prefix: config.redis.prefix,
-    close: () => closeAll([() => queues.close(), () => closeRedisConnection(redis)], 'admin close'),
+    close: () => closeAll([() => queues.close(), base.close], 'admin close'),
   };
 }

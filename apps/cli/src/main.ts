@@ -8,6 +8,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
 });
-// Give pino's async destination a moment to flush before exiting.
-setTimeout(() => process.exit(code), 100);
-process.exitCode = code;
+// Exit now: connections a command left open must not keep it alive. Nothing is
+// lost: pino's asynchronous destination flushes itself synchronously on exit,
+// and on Linux writes to stdout and stderr (files, pipes, terminals) are synchronous.
+process.exit(code);

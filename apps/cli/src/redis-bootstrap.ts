@@ -19,11 +19,16 @@ import {
   RedisCheckError,
   REDIS_INSTALL_HINT,
   startPrivateRedis,
-  type Logger,
   type RedisCheck,
   type RedisProblem,
-} from '@runwarden/core';
+} from '@runwarden/core/essentials';
 import { CliError } from './cli-error.js';
+
+/** The part of a pino Logger the check uses. */
+export interface CheckLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
 
 export interface ResolvedRedis {
   url: string;
@@ -37,7 +42,8 @@ export interface CheckRedisOptions {
   /** Queue prefix: on a Cluster it must carry a hash tag. */
   prefix: string;
   env: NodeJS.ProcessEnv;
-  logger: Logger;
+  /** Where the check's warnings go (a pino Logger, or a lazy stand-in for one). */
+  logger: CheckLogger;
   /** Where the config came from, for the hint (`redis.url in <file>`). */
   configFile?: string;
 }

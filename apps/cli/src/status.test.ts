@@ -1,6 +1,12 @@
-import { Worker } from 'bullmq';
+import { Worker, type JobType } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisConnection, QueueSet, QUEUES, runwardenConfigSchema } from '@runwarden/core';
+import {
+  createRedisConnection,
+  QueueSet,
+  QUEUES,
+  runwardenConfigSchema,
+  type QueueName,
+} from '@runwarden/core';
 import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
 import { formatStatus, readStatus } from './commands/status.js';
 import { formatProgress } from './progress-bar.js';
@@ -77,6 +83,18 @@ describe('runwarden status', () => {
     });
     expect(status.deadLetters).toBe(1);
     expect(status.queues.archive).toMatchObject({ active: 1 });
+    // status reads BullMQ's keys itself (so it never loads BullMQ): the counts must be BullMQ's own.
+    await queues.get(QUEUES.report).add('run_failed', { runId: 'r1' }, { delay: 60_000 });
+    await queues.get(QUEUES.report).add('run_failed', { runId: 'r2' }, { priority: 3 });
+    await queues.get(QUEUES.report).add('run_failed', { runId: 'r3' });
+    const again = await readStatus(admin, 'redis://test');
+    for (const name of Object.keys(again.queues))
+      expect(again.queues[name], name).toEqual(
+        await queues
+          .get(name as QueueName)
+          .getJobCounts(...(Object.keys(again.queues[name]!) as JobType[])),
+      );
+    expect(again.queues.report).toMatchObject({ waiting: 1, delayed: 1, prioritized: 1 });
     const text = formatStatus(status, false);
     expect(text).toContain(
       'Scanner: lease held by host-1-abc; last scan 2026-11-26T14:00:00.000Z (12 ms); monitoring 7 active runs',
@@ -90,15 +108,10 @@ describe('runwarden status', () => {
   });
 
   it('says when no scanner holds the lease', async () => {
-    const config = runwardenConfigSchema.parse({
-      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
-    });
     const redis = createRedisConnection(ctx.redisUrl);
-    const queues = new QueueSet({ connection: redis, prefix: ctx.prefix, config });
     ctx.defer(() => redis.quit());
-    ctx.defer(() => queues.close());
     const status = await readStatus(
-      { redis, queues, prefix: ctx.prefix, close: async () => undefined },
+      { redis, prefix: ctx.prefix, close: async () => undefined },
       'redis://test',
     );
     expect(formatStatus(status)).toContain(

@@ -2,7 +2,15 @@
  * Structured logs (pino, JSON lines). Secrets are redacted by key wherever
  * they appear, so passing a config object or job data to a log call is safe.
  */
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { createRequire } from 'node:module';
+import type * as PinoModule from 'pino';
+import type { Logger, DestinationStream } from 'pino';
+
+// pino is loaded on the first createLogger, not on import: the short commands
+// (`status`, the container healthcheck) import core but often log nothing.
+type Pino = typeof PinoModule;
+let loaded: Pino | undefined;
+const loadPino = () => (loaded ??= createRequire(import.meta.url)('pino') as Pino);
 
 export type { Logger } from 'pino';
 
@@ -37,6 +45,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const { pino } = loadPino();
   return pino(
     {
       level: options.level || process.env.LOG_LEVEL || 'info',

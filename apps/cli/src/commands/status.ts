@@ -2,20 +2,17 @@
 import {
   alertStatsKey,
   ALL_QUEUES,
+  parseScannerStatus,
   QUEUES,
   redactUrl,
+  retentionStatusKey,
   scannerLeaseKey,
   scannerStatusKey,
-} from '@runwarden/core';
-import { retentionStatusKey } from '@runwarden/archive-worker';
-import {
-  openOrchestrationDb,
-  parseScannerStatus,
-  readScannerDbLease,
   type ScannerStatus,
-} from '@runwarden/store';
+} from '@runwarden/core/essentials';
 import type { Command } from 'commander';
-import { openAdmin, type Admin } from '../admin.js';
+import type { Redis } from 'ioredis';
+import { openAdminRedis, type AdminRedis } from '../admin.js';
 import { loadCliConfig, type CliIo, type GlobalOptions } from '../context.js';
 import { formatProgress } from '../progress-bar.js';
 import { databaseWaitKey, type DatabaseWait } from '../wait-for-database.js';
@@ -46,7 +43,54 @@ export interface StatusReport {
   retention: Record<string, string>;
 }
 
-export async function readStatus(admin: Admin, redisLabel: string): Promise<StatusReport> {
+/** A queue's BullMQ key for one state (BullMQ's layout: `<prefix>:<queue>:<state>`). */
+const queueKey = (prefix: string, queue: string, state: string) => `${prefix}:${queue}:${state}`;
+
+/**
+ * The job counts of one queue, read from BullMQ's keys directly (what
+ * `Queue.getJobCounts` reads: LLEN of the lists, ZCARD of the sorted sets),
+ * so that status, which the healthcheck runs every 30 s, never loads BullMQ.
+ */
+async function jobCounts(redis: Redis, prefix: string, queue: string) {
+  const counts = await Promise.all(
+    STATES.map((state) =>
+      state === 'waiting' || state === 'active'
+        ? redis.llen(queueKey(prefix, queue, state === 'waiting' ? 'wait' : state))
+        : redis.zcard(queueKey(prefix, queue, state)),
+    ),
+  );
+  return Object.fromEntries(STATES.map((state, i) => [state, counts[i]!]));
+}
+
+/** Archive jobs being processed now (up to 50), with their progress. */
+async function archivingNow(redis: Redis, prefix: string): Promise<StatusReport['archiving']> {
+  const ids = await redis.lrange(queueKey(prefix, QUEUES.archive, 'active'), 0, 49);
+  const jobs = await Promise.all(
+    ids.map((id) => redis.hmget(queueKey(prefix, QUEUES.archive, id), 'data', 'progress')),
+  );
+  return ids.map((jobId, i) => {
+    const [data, progress] = jobs[i]!;
+    const p = parseJson(progress) as { bytesDone?: number; bytesTotal?: number } | undefined;
+    const d = parseJson(data) as { runId?: unknown } | undefined;
+    return {
+      runId: String(d?.runId ?? ''),
+      jobId,
+      bytesDone: typeof p?.bytesDone === 'number' ? p.bytesDone : 0,
+      bytesTotal: typeof p?.bytesTotal === 'number' ? p.bytesTotal : 0,
+    };
+  });
+}
+
+function parseJson(text: string | null | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readStatus(admin: AdminRedis, redisLabel: string): Promise<StatusReport> {
   const [scanner, alerts, waits] = await Promise.all([
     admin.redis.hgetall(scannerStatusKey(admin.prefix)),
     admin.redis.hgetall(alertStatsKey(admin.prefix)),
@@ -55,22 +99,9 @@ export async function readStatus(admin: Admin, redisLabel: string): Promise<Stat
   const lease = await admin.redis.get(scannerLeaseKey(admin.prefix));
   const status = parseScannerStatus(scanner);
   const queues: StatusReport['queues'] = {};
-  for (const name of ALL_QUEUES)
-    queues[name] = await admin.queues.get(name).getJobCounts(...STATES);
+  for (const name of ALL_QUEUES) queues[name] = await jobCounts(admin.redis, admin.prefix, name);
   const dead = queues[QUEUES.deadLetter]!;
-  const active = await admin.queues.get(QUEUES.archive).getActive(0, 49);
-  const archiving = active.map((job) => {
-    const p = (typeof job.progress === 'object' ? job.progress : {}) as {
-      bytesDone?: number;
-      bytesTotal?: number;
-    };
-    return {
-      runId: String((job.data as { runId?: string }).runId ?? ''),
-      jobId: String(job.id),
-      bytesDone: p.bytesDone ?? 0,
-      bytesTotal: p.bytesTotal ?? 0,
-    };
-  });
+  const archiving = await archivingNow(admin.redis, admin.prefix);
   return {
     redis: redisLabel,
     prefix: admin.prefix,
@@ -149,10 +180,12 @@ export function formatStatus(s: StatusReport, tty = false): string {
  * "Redis unreachable since …": the scanner heartbeats its lease into the
  * database through Redis, so its last heartbeat bounds when Redis went away.
  */
-function withOutageSince(err: unknown, database: string): unknown {
+async function withOutageSince(err: unknown, database: string): Promise<unknown> {
   if (!(err instanceof RedisUnusableError) || err.problem !== 'unreachable') return err;
   let row;
   try {
+    // Loaded here only: status itself (the healthcheck) never opens SQLite.
+    const { openOrchestrationDb, readScannerDbLease } = await import('@runwarden/store');
     const db = openOrchestrationDb(database, { readonly: true });
     try {
       row = readScannerDbLease(db);
@@ -182,8 +215,8 @@ export function registerStatusCommand(
     .option('--watch', 'refresh every second until Ctrl+C (archive progress as bars on a terminal)')
     .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const loaded = loadCliConfig(io, program.opts<GlobalOptions>());
-      const admin = await openAdmin(loaded, io.env).catch((err: unknown) => {
-        throw withOutageSince(err, loaded.config.database);
+      const admin = await openAdminRedis(loaded, io.env).catch(async (err: unknown) => {
+        throw await withOutageSince(err, loaded.config.database);
       });
       const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
       let stop = false;
