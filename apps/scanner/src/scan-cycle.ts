@@ -2,7 +2,7 @@
  * One scan: read a consistent snapshot, decide events, record them in the
  * outbox — all synchronous SQLite, no Redis.
  *
- *   snapshot ─▶ active runs (runs(state) + steps(run_id))
+ *   snapshot ─▶ active runs (runs(state) + steps(run_id, state, updated_at))
  *            ─▶ followed runs that left the active set (by primary key)
  *            ─▶ runs inserted since the rowid cursor (e.g. finished between scans)
  *   per run: fingerprint unchanged? ─▶ stall check only : read steps ─▶ detectRunEvents

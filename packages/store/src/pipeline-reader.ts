@@ -2,12 +2,12 @@
  * Reads the pipeline's `runs` and `steps` with statements prepared once.
  * Every query's cost grows with active or changed runs, not with history:
  *
- *   PRAGMA data_version ─ changed? ─▶ activeRuns()   runs(state) + steps(run_id)
+ *   PRAGMA data_version ─ changed? ─▶ activeRuns()   runs(state) + steps(run_id, state, …)
  *                                    runsAfter(rowid) new rows only (rowid b-tree)
  *                                    runById(id)      runs that left the active set
  *                                    stepsOf(run)     only for runs whose fingerprint changed
  */
-import { MAX_SNAPSHOT_STEPS } from '@runwarden/core/essentials';
+import { MAX_SNAPSHOT_STEPS, STEP_STATES, type StepState } from '@runwarden/core/essentials';
 import { PIPELINE_INDEXES, type PipelineIndex } from './schema.js';
 import type { SqliteDb } from './open-db.js';
 import { idLookupKey, readId, type SkippedRow } from './skipped-row.js';
@@ -108,13 +108,54 @@ FROM runs`;
 
 /**
  * Per run, not joined and grouped: a GROUP BY over the join sorted every step
- * of every active run in a temporary b-tree (a 100,000-step run cost twice as much).
+ * of every active run in a temporary b-tree (a 100,000-step run cost twice as
+ * much). Grouped by state, one pass over the run's entries in the
+ * `(run_id, state, updated_at)` index answers it without reading the table.
  */
-const STEP_SUMMARY = `SELECT count(step_id) AS total, max(updated_at) AS maxStepUpdatedAt,
-  coalesce(sum(state = 'pending'), 0) AS pending, coalesce(sum(state = 'running'), 0) AS running,
-  coalesce(sum(state = 'succeeded'), 0) AS succeeded, coalesce(sum(state = 'failed'), 0) AS failed,
-  coalesce(sum(state = 'skipped'), 0) AS skipped, coalesce(sum(state = 'canceled'), 0) AS canceled
-FROM steps WHERE run_id IN (?, ?)`;
+const STEP_STATES_SQL = (where: string) =>
+  `SELECT state, count(*) AS n, max(updated_at) AS latest FROM steps WHERE ${where} GROUP BY state`;
+
+interface StateGroup {
+  state: unknown;
+  n: number;
+  latest: unknown;
+}
+
+/** SQLite's order of values of any type: NULL, numbers, text, blobs. */
+function sqliteRank(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number' || typeof v === 'bigint') return 1;
+  return typeof v === 'string' ? 2 : 3;
+}
+function laterOf(a: unknown, b: unknown): unknown {
+  const ra = sqliteRank(a);
+  const rb = sqliteRank(b);
+  if (ra !== rb) return ra > rb ? a : b;
+  if (ra === 1 || ra === 2) return (a as number | string) >= (b as number | string) ? a : b;
+  return a;
+}
+
+/** The per-state groups folded into one summary; states outside the contract count only in `total`. */
+function foldStates(groups: StateGroup[]): StepSummary {
+  const out: StepSummary = {
+    total: 0,
+    maxStepUpdatedAt: null,
+    pending: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    canceled: 0,
+  };
+  for (const g of groups) {
+    const n = Number(g.n);
+    out.total += n;
+    out.maxStepUpdatedAt = laterOf(out.maxStepUpdatedAt, g.latest);
+    if (typeof g.state === 'string' && (STEP_STATES as readonly string[]).includes(g.state))
+      out[g.state as StepState] += n;
+  }
+  return out;
+}
 
 /** Back in the pipeline's order (rowid, or step_id for a view) after the failed-first pick. */
 function inPipelineOrder(rows: StepRow[]): StepRow[] {
@@ -146,7 +187,16 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
   const active = db.prepare(`${RUNS} WHERE state IN ('pending', 'running')`);
   // IN (text, number): a run id read as "42" finds a typeless table's integer 42 too.
   const byId = db.prepare(`${RUNS} WHERE run_id IN (?, ?)`);
-  const stepSummary = db.prepare(STEP_SUMMARY);
+  // `=` walks the index in (state, updated_at) order; IN needs it only for ids that may be stored as numbers.
+  const statesById = db.prepare(STEP_STATES_SQL('run_id = ?'));
+  const statesByIds = db.prepare(STEP_STATES_SQL('run_id IN (?, ?)'));
+  const stepSummary = (runId: string): StepSummary => {
+    const key = idLookupKey(runId);
+    const groups = (
+      key === runId ? statesById.all(runId) : statesByIds.all(runId, key)
+    ) as StateGroup[];
+    return foldStates(groups);
+  };
   const STEP_COLUMNS = `SELECT ${stepsHaveRowid ? 'rowid' : 'NULL'} AS rowid, step_id AS stepId, name, state,
        started_at AS startedAt, finished_at AS finishedAt, updated_at AS updatedAt, error FROM steps`;
   // The first `limit` in order walk the (run_id) index and stop; failed ones are read only when there are some.
@@ -203,7 +253,7 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
     withIds(rows as RunSummary[], 'runs', 'run_id', 'runId').map((r) => ({
       ...r,
       pipeline: textOrNull(r.pipeline),
-      ...(stepSummary.get(r.runId, idLookupKey(r.runId)) as StepSummary),
+      ...stepSummary(r.runId),
     }));
 
   return {
@@ -249,7 +299,7 @@ export function findMissingIndexes(db: SqliteDb): PipelineIndex[] {
     const indexes = db.pragma(`index_list(${index.table})`) as { name: string }[];
     return !indexes.some((i) => {
       const cols = db.pragma(`index_info(${JSON.stringify(i.name)})`) as { name: string }[];
-      return cols[0]?.name === index.column;
+      return index.columns.every((column, at) => cols[at]?.name === column);
     });
   });
 }

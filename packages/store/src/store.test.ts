@@ -7,6 +7,7 @@ import {
   MIGRATIONS,
   PIPELINE_SCHEMA_SQL,
   createLedgerRecorder,
+  createPipelineReader,
   createPipelineWriter,
   createScannerStore,
   findMissingIndexes,
@@ -180,13 +181,45 @@ describe('migrations and the ledger', () => {
   });
 });
 
+describe('the per-run step summary', () => {
+  it('counts steps by state, keeps unknown states in the total, and takes the latest change as SQLite orders values', () => {
+    const file = pipelineDb();
+    const writer = new Database(file);
+    writer.exec(`INSERT INTO runs (run_id, state, created_at, updated_at) VALUES ('r', 'running', '2025-12-05T12:00:00Z', '2025-12-05T12:00:00Z');
+      INSERT INTO steps (step_id, run_id, name, state, updated_at) VALUES
+        ('a', 'r', 'a', 'succeeded', '2025-12-05T12:00:01Z'),
+        ('b', 'r', 'b', 'succeeded', 1764936000),
+        ('c', 'r', 'c', 'failed', '2025-12-05T12:00:03Z'),
+        ('d', 'r', 'd', 'paused', '2025-12-05T12:00:02Z'),
+        ('e', 'other', 'e', 'running', '2025-12-05T13:00:00Z');`);
+    writer.close();
+    const db = openOrchestrationDb(file);
+    const [summary] = createPipelineReader(db).activeRuns();
+    expect(summary).toMatchObject({
+      runId: 'r',
+      total: 4,
+      succeeded: 2,
+      failed: 1,
+      running: 0,
+      // Text sorts after numbers in SQLite, whatever the numbers say.
+      maxStepUpdatedAt: '2025-12-05T12:00:03Z',
+    });
+    db.close();
+  });
+});
+
 describe('pipeline helpers', () => {
   it('finds missing indexes', () => {
     const file = pipelineDb();
     const db = openOrchestrationDb(file);
     expect(findMissingIndexes(db)).toEqual([]);
-    db.exec('DROP INDEX steps_run_id_idx');
-    expect(findMissingIndexes(db).map((i) => i.name)).toEqual(['steps_run_id_idx']);
+    db.exec('DROP INDEX steps_run_state_idx');
+    expect(findMissingIndexes(db).map((i) => i.name)).toEqual(['steps_run_state_idx']);
+    // An index on run_id alone does not cover the per-run summary.
+    db.exec('CREATE INDEX steps_run_id_only ON steps(run_id)');
+    expect(findMissingIndexes(db).map((i) => i.name)).toEqual(['steps_run_state_idx']);
+    db.exec('CREATE INDEX steps_covering ON steps(run_id, state, updated_at, name)');
+    expect(findMissingIndexes(db)).toEqual([]);
     db.close();
   });
 

@@ -91,11 +91,11 @@ export function checkDatabase(file: string, now: number): DoctorCheck[] {
     const missing = findMissingIndexes(db);
     checks.push(
       missing.length === 0
-        ? ok(G, 'indexes', 'runs(state) and steps(run_id) are indexed')
+        ? ok(G, 'indexes', 'runs(state) and steps(run_id, state, updated_at) are indexed')
         : warn(
             G,
             'indexes',
-            `missing: ${missing.map((m) => `${m.table}(${m.column})`).join(', ')}`,
+            `missing: ${missing.map((m) => `${m.table}(${m.columns.join(', ')})`).join(', ')}`,
             `run ${missing.map((m) => m.sql).join(' ')} or set scanner.createIndexes: true`,
           ),
     );
