@@ -55,6 +55,21 @@ interface Seen {
 }
 
 const FUTURE_WARN_MS = 60_000;
+/**
+ * Runs rows whose run_id was unusable when the cursor passed them, read again
+ * every scan until fixed or deleted (a JSON array of rowids in the scanner state).
+ */
+const UNUSABLE_KEY = 'unusable_run_rowids';
+const MAX_UNUSABLE = 1_000;
+
+const parseRowids = (text: string | undefined): number[] => {
+  try {
+    const value: unknown = JSON.parse(text ?? '[]');
+    return Array.isArray(value) ? value.filter((v): v is number => Number.isInteger(v)) : [];
+  } catch {
+    return [];
+  }
+};
 
 const isBusy = (err: unknown) =>
   /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: string }).code ?? ''));
@@ -100,9 +115,19 @@ export function createScanCycle(options: ScanCycleOptions) {
     }
     const cursor = checkRunsCursor({ reader, store, logger, commit });
     const firstStart = store.getState('baseline_at') === undefined;
+    const held = parseRowids(store.getState(UNUSABLE_KEY));
+    const again = reader.runsAt(held);
+    for (const row of again.rows)
+      logger.info(
+        { runId: row.runId, rowid: row.rowid },
+        `Run ${row.runId} (runs rowid ${row.rowid}) now has a usable run_id; the scanner follows it`,
+      );
     const fresh = reader.runsAfter(cursor, batch);
+    const unusable = [...again.unusable, ...fresh.unusable].slice(-MAX_UNUSABLE);
+    if (unusable.join() !== held.join())
+      commit.state = { ...commit.state, [UNUSABLE_KEY]: JSON.stringify(unusable) };
     let baselined = 0;
-    for (const row of fresh.rows) {
+    for (const row of [...again.rows, ...fresh.rows]) {
       if (runs.has(row.runId)) continue;
       const tracked = store.trackedRun(row.runId);
       // Read again after a cursor reset: already announced, nothing to do.

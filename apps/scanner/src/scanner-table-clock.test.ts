@@ -78,6 +78,30 @@ describe('a runs table that starts its rowids again', () => {
   });
 });
 
+describe('a runs row whose run_id is NULL when the scanner passes it', () => {
+  it('is named while it stays bad, and announced once when the pipeline fixes it', async () => {
+    fx.writer.run({ runId: 'before', state: 'succeeded' });
+    fx.writer.run({ runId: 'broken', state: 'failed' });
+    fx.writer.db.prepare("UPDATE runs SET run_id = NULL WHERE run_id = 'broken'").run();
+    fx.writer.run({ runId: 'after', state: 'succeeded' });
+    const scanner = await leader('s1');
+    await waitFor(async () => (await alertIds()).length === 2, 'the two usable runs');
+    // Still named on every scan, not only the one that passed it.
+    const later = await scanner.scanNow();
+    expect(later.skipped).toEqual([
+      expect.objectContaining({ table: 'runs', column: 'run_id', rowid: 2 }),
+    ]);
+    fx.writer.db.prepare("UPDATE runs SET run_id = 'fixed' WHERE rowid = 2").run();
+    await waitFor(async () => (await alertIds()).includes('fixed.completed'), 'the fixed run');
+    await scanner.scanNow();
+    expect((await scanner.scanNow()).skipped).toEqual([]);
+    expect(await alertIds()).toEqual(['after.completed', 'before.completed', 'fixed.completed']);
+    expect(logsMatching(fx.logs, 'Run fixed (runs rowid 2) now has a usable run_id')).toHaveLength(
+      1,
+    );
+  });
+});
+
 describe('a pipeline clock ahead of the scanner', () => {
   it('warns once, and the run still stalls after stallThreshold of scanner time', async () => {
     fx.writer.run({ runId: 'ahead', state: 'running', updatedAt: fx.iso(3_600_000) });

@@ -68,6 +68,8 @@ export interface NewRuns {
   rows: NewRunRow[];
   read: number;
   lastRowid: number | null;
+  /** Rowids of rows read but left out because their run_id names no run (NULL, binary). */
+  unusable: number[];
 }
 
 export interface PipelineReader {
@@ -88,6 +90,11 @@ export interface PipelineReader {
    * so the cursor moves past a bad row.
    */
   runsAfter(rowid: number, limit: number): NewRuns;
+  /**
+   * The runs rows at these rowids (tables only), read again because their
+   * run_id was unusable: a row fixed later lies below the cursor.
+   */
+  runsAt(rowids: readonly number[]): Pick<NewRuns, 'rows' | 'unusable'>;
   /** The highest rowid in `runs` (0 when empty), and the run id at a rowid: to tell a rewritten table. */
   maxRunRowid(): number;
   runIdAt(rowid: number): string | undefined;
@@ -225,6 +232,18 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
     : db.prepare(
         'SELECT NULL AS rowid, run_id AS runId, state, updated_at AS updatedAt FROM runs WHERE ? >= 0 AND run_id NOT IN (SELECT run_id FROM runwarden_runs) LIMIT ?',
       );
+  const atRowids = runsHaveRowid
+    ? db.prepare(
+        'SELECT rowid AS rowid, run_id AS runId, state, updated_at AS updatedAt FROM runs WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid',
+      )
+    : undefined;
+  /** Keeps the usable rows and lists the rowids of the others. */
+  function usableRuns(raw: NewRunRow[]): Pick<NewRuns, 'rows' | 'unusable'> {
+    const rows = withIds(raw, 'runs', 'run_id', 'runId');
+    const kept = new Set(rows.map((r) => r.rowid));
+    const unusable = raw.flatMap((r) => (r.rowid !== null && !kept.has(r.rowid) ? [r.rowid] : []));
+    return { rows, unusable };
+  }
   const maxRowid = runsHaveRowid ? db.prepare('SELECT max(rowid) FROM runs').pluck() : undefined;
   const idAt = runsHaveRowid
     ? db.prepare('SELECT run_id AS runId FROM runs WHERE rowid = ?')
@@ -269,12 +288,12 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
       })),
     runsAfter: (rowid, limit) => {
       const raw = after.all(rowid, limit) as NewRunRow[];
-      return {
-        rows: withIds(raw, 'runs', 'run_id', 'runId'),
-        read: raw.length,
-        lastRowid: raw.at(-1)?.rowid ?? null,
-      };
+      return { ...usableRuns(raw), read: raw.length, lastRowid: raw.at(-1)?.rowid ?? null };
     },
+    runsAt: (rowids) =>
+      atRowids && rowids.length > 0
+        ? usableRuns(atRowids.all(JSON.stringify(rowids)) as NewRunRow[])
+        : { rows: [], unusable: [] },
     maxRunRowid: () => (maxRowid ? Number(maxRowid.get() ?? 0) : 0),
     runIdAt: (rowid) => {
       if (!idAt) return undefined;
