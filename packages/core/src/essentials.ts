@@ -1,6 +1,6 @@
 /**
  * `@runwarden/core/essentials`: everything in core except what needs BullMQ
- * (QueueSet, the worker harness, run-role). Short-lived commands import this
+ * (QueueSet, the worker harness). Short-lived commands import this
  * entry instead of the package's main one, so `runwarden status --json`, the
  * healthcheck every container runs every 30 s, never loads BullMQ.
  */

@@ -1,4 +1,3 @@
 export * from './essentials.js';
 export * from './queue-set.js';
 export * from './harness.js';
-export * from './run-role.js';
