@@ -153,7 +153,12 @@ export function createScanner(deps: ScannerDeps): Scanner {
       instanceId,
       ttlMs: settings.leaseTtl,
       logger: log,
-      database: { file: deps.config.database, redisUrl: deps.redisUrl, prefix: deps.queues.prefix },
+      database: {
+        file: deps.config.database,
+        redisUrl: deps.redisUrl,
+        prefix: deps.queues.prefix,
+        connection: () => running?.sql?.db,
+      },
       onChange: (held) => {
         if (!held)
           return void (

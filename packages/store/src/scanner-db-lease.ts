@@ -25,6 +25,13 @@ export interface ScannerDbLeaseOptions {
   ttlMs: number;
   /** @defaultValue Date.now */
   now?: () => number;
+  /**
+   * The connection to write through; opened from `file` (and closed with the
+   * lease) when absent. The scanner passes its own: a commit from another
+   * connection changes what its change check sees (PRAGMA data_version) and
+   * would make it rescan the database after every heartbeat.
+   */
+  db?: SqliteDb;
 }
 
 export type DbLeaseClaim =
@@ -32,6 +39,8 @@ export type DbLeaseClaim =
   | { ok: false; holder: string; redisLabel: string; heartbeatAt: string; message: string };
 
 export interface ScannerDbLease {
+  /** The connection the lease writes through. */
+  readonly db: SqliteDb;
   claim(): DbLeaseClaim;
   /** Removes our row, so a scanner on another Redis may start at once. */
   release(): void;
@@ -69,7 +78,7 @@ export function readScannerDbLease(db: SqliteDb): ScannerDbLeaseRow | undefined 
 
 export function createScannerDbLease(options: ScannerDbLeaseOptions): ScannerDbLease {
   const now = options.now ?? Date.now;
-  const db = openOrchestrationDb(options.file, { busyTimeoutMs: 2_000 });
+  const db = options.db ?? openOrchestrationDb(options.file, { busyTimeoutMs: 2_000 });
   // Created here, not by a numbered migration: it is the lease's own table, read by nothing else that migrates.
   db.exec(TABLE_SQL);
   const read = db.prepare('SELECT * FROM runwarden_scanner_lease WHERE id = 1');
@@ -105,9 +114,25 @@ export function createScannerDbLease(options: ScannerDbLeaseOptions): ScannerDbL
       : { ok: true };
   });
   return {
-    claim: () => claim.immediate(),
+    db,
+    claim: () => {
+      const row = read.get() as ScannerDbLeaseRow | undefined;
+      const ours = row?.holder === options.holder;
+      // Our own row, written less than a ttl ago: nothing to write, no write lock to wait for.
+      if (ours && now() - row.heartbeat_at < options.ttlMs) return { ok: true };
+      try {
+        return claim.immediate();
+      } catch (err) {
+        // The pipeline holds the write lock: our row still keeps others out; write next time.
+        const busy = /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code));
+        if (busy && ours && row.expires_at > now()) return { ok: true };
+        throw err;
+      }
+    },
     release: () => void remove.run(options.holder),
-    close: () => db.close(),
+    close: () => {
+      if (!options.db) db.close();
+    },
   };
 }
 
@@ -120,6 +145,11 @@ export interface DbLeaseGuardOptions {
   holder: string;
   ttlMs: number;
   logger: Logger;
+  /**
+   * The connection to write through (see {@link ScannerDbLeaseOptions.db});
+   * may change when the file is reopened, undefined while none is open.
+   */
+  connection?: () => SqliteDb | undefined;
 }
 
 export interface DbLeaseGuard {
@@ -138,8 +168,17 @@ export function createDbLeaseGuard(options: DbLeaseGuardOptions): DbLeaseGuard {
   let lastRefusedHolder: string | undefined;
   return {
     async allows() {
+      // The scanner closed its connection (the file was replaced or is gone) or opened another.
+      const db = options.connection?.();
+      if (lease && (!lease.db.open || (db && lease.db !== db))) {
+        lease.close();
+        lease = undefined;
+      }
+      // No open database: nothing can be scanned twice, and the failing scans raise monitor_blind.
+      if (!lease && options.connection && !db) return true;
       lease ??= createScannerDbLease({
         ...options,
+        db,
         redisIdentity: await readRedisIdentity(options.redis, options.prefix),
       });
       const result = lease.claim();
