@@ -47,6 +47,9 @@ async function writeStatusHashes(): Promise<void> {
       digests: '1',
       deadLettered: '0',
       deduplicated: 'not-a-number',
+      failed: '3',
+      unmatched: '4',
+      silenced: '6',
     });
   } finally {
     await redis.quit();
@@ -81,6 +84,10 @@ describe('/metrics', () => {
     expect(m.get('runwarden_alerts_total{outcome="held"}')).toBe(2);
     expect(m.get('runwarden_alerts_total{outcome="digests"}')).toBe(1);
     expect(m.has('runwarden_alerts_total{outcome="deduplicated"}')).toBe(false);
+    // Every counter the alert engine keeps (one list in core), not a copy that lacked some.
+    expect(m.get('runwarden_alerts_total{outcome="failed"}')).toBe(3);
+    expect(m.get('runwarden_alerts_total{outcome="unmatched"}')).toBe(4);
+    expect(m.get('runwarden_alerts_total{outcome="silenced"}')).toBe(6);
     expect(body).toContain('# TYPE runwarden_alerts_total counter');
     expect(m.has('runwarden_board_process_cpu_user_seconds_total')).toBe(true);
   });

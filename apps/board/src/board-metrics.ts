@@ -10,17 +10,19 @@
  * When Redis does not answer in time, `runwarden_redis_up` is 0, queue
  * gauges are dropped rather than left stale, and counters keep their values.
  */
-import { ALL_QUEUES, QUEUES, type Logger, type QueueName } from '@runwarden/core';
+import {
+  ALERT_STATS,
+  ALL_QUEUES,
+  QUEUES,
+  type Logger,
+  type QueueName,
+  type ScannerStatus,
+} from '@runwarden/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { recentDurationsSeconds, quantile } from './recent-durations.js';
-import {
-  ALERT_STAT_FIELDS,
-  readRuntimeStatus,
-  type AlertStats,
-  type ScannerStatus,
-} from './runtime-status.js';
+import { readRuntimeStatus, type AlertStats } from './runtime-status.js';
 
 export interface BoardMetricsOptions {
   /** The board's Queue objects, by name. */
@@ -146,30 +148,25 @@ function setTotal(counter: Counter, value: number, labels: Record<string, string
   counter.inc(labels, value);
 }
 
+const seconds = (ms: number | null) => (ms === null ? undefined : ms / 1000);
+
 function applyScanner(m: Metrics, scanner: ScannerStatus, now: number): void {
-  setOrClear(
-    m.lag,
-    scanner.lastDetectionLagMs === undefined ? undefined : scanner.lastDetectionLagMs / 1000,
-  );
-  setOrClear(m.scan, scanner.lastScanMs === undefined ? undefined : scanner.lastScanMs / 1000);
-  setOrClear(m.lastScan, scanner.lastScanAt === undefined ? undefined : scanner.lastScanAt / 1000);
-  setOrClear(
-    m.scanAge,
-    scanner.lastScanAt === undefined ? undefined : Math.max(0, now - scanner.lastScanAt) / 1000,
-  );
-  setOrClear(m.activeRuns, scanner.activeRuns);
-  setOrClear(m.skippedRows, scanner.skippedRows);
-  setOrClear(
-    m.blind,
-    scanner.blindSince !== undefined ? 1 : scanner.lastScanAt !== undefined ? 0 : undefined,
-  );
+  const lastScanAt = scanner.lastScanAt === null ? null : Date.parse(scanner.lastScanAt);
+  setOrClear(m.lag, seconds(scanner.lastDetectionLagMs));
+  setOrClear(m.scan, seconds(scanner.lastScanMs));
+  setOrClear(m.lastScan, seconds(lastScanAt));
+  setOrClear(m.scanAge, seconds(lastScanAt === null ? null : Math.max(0, now - lastScanAt)));
+  setOrClear(m.activeRuns, scanner.activeRuns ?? undefined);
+  // Counts the parser defaults to 0 are left out until the scanner has scanned.
+  setOrClear(m.skippedRows, lastScanAt === null ? undefined : scanner.skippedRows);
+  setOrClear(m.blind, scanner.blindSince !== null ? 1 : lastScanAt !== null ? 0 : undefined);
   m.leaseHolder.reset();
   if (scanner.holder) m.leaseHolder.set({ holder: scanner.holder }, 1);
-  if (scanner.eventsEnqueued !== undefined) setTotal(m.enqueued, scanner.eventsEnqueued);
+  if (lastScanAt !== null) setTotal(m.enqueued, scanner.eventsEnqueued);
 }
 
 function applyAlerts(m: Metrics, alerts: AlertStats): void {
-  for (const field of ALERT_STAT_FIELDS) {
+  for (const field of ALERT_STATS) {
     const value = alerts[field];
     if (value !== undefined) setTotal(m.alerts, value, { outcome: field });
   }

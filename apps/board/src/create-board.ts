@@ -149,9 +149,9 @@ export function createBoard(deps: BoardDeps): Board {
   app.use(securityHeaders());
   const scannerBlind = async () => {
     const { scanner } = await readRuntimeStatus(redis, deps.prefix);
-    return scanner.blindSince === undefined
+    return scanner.blindSince === null
       ? undefined
-      : `blind since ${new Date(scanner.blindSince).toISOString()}: ${scanner.blindReason ?? 'no scan succeeded'}`;
+      : `blind since ${scanner.blindSince}: ${scanner.blindReason ?? 'no scan succeeded'}`;
   };
   app.use(
     createProbeRoutes({ redisUrl: deps.redisUrl, redis, metrics, logger: log, scannerBlind }),

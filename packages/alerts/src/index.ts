@@ -24,7 +24,7 @@ export {
   resolvedEventId,
   type DigestInput,
 } from './build-notification.js';
-export { alertKeys, alertStatsKey, ALERT_STATS, type AlertStat } from './keys.js';
+export { alertKeys, alertStatsKey } from './keys.js';
 export {
   decide,
   takeDigest,

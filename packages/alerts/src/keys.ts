@@ -26,16 +26,3 @@ export const alertKeys = {
   /** The earliest time the next message may go to a paced channel. */
   pace: (prefix: string, channel: string) => `${prefix}:alerts:pace:${channel}`,
 };
-
-/** Counters on the stats hash, read by the board's /metrics. */
-export const ALERT_STATS = [
-  'sent',
-  'held',
-  'digests',
-  'deadLettered',
-  'deduplicated',
-  'unmatched',
-  'failed',
-  'silenced',
-] as const;
-export type AlertStat = (typeof ALERT_STATS)[number];

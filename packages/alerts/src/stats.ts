@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ALERT_STATS, alertStatsKey, type AlertStat } from './keys.js';
+import { ALERT_STATS, type AlertStat } from '@runwarden/core';
+import { alertStatsKey } from './keys.js';
 
 export async function incrementStat(
   redis: Redis,

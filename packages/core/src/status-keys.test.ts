@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScannerStatus, scannerStatusKey } from './status-keys.js';
+import { parseAlertStats, parseScannerStatus, scannerStatusKey } from './status-keys.js';
 
 describe('scanner status contract', () => {
   it('keys the hash under the prefix', () => {
@@ -25,6 +25,32 @@ describe('scanner status contract', () => {
       eventsEnqueued: 40,
       skippedRows: 2,
       skippedRowsText: '2 rows skipped: runs rowid 7 (run_id is NULL), …',
+      blindSince: null,
+      blindReason: null,
+    });
+  });
+
+  it('turns missing or malformed fields into null instead of failing (another version may have written them)', () => {
+    expect(
+      parseScannerStatus({
+        holder: ' ',
+        lastScanAt: 'yesterday',
+        lastScanMs: '-3',
+        activeRuns: 'x',
+        lastDetectionLagMs: '40',
+        eventsEnqueued: 'Infinity',
+        blindSince: '2026-12-02T10:00:00.000Z',
+        blindReason: 'database missing',
+      }),
+    ).toMatchObject({
+      holder: null,
+      lastScanAt: null,
+      lastScanMs: null,
+      activeRuns: null,
+      lastDetectionLagMs: 40,
+      eventsEnqueued: 0,
+      blindSince: '2026-12-02T10:00:00.000Z',
+      blindReason: 'database missing',
     });
   });
 
@@ -36,5 +62,13 @@ describe('scanner status contract', () => {
       eventsEnqueued: 0,
       skippedRows: 0,
     });
+  });
+});
+
+describe('alert stats contract', () => {
+  it('reads every known counter that holds a count, and nothing else', () => {
+    expect(
+      parseAlertStats({ sent: '3', held: 'NaN', failed: '2', unmatched: '1', other: '9' }),
+    ).toEqual({ sent: 3, failed: 2, unmatched: 1 });
   });
 });

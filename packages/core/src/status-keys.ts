@@ -16,8 +16,21 @@ export const scannerLeaseKey = (prefix: string): string => `${prefix}:scanner:le
 export const scannerEpochKey = (prefix: string): string => `${prefix}:scanner:epoch`;
 /** Hash the retention job writes after each run: lastRunAt, lastDeleted, lastFreedBytes, archives, archiveBytes, totalDeleted. */
 export const retentionStatusKey = (prefix: string): string => `${prefix}:retention:status`;
-/** Hash of the alert engine's counters (sent, held, digests, …). */
+/** Hash of the alert engine's counters, one field per {@link ALERT_STATS} entry. */
 export const alertStatsKey = (prefix: string): string => `${prefix}:alerts:stats`;
+
+/** The counters on the alert stats hash: the alert engine increments them, /metrics and status read them. */
+export const ALERT_STATS = [
+  'sent',
+  'held',
+  'digests',
+  'deadLettered',
+  'deduplicated',
+  'unmatched',
+  'failed',
+  'silenced',
+] as const;
+export type AlertStat = (typeof ALERT_STATS)[number];
 
 /** The scanner status hash (`scannerStatusKey`) as readers see it. */
 export interface ScannerStatus {
@@ -30,19 +43,51 @@ export interface ScannerStatus {
   /** Pipeline rows the last scan skipped, and a line naming them (`2 rows skipped: …`). */
   skippedRows: number;
   skippedRowsText: string | null;
+  /** Set while no scan has succeeded for `scanner.blindAfter` (ISO), and why; null otherwise. */
+  blindSince: string | null;
+  blindReason: string | null;
 }
 
-/** Parses the `HGETALL` of the scanner status hash (`scannerStatusKey`). */
+/** A finite, non-negative number, or null. */
+function count(raw: string | undefined): number | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** ISO-8601 text as the scanner writes it, or null when absent or unreadable. */
+function isoTime(raw: string | undefined): string | null {
+  return raw !== undefined && !Number.isNaN(Date.parse(raw)) ? raw : null;
+}
+
+const text = (raw: string | undefined): string | null => raw?.trim() || null;
+
+/**
+ * Parses the `HGETALL` of the scanner status hash (`scannerStatusKey`).
+ * Another version of the scanner may have written it, so every field is read
+ * defensively: a missing or malformed one is null, never an error.
+ */
 export function parseScannerStatus(hash: Record<string, string>): ScannerStatus {
-  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
   return {
-    holder: hash.holder || null,
-    lastScanAt: hash.lastScanAt || null,
-    lastScanMs: num(hash.lastScanMs),
-    activeRuns: num(hash.activeRuns),
-    lastDetectionLagMs: num(hash.lastDetectionLagMs),
-    eventsEnqueued: num(hash.eventsEnqueued) ?? 0,
-    skippedRows: num(hash.skippedRows) ?? 0,
-    skippedRowsText: hash.skippedRowsText || null,
+    holder: text(hash.holder),
+    lastScanAt: isoTime(hash.lastScanAt),
+    lastScanMs: count(hash.lastScanMs),
+    activeRuns: count(hash.activeRuns),
+    lastDetectionLagMs: count(hash.lastDetectionLagMs),
+    eventsEnqueued: count(hash.eventsEnqueued) ?? 0,
+    skippedRows: count(hash.skippedRows) ?? 0,
+    skippedRowsText: text(hash.skippedRowsText),
+    blindSince: isoTime(hash.blindSince),
+    blindReason: text(hash.blindReason),
   };
+}
+
+/** Parses the `HGETALL` of the alert stats hash: the known counters that hold a count. */
+export function parseAlertStats(hash: Record<string, string>): Partial<Record<AlertStat, number>> {
+  const stats: Partial<Record<AlertStat, number>> = {};
+  for (const field of ALERT_STATS) {
+    const value = count(hash[field]);
+    if (value !== null) stats[field] = value;
+  }
+  return stats;
 }
