@@ -1,4 +1,11 @@
-import { ALL_QUEUES, createLogger, RunwardenError, runwardenConfigSchema } from '@runwarden/core';
+import {
+  ALL_QUEUES,
+  createLogger,
+  createRedisConnection,
+  RunwardenError,
+  runwardenConfigSchema,
+  scannerStatusKey,
+} from '@runwarden/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/support/context.js';
 import { startRedisServer } from '../../../test/support/redis-server.js';
@@ -126,6 +133,25 @@ describe('probes', () => {
     expect(await down.json()).toMatchObject({ status: 'unavailable' });
     expect((await fetch(`${origin}/healthz`)).status).toBe(200);
     await redis.start();
+    expect((await fetch(`${origin}/readyz`)).status).toBe(200);
+  });
+
+  it('answers /readyz with 503 when the scanner status cannot be read, rather than calling it not blind', async () => {
+    const { url } = await startBoard(ctx);
+    const origin = new URL(url).origin;
+    const redis = createRedisConnection(ctx.redisUrl);
+    ctx.defer(() => redis.disconnect());
+    await redis.set(scannerStatusKey(ctx.prefix), 'not a hash');
+    const ready = await fetch(`${origin}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({
+      status: 'unavailable',
+      redis: 'ok',
+      scanner: expect.stringContaining(
+        "unknown: the scanner's status could not be read (WRONGTYPE",
+      ),
+    });
+    await redis.del(scannerStatusKey(ctx.prefix));
     expect((await fetch(`${origin}/readyz`)).status).toBe(200);
   });
 });

@@ -22,9 +22,11 @@ import {
   closeAll,
   createRedisConnection,
   onceClose,
+  parseScannerStatus,
   QueueSet,
   redactUrl,
   RunwardenError,
+  scannerStatusKey,
   type Logger,
   type RunwardenConfig,
 } from '@runwarden/core';
@@ -35,7 +37,6 @@ import { createBullBoardRouter } from './bull-board-router.js';
 import { createEditGuard } from './edit-guard.js';
 import { jsonErrors, sameOriginJsonOnly, securityHeaders } from './http-hardening.js';
 import { createProbeRoutes } from './probe-routes.js';
-import { readRuntimeStatus } from './runtime-status.js';
 import { createSilenceRoutes } from './silence-routes.js';
 
 export interface BoardDeps {
@@ -147,8 +148,10 @@ export function createBoard(deps: BoardDeps): Board {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
+  // Read on its own (not through readRuntimeStatus, which reads an unreadable hash as empty for
+  // /metrics): a status that cannot be read must fail readiness, not pass as "not blind".
   const scannerBlind = async () => {
-    const { scanner } = await readRuntimeStatus(redis, deps.prefix);
+    const scanner = parseScannerStatus(await redis.hgetall(scannerStatusKey(deps.prefix)));
     return scanner.blindSince === null
       ? undefined
       : `blind since ${scanner.blindSince}: ${scanner.blindReason ?? 'no scan succeeded'}`;

@@ -3,7 +3,8 @@
  *   /healthz  the process serves HTTP (liveness)
  *   /readyz   Redis answers PING and the scanner is not blind (readiness): 200,
  *             else 503 saying only "redis unreachable" and since when (no
- *             address, no error text), or why the scanner is blind
+ *             address, no error text), or why the scanner is blind, or that
+ *             its status could not be read (never taken for "not blind")
  *   /metrics  Prometheus text format
  * /metrics is open like the probes because scrapers and container health
  * checks are not given the board password, and it holds no secrets: counts,
@@ -34,6 +35,7 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
   const startedAt = Date.now();
   const readiness = createRedisReadiness(options.redis, options.redisUrl);
   let lastLoggedSince: Date | undefined;
+  let lastStatusError: string | undefined;
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
@@ -42,7 +44,19 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
   router.get('/readyz', async (_req, res) => {
     try {
       await readiness.check(options.readyTimeoutMs ?? 1_000);
-      const blind = await options.scannerBlind?.().catch(() => undefined);
+      const blind = await options.scannerBlind?.().catch((err: unknown) => {
+        // Not knowing whether the scanner sees is not "it sees": not ready, and said once.
+        const text = (err as Error).message;
+        if (text !== lastStatusError) {
+          lastStatusError = text;
+          options.logger.warn(
+            { err: text },
+            `Readiness fails: the scanner's status could not be read from Redis (${text}); /readyz answers 503 until it can`,
+          );
+        }
+        return `unknown: the scanner's status could not be read (${text})`;
+      });
+      if (blind === undefined) lastStatusError = undefined;
       if (blind) {
         res.status(503).json({ status: 'unavailable', redis: 'ok', scanner: blind });
         return;
