@@ -22,7 +22,7 @@ const TYPELESS = `
   CREATE TABLE runs (run_id PRIMARY KEY, pipeline, state, created_at, started_at, finished_at, updated_at);
   CREATE TABLE steps (step_id PRIMARY KEY, run_id, name, state, started_at, finished_at, updated_at, error);
   CREATE INDEX runs_state_idx ON runs(state);
-  CREATE INDEX steps_run_state_idx ON steps(run_id, state, updated_at);`;
+  CREATE INDEX steps_run_state_idx ON steps(run_id, state, updated_at, step_id);`;
 
 function readReport(dir: string, runId: string): Record<string, unknown> | undefined {
   const file = path.join(dir, `${runId}_summary.json`);

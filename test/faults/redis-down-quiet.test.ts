@@ -43,6 +43,12 @@ describe('Redis down for 60 s', () => {
           `${role.name} to start`,
           60_000,
         );
+      // The scanner's first scan says how many runs it follows: before the outage, not in it.
+      await waitFor(
+        () => /Monitoring \d+ active runs/.test(all.output()),
+        'the first scan',
+        30_000,
+      );
 
       const from = { all: all.output().length, workers: workers.output().length };
       await fc.redis.kill(true);

@@ -54,7 +54,7 @@ export function createProbeRoutes(options: ProbeRoutesOptions): Router {
             `Readiness fails: the scanner's status could not be read from Redis (${text}); /readyz answers 503 until it can`,
           );
         }
-        return `unknown: the scanner's status could not be read (${text})`;
+        return "unknown: the scanner's status could not be read (see the board's log)";
       });
       if (blind === undefined) lastStatusError = undefined;
       if (blind) {

@@ -2,7 +2,7 @@
  * One scan: read a consistent snapshot, decide events, record them in the
  * outbox — all synchronous SQLite, no Redis.
  *
- *   snapshot ─▶ active runs (runs(state) + steps(run_id, state, updated_at))
+ *   snapshot ─▶ active runs (runs(state) + steps(run_id, state, updated_at, step_id))
  *            ─▶ followed runs that left the active set (by primary key)
  *            ─▶ runs inserted since the rowid cursor (e.g. finished between scans)
  *   per run: fingerprint unchanged? ─▶ stall check only : read steps ─▶ detectRunEvents
@@ -115,13 +115,15 @@ export function createScanCycle(options: ScanCycleOptions) {
     }
     const cursor = checkRunsCursor({ reader, store, logger, commit });
     const firstStart = store.getState('baseline_at') === undefined;
-    const held = parseRowids(store.getState(UNUSABLE_KEY));
+    // After a cursor reset the table is read again from the start: the rowids held name other rows.
+    const held = cursor === 0 ? [] : parseRowids(store.getState(UNUSABLE_KEY));
     const again = reader.runsAt(held);
     for (const row of again.rows)
-      logger.info(
-        { runId: row.runId, rowid: row.rowid },
-        `Run ${row.runId} (runs rowid ${row.rowid}) now has a usable run_id; the scanner follows it`,
-      );
+      if (!store.trackedRun(row.runId))
+        logger.info(
+          { runId: row.runId, rowid: row.rowid },
+          `Run ${row.runId} (runs rowid ${row.rowid}) now has a usable run_id; the scanner follows it`,
+        );
     const fresh = reader.runsAfter(cursor, batch);
     const unusable = [...again.unusable, ...fresh.unusable].slice(-MAX_UNUSABLE);
     if (unusable.join() !== held.join())

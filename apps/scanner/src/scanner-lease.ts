@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describeTarget, parseRedisUrl, RunwardenError, type Logger } from '@runwarden/core';
-import { createDbLeaseGuard, type SqliteDb } from '@runwarden/store';
+import { createDbLeaseGuard } from '@runwarden/store';
 import type { Redis } from 'ioredis';
 
 /** Returns 1 when the key holds our token (and extends it), or was free and is now ours. */
@@ -45,13 +45,7 @@ export interface ScannerLeaseOptions {
   /** Called when this scanner gains or loses the lease. */
   onChange?: (held: boolean) => void;
   /** Record the lease in this database too (one scanner per database, whatever Redis it uses). */
-  database?: {
-    file: string;
-    redisUrl: string;
-    prefix: string;
-    /** The scanner's own connection, for the heartbeat (see `createScannerDbLease`). */
-    connection?: () => SqliteDb | undefined;
-  };
+  database?: { file: string; redisUrl: string; prefix: string };
 }
 
 export interface ScannerLease {

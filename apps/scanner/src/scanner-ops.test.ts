@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { QUEUES, createRedisConnection, scannerLeaseKey, scannerStatusKey } from '@runwarden/core';
+import { QUEUES, createRedisConnection, scannerLeaseKey } from '@runwarden/core';
 import {
   createPipelineReader,
   createScannerStore,
@@ -30,27 +30,6 @@ const jobIds = async (queue: 'alert' | 'report' | 'archive') =>
     .sort();
 
 describe('scanner operations', () => {
-  it('does not rescan while nothing changes: its own lease heartbeat is not a change', async () => {
-    fx = createScannerFixture(ctx, { pollInterval: 60_000, leaseTtl: 400 });
-    const redis = createRedisConnection(ctx.redisUrl);
-    ctx.defer(() => redis.disconnect());
-    const statusWritten = async () => (await redis.exists(scannerStatusKey(ctx.prefix))) === 1;
-    const heartbeat = () =>
-      fx.writer.db.prepare('SELECT heartbeat_at FROM runwarden_scanner_lease').pluck().get();
-    const scanner = fx.scanner();
-    await scanner.start();
-    await waitFor(statusWritten, 'the first scan');
-    const firstBeat = heartbeat();
-    // Every scan writes the status hash: gone it stays while no scan runs.
-    await redis.del(scannerStatusKey(ctx.prefix));
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(heartbeat()).not.toBe(firstBeat);
-    expect(await statusWritten()).toBe(false);
-    // A change by the pipeline is still seen at once.
-    fx.writer.run({ runId: 'r', state: 'running' });
-    await waitFor(statusWritten, 'the scan after a change', 2_000);
-  });
-
   it('enqueues events recorded in the outbox before a crash, once', async () => {
     fx.writer.run({ runId: 'r', state: 'succeeded' });
     // The crash: a scan recorded the event, the process died before enqueueing it.

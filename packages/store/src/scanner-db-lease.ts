@@ -5,7 +5,8 @@
  * to a configured one, two teams' configs) from both scanning one database,
  * which would notify every run twice.
  *
- *   claim(): no row, or our own, or same Redis identity ──▶ write heartbeat ──▶ ok
+ *   claim(): our own row, written less than a ttl ago ──▶ ok (nothing written)
+ *            no row, or our own, or same Redis identity ──▶ write heartbeat ──▶ ok
  *            a live row (heartbeat within 3 × ttl) of another Redis ──▶ refused, naming both
  *            a stale row of another Redis ──▶ taken over ──▶ ok
  */
@@ -25,13 +26,6 @@ export interface ScannerDbLeaseOptions {
   ttlMs: number;
   /** @defaultValue Date.now */
   now?: () => number;
-  /**
-   * The connection to write through; opened from `file` (and closed with the
-   * lease) when absent. The scanner passes its own: a commit from another
-   * connection changes what its change check sees (PRAGMA data_version) and
-   * would make it rescan the database after every heartbeat.
-   */
-  db?: SqliteDb;
 }
 
 export type DbLeaseClaim =
@@ -39,8 +33,6 @@ export type DbLeaseClaim =
   | { ok: false; holder: string; redisLabel: string; heartbeatAt: string; message: string };
 
 export interface ScannerDbLease {
-  /** The connection the lease writes through. */
-  readonly db: SqliteDb;
   claim(): DbLeaseClaim;
   /** Removes our row, so a scanner on another Redis may start at once. */
   release(): void;
@@ -78,7 +70,7 @@ export function readScannerDbLease(db: SqliteDb): ScannerDbLeaseRow | undefined 
 
 export function createScannerDbLease(options: ScannerDbLeaseOptions): ScannerDbLease {
   const now = options.now ?? Date.now;
-  const db = options.db ?? openOrchestrationDb(options.file, { busyTimeoutMs: 2_000 });
+  const db = openOrchestrationDb(options.file, { busyTimeoutMs: 2_000 });
   // Created here, not by a numbered migration: it is the lease's own table, read by nothing else that migrates.
   db.exec(TABLE_SQL);
   const read = db.prepare('SELECT * FROM runwarden_scanner_lease WHERE id = 1');
@@ -114,25 +106,18 @@ export function createScannerDbLease(options: ScannerDbLeaseOptions): ScannerDbL
       : { ok: true };
   });
   return {
-    db,
     claim: () => {
+      // Our own row, written less than a ttl ago: nothing to write and no write lock to take.
+      // Each write is a commit the scanner's change check sees (PRAGMA data_version on its
+      // own connection): written at every Redis renewal (each second), it made the scanner
+      // rescan the whole database every second while nothing happened.
       const row = read.get() as ScannerDbLeaseRow | undefined;
-      const ours = row?.holder === options.holder;
-      // Our own row, written less than a ttl ago: nothing to write, no write lock to wait for.
-      if (ours && now() - row.heartbeat_at < options.ttlMs) return { ok: true };
-      try {
-        return claim.immediate();
-      } catch (err) {
-        // The pipeline holds the write lock: our row still keeps others out; write next time.
-        const busy = /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code));
-        if (busy && ours && row.expires_at > now()) return { ok: true };
-        throw err;
-      }
+      if (row?.holder === options.holder && now() - row.heartbeat_at < options.ttlMs)
+        return { ok: true };
+      return claim.immediate();
     },
     release: () => void remove.run(options.holder),
-    close: () => {
-      if (!options.db) db.close();
-    },
+    close: () => db.close(),
   };
 }
 
@@ -145,11 +130,6 @@ export interface DbLeaseGuardOptions {
   holder: string;
   ttlMs: number;
   logger: Logger;
-  /**
-   * The connection to write through (see {@link ScannerDbLeaseOptions.db});
-   * may change when the file is reopened, undefined while none is open.
-   */
-  connection?: () => SqliteDb | undefined;
 }
 
 export interface DbLeaseGuard {
@@ -168,17 +148,8 @@ export function createDbLeaseGuard(options: DbLeaseGuardOptions): DbLeaseGuard {
   let lastRefusedHolder: string | undefined;
   return {
     async allows() {
-      // The scanner closed its connection (the file was replaced or is gone) or opened another.
-      const db = options.connection?.();
-      if (lease && (!lease.db.open || (db && lease.db !== db))) {
-        lease.close();
-        lease = undefined;
-      }
-      // No open database: nothing can be scanned twice, and the failing scans raise monitor_blind.
-      if (!lease && options.connection && !db) return true;
       lease ??= createScannerDbLease({
         ...options,
-        db,
         redisIdentity: await readRedisIdentity(options.redis, options.prefix),
       });
       const result = lease.claim();

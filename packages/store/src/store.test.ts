@@ -9,6 +9,7 @@ import {
   createLedgerRecorder,
   createPipelineReader,
   createPipelineWriter,
+  createScannerDbLease,
   createScannerStore,
   findMissingIndexes,
   openOrchestrationDb,
@@ -218,7 +219,7 @@ describe('pipeline helpers', () => {
     // An index on run_id alone does not cover the per-run summary.
     db.exec('CREATE INDEX steps_run_id_only ON steps(run_id)');
     expect(findMissingIndexes(db).map((i) => i.name)).toEqual(['steps_run_state_idx']);
-    db.exec('CREATE INDEX steps_covering ON steps(run_id, state, updated_at, name)');
+    db.exec('CREATE INDEX steps_covering ON steps(run_id, state, updated_at, step_id, name)');
     expect(findMissingIndexes(db)).toEqual([]);
     db.close();
   });
@@ -230,5 +231,39 @@ describe('pipeline helpers', () => {
     expect(parseTimestamp('1764945137')).toBe(1764945137000);
     expect(parseTimestamp('yesterday')).toBeUndefined();
     expect(parseTimestamp('Dec 5 2025')).toBeUndefined();
+  });
+});
+
+describe('the scanner lease row', () => {
+  it('is written at most once per ttl, so its heartbeat does not look like a pipeline change every second', () => {
+    const file = pipelineDb();
+    let now = 1_000_000;
+    const lease = createScannerDbLease({
+      file,
+      holder: 'a.token',
+      redisIdentity: 'redis-1',
+      redisLabel: 'redis://127.0.0.1:1 (prefix rw)',
+      ttlMs: 10_000,
+      now: () => now,
+    });
+    // The scanner's change check: PRAGMA data_version on its own connection.
+    const scanner = new Database(file, { readonly: true });
+    const version = () => scanner.pragma('data_version', { simple: true }) as number;
+    expect(lease.claim()).toEqual({ ok: true });
+    const afterFirst = version();
+    now += 1_000;
+    expect(lease.claim()).toEqual({ ok: true });
+    now += 8_000;
+    expect(lease.claim()).toEqual({ ok: true });
+    expect(version()).toBe(afterFirst);
+    now += 1_000;
+    expect(lease.claim()).toEqual({ ok: true });
+    expect(version()).not.toBe(afterFirst);
+    const row = scanner
+      .prepare('SELECT heartbeat_at, expires_at FROM runwarden_scanner_lease')
+      .get();
+    expect(row).toEqual({ heartbeat_at: now, expires_at: now + 30_000 });
+    scanner.close();
+    lease.close();
   });
 });

@@ -91,7 +91,7 @@ export function checkDatabase(file: string, now: number): DoctorCheck[] {
     const missing = findMissingIndexes(db);
     checks.push(
       missing.length === 0
-        ? ok(G, 'indexes', 'runs(state) and steps(run_id, state, updated_at) are indexed')
+        ? ok(G, 'indexes', 'runs(state) and steps(run_id, state, updated_at, step_id) are indexed')
         : warn(
             G,
             'indexes',
