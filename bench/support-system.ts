@@ -148,7 +148,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
     const reader = new Database(dbFile, { readonly: true, fileMustExist: true });
     reader.pragma('busy_timeout = 5000');
     cleanups.push(() => reader.close());
-    // Runs already finished at the scanner's first scan are recorded, not announced: wait for that baseline.
+    // Runs already finished at the scanner's first scan are left as history: wait for that baseline.
     await waitUntil(
       () => {
         try {

@@ -244,7 +244,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     const outcome = sql.cycle.scan();
     if (outcome.baselined > 0)
       log.info(
-        `Found ${outcome.baselined} run(s) that finished before runwarden first watched this database; recorded, not announced`,
+        `Found ${outcome.baselined} run(s) that finished before runwarden first watched this database: left as history, not archived, reported or alerted. To archive and report them: runwarden backfill --since 7d [--no-alerts]`,
       );
     skippedRows.report(outcome.skipped, clock());
     for (const e of outcome.fresh)
