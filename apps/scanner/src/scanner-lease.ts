@@ -36,6 +36,11 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/** The database half of the lease failed (not Redis). */
+class DatabaseLeaseError extends Error {
+  override name = 'DatabaseLeaseError';
+}
+
 export interface ScannerLeaseOptions {
   redis: Redis;
   key: string;
@@ -84,12 +89,24 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
     held = now;
     options.onChange?.(now);
   };
+  /** The database half of the lease; its failures are the database's, not Redis's. */
+  const databaseAllows = async (): Promise<boolean> => {
+    try {
+      return await guard!.allows();
+    } catch (err) {
+      const text = (err as Error).message;
+      throw new DatabaseLeaseError(
+        `the lease row in ${db!.file} could not be checked (${text}); is the database locked, read-only or gone?`,
+        { cause: err },
+      );
+    }
+  };
   const attempt = async () => {
     const sentAt = Date.now();
     try {
       let result = Number(await redis.eval(ACQUIRE_OR_RENEW, 1, key, token, String(ttlMs)));
       if (closed) return;
-      if (result > 0 && guard && !(await guard.allows())) {
+      if (result > 0 && guard && !(await databaseAllows())) {
         await redis.eval(RELEASE, 1, key, token);
         result = 0;
       }
@@ -101,9 +118,10 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
         );
       setHeld(result > 0);
     } catch (err) {
+      const text = (err as Error).message;
       logger.warn(
-        { err: (err as Error).message },
-        'Could not renew the scanner lease (Redis unreachable?); retrying. Scanning pauses if the lease runs out',
+        { err: text },
+        `Could not renew the scanner lease: ${err instanceof DatabaseLeaseError ? text : `Redis did not answer (${text})`}; retrying. Scanning pauses if the lease runs out`,
       );
       if (Date.now() >= validUntil) setHeld(false);
     }

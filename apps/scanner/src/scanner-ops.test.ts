@@ -30,6 +30,27 @@ const jobIds = async (queue: 'alert' | 'report' | 'archive') =>
     .sort();
 
 describe('scanner operations', () => {
+  it('names the database, not Redis, when the lease row cannot be written', async () => {
+    const scanner = fx.scanner();
+    await scanner.start();
+    await waitFor(() => scanner.isLeader(), 'the lease');
+    // The pipeline holds the write lock longer than the lease's 2 s wait, when a heartbeat is due.
+    fx.writer.db.exec('BEGIN IMMEDIATE');
+    try {
+      await waitFor(
+        () =>
+          logsMatching(fx.logs, 'Could not renew the scanner lease: the lease row in').length > 0,
+        'the warning',
+        10_000,
+      );
+    } finally {
+      fx.writer.db.exec('COMMIT');
+    }
+    const [warning] = logsMatching(fx.logs, 'Could not renew the scanner lease');
+    expect(warning?.msg).toContain(`the lease row in ${fx.config.database} could not be checked`);
+    expect(warning?.msg).not.toContain('Redis');
+  });
+
   it('enqueues events recorded in the outbox before a crash, once', async () => {
     fx.writer.run({ runId: 'r', state: 'succeeded' });
     // The crash: a scan recorded the event, the process died before enqueueing it.
