@@ -114,6 +114,11 @@ function defineMetrics(registry: Registry) {
       help: '1 while no scan has succeeded for scanner.blindAfter (monitor_blind raised), else 0',
       registers,
     }),
+    replicaWait: new Gauge({
+      name: 'runwarden_scanner_replica_wait',
+      help: '1 while enqueued events wait in the outbox because no Redis replica acknowledged them (a failover would lose them), else 0',
+      registers,
+    }),
     leaseHolder: new Gauge({
       name: 'runwarden_scanner_lease_holder',
       help: '1 for the scanner that holds the lease (label holder)',
@@ -160,6 +165,10 @@ function applyScanner(m: Metrics, scanner: ScannerStatus, now: number): void {
   // Counts the parser defaults to 0 are left out until the scanner has scanned.
   setOrClear(m.skippedRows, lastScanAt === null ? undefined : scanner.skippedRows);
   setOrClear(m.blind, scanner.blindSince !== null ? 1 : lastScanAt !== null ? 0 : undefined);
+  setOrClear(
+    m.replicaWait,
+    scanner.replicaWaitSince !== null ? 1 : lastScanAt !== null ? 0 : undefined,
+  );
   m.leaseHolder.reset();
   if (scanner.holder) m.leaseHolder.set({ holder: scanner.holder }, 1);
   if (lastScanAt !== null) setTotal(m.enqueued, scanner.eventsEnqueued);

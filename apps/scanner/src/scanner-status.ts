@@ -16,6 +16,8 @@ export interface ScanReport {
   /** Pipeline rows (or values) the scan could not use, and a line naming them. */
   skippedRows: number;
   skippedRowsText: string;
+  /** Since when (ISO) enqueued events wait in the outbox for a Redis replica to have them. */
+  replicaWaitSince?: string;
 }
 
 export async function writeScannerStatus(
@@ -34,7 +36,9 @@ export async function writeScannerStatus(
   };
   if (report.detectionLagMs !== undefined)
     fields.lastDetectionLagMs = String(Math.round(report.detectionLagMs));
+  if (report.replicaWaitSince !== undefined) fields.replicaWaitSince = report.replicaWaitSince;
   const tx = redis.multi().hset(key, fields);
+  if (report.replicaWaitSince === undefined) tx.hdel(key, 'replicaWaitSince');
   if (report.enqueued > 0) tx.hincrby(key, 'eventsEnqueued', report.enqueued);
   await tx.exec();
 }

@@ -3,7 +3,8 @@
  *
  *   every changeCheckInterval (100 ms): lease held? ─▶ PRAGMA data_version changed,
  *        or pollInterval passed (stalls)? ─▶ scan (SQLite, synchronous) ─▶ outbox
- *        ─▶ fence (lease still ours?) ─▶ BullMQ (flow report◀archive, alert) ─▶ mark enqueued
+ *        ─▶ fence (lease still ours?) ─▶ BullMQ (flow report◀archive, alert)
+ *        ─▶ a replica has them (replica-gate.ts) ─▶ mark enqueued
  *        ─▶ status hash (one HSET per scan)
  *   meanwhile: ledger queue ─▶ runwarden_archives / _reports / _alerts
  *   every check: the file replaced (device + inode)? ─▶ reopen; no scan for blindAfter ─▶ monitor_blind
@@ -32,6 +33,7 @@ import { reconcileRedis } from './redis-reconcile.js';
 import { fileIdentity, openScannerDatabase, type ScannerDatabase } from './scanner-database.js';
 import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
+import { createReplicaGate } from './replica-gate.js';
 import { writeScannerStatus } from './scanner-status.js';
 import { describeEvent, enqueueEvent } from './route-event.js';
 
@@ -106,6 +108,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
   let lastActive = -1;
   let busySince: number | undefined;
   const skippedRows = createSkippedRowLog(log);
+  const replicas = createReplicaGate(deps.queues, log);
 
   let lastError: { text: string; at: number } | undefined;
 
@@ -208,6 +211,10 @@ export function createScanner(deps: ScannerDeps): Scanner {
       const batch = r.store.pending(100);
       if (batch.length === 0 || !(await r.lease.fence())) break;
       await Promise.all(batch.map((event) => enqueueEvent(deps.queues, event, deps.alertTypes)));
+      if (!(await replicas.replicated(batch.length))) {
+        lastDataVersion = undefined; // scan (and drain) again at the next check
+        break;
+      }
       const at = Date.now();
       r.store.markEnqueued(
         batch.map((e) => e.id),
@@ -279,6 +286,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
       detectionLagMs: lagMs,
       skippedRows: outcome.skipped.length,
       skippedRowsText: skippedRows.summary(outcome.skipped),
+      replicaWaitSince: replicas.waitingSince(),
     });
     return {
       leader: true,

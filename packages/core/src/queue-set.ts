@@ -8,6 +8,7 @@ import type { RunwardenConfig } from './config/schema.js';
 import { closeAll, onceClose } from './closeable.js';
 import { ledgerJobId, type LedgerEntry } from './ledger.js';
 import { jobOptionsFor, QUEUES, type QueueName } from './queues.js';
+import { waitForReplicas, type ReplicaAck } from './redis.js';
 
 export interface DeadLetter {
   queue: QueueName | string;
@@ -63,6 +64,15 @@ export class QueueSet {
 
   jobOptions(name: QueueName, extra: JobsOptions = {}): JobsOptions {
     return { ...jobOptionsFor(name, this.options.config), ...extra };
+  }
+
+  /**
+   * Waits, at most `timeoutMs`, until what this set added has reached a
+   * replica of runwarden's master (every queue shares the connection, and in a
+   * Cluster the prefix's hash tag puts every key on one master).
+   */
+  waitForReplicas(timeoutMs = 1_000): Promise<ReplicaAck> {
+    return waitForReplicas(this.options.connection, `${this.prefix}:${QUEUES.alert}:id`, timeoutMs);
   }
 
   /** Records a worker's result for the scanner to write to runwarden_* tables. */

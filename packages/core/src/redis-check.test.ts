@@ -76,8 +76,11 @@ describe('waitForReplicas', () => {
         await new Promise((r) => setTimeout(r, 50));
       await withReplica.set('k', 'v');
       await alone.set('k', 'v');
-      await expect(waitForReplicas(withReplica, 'k')).resolves.toBe(1);
-      await expect(waitForReplicas(alone, 'k')).resolves.toBe(0);
+      await expect(waitForReplicas(withReplica, 'k')).resolves.toEqual({
+        replicas: 1,
+        acknowledged: 1,
+      });
+      await expect(waitForReplicas(alone, 'k')).resolves.toEqual({ replicas: 0, acknowledged: 0 });
     } finally {
       await closeRedisConnection(withReplica);
       await closeRedisConnection(alone);

@@ -111,22 +111,32 @@ async function masterFor(connection: Redis, key: string): Promise<Redis> {
   );
 }
 
+/** What `waitForReplicas` found: the master's replicas, and how many had the writes in time. */
+export interface ReplicaAck {
+  replicas: number;
+  acknowledged: number;
+}
+
 /**
  * Waits, at most `timeoutMs`, until the writes this connection made to
  * `key`'s master have reached a replica, when that master has any: a
- * failover to that replica then keeps them. Returns how many replicas
- * acknowledged (0 on a Redis without replicas, at once).
+ * failover to that replica then keeps them. WAIT counts the writes of the
+ * connection it is sent on, so `connection` must be the one that wrote.
+ * `acknowledged` is 0 at once on a Redis without replicas.
  */
 export async function waitForReplicas(
   connection: Redis,
   key: string,
   timeoutMs = 1_000,
-): Promise<number> {
+): Promise<ReplicaAck> {
   const node = await masterFor(connection, key);
   const replicas = Number(/connected_slaves:(\d+)/.exec(await node.info('replication'))?.[1] ?? 0);
-  if (replicas === 0) return 0;
-  return Number(await node.call('WAIT', 1, timeoutMs));
+  if (replicas === 0) return { replicas, acknowledged: 0 };
+  return { replicas, acknowledged: Number(await node.call('WAIT', 1, timeoutMs)) };
 }
+
+/** True when writes are as safe as this Redis makes them: no replica, or one has them. */
+export const replicaSafe = (ack: ReplicaAck): boolean => ack.replicas === 0 || ack.acknowledged > 0;
 
 /**
  * QUIT when Redis answers (pending replies arrive first), else disconnect at

@@ -27,6 +27,7 @@ describe('scanner status contract', () => {
       skippedRowsText: '2 rows skipped: runs rowid 7 (run_id is NULL), …',
       blindSince: null,
       blindReason: null,
+      replicaWaitSince: null,
     });
   });
 
@@ -41,6 +42,7 @@ describe('scanner status contract', () => {
         eventsEnqueued: 'Infinity',
         blindSince: '2026-12-02T10:00:00.000Z',
         blindReason: 'database missing',
+        replicaWaitSince: 'soon',
       }),
     ).toMatchObject({
       holder: null,
@@ -51,6 +53,7 @@ describe('scanner status contract', () => {
       eventsEnqueued: 0,
       blindSince: '2026-12-02T10:00:00.000Z',
       blindReason: 'database missing',
+      replicaWaitSince: null,
     });
   });
 

@@ -4,7 +4,7 @@
  * readers cannot drift apart.
  */
 
-/** Hash the scanner keeps: holder, lastScanAt (ISO), lastScanMs, activeRuns, lastDetectionLagMs, eventsEnqueued, skippedRows, skippedRowsText, blindSince, blindReason. */
+/** Hash the scanner keeps: holder, lastScanAt (ISO), lastScanMs, activeRuns, lastDetectionLagMs, eventsEnqueued, skippedRows, skippedRowsText, blindSince, blindReason, replicaWaitSince. */
 export const scannerStatusKey = (prefix: string): string => `${prefix}:scanner:status`;
 /** String: `<instanceId>.<token>` of the scanner that holds the lease; expires unless renewed. */
 export const scannerLeaseKey = (prefix: string): string => `${prefix}:scanner:lease`;
@@ -46,6 +46,8 @@ export interface ScannerStatus {
   /** Set while no scan has succeeded for `scanner.blindAfter` (ISO), and why; null otherwise. */
   blindSince: string | null;
   blindReason: string | null;
+  /** Set (ISO) while enqueued events wait in the outbox for a Redis replica to have them. */
+  replicaWaitSince: string | null;
 }
 
 /** A finite, non-negative number, or null. */
@@ -79,6 +81,7 @@ export function parseScannerStatus(hash: Record<string, string>): ScannerStatus 
     skippedRowsText: text(hash.skippedRowsText),
     blindSince: isoTime(hash.blindSince),
     blindReason: text(hash.blindReason),
+    replicaWaitSince: isoTime(hash.replicaWaitSince),
   };
 }
 

@@ -141,6 +141,16 @@ export function formatStatus(s: StatusReport, tty = false): string {
           `Scanner: ${s.scanner.skippedRowsText} (the scanner's log names each; fix them in the pipeline)`,
         ]
       : []),
+    ...(s.scanner.blindSince
+      ? [
+          `Scanner: BLIND since ${s.scanner.blindSince}: ${s.scanner.blindReason ?? 'no scan succeeded'}; nothing is detected until this is fixed`,
+        ]
+      : []),
+    ...(s.scanner.replicaWaitSince
+      ? [
+          `Scanner: events wait in the outbox since ${s.scanner.replicaWaitSince}: no Redis replica acknowledges them (a failover would lose them); check the replica's link (INFO replication)`,
+        ]
+      : []),
     '',
     `${'queue'.padEnd(12)}${['waiting', 'active', 'delayed', 'children', 'completed', 'failed'].map((h) => h.padStart(10)).join('')}`,
   ];
