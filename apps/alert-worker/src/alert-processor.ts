@@ -150,25 +150,26 @@ async function applyRule(
       }),
     );
   }
-  if (!decision.replay) {
+  if (!decision.replay)
     deps.logger.info(
       { eventId: event.id, runId: event.runId, rule: rule.name, group: group.key, digest: id },
       `Alert for run ${event.runId} (${event.id}) held: rule ${rule.name} already notified ${group.key} in this window; it goes out in the digest at ${new Date(decision.windowEnd).toISOString()}`,
     );
-    await deps.queues.recordLedger({
-      kind: 'alert',
-      deliveryId: `${event.id}.${rule.name}`,
-      eventId: event.id,
-      runId: event.runId,
-      rule: rule.name,
-      channel: data.channels.join(','),
-      severity: rule.severity,
-      status: 'held',
-      eventIds: [event.id],
-      detail: `held for digest ${id}`,
-      at: new Date(now).toISOString(),
-    });
-  }
+  // On a replay too: the attempt that decided may have died (or lost its write to a Redis
+  // failover) before its ledger job was added. Same job id and ON CONFLICT DO NOTHING, so never twice.
+  await deps.queues.recordLedger({
+    kind: 'alert',
+    deliveryId: `${event.id}.${rule.name}`,
+    eventId: event.id,
+    runId: event.runId,
+    rule: rule.name,
+    channel: data.channels.join(','),
+    severity: rule.severity,
+    status: 'held',
+    eventIds: [event.id],
+    detail: `held for digest ${id}`,
+    at: new Date(now).toISOString(),
+  });
   return 'held';
 }
 

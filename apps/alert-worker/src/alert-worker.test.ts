@@ -108,6 +108,42 @@ describe('alert worker', () => {
     ).toEqual(['b.completed', 'c.completed']);
   });
 
+  it('records "held" and "sent" again when the attempt that decided lost its ledger job (kill -9, failover)', async () => {
+    let now = 1_000_000;
+    const sink: Notification[] = [];
+    const f = createFixture(ctx, {
+      channels: { console: {} },
+      rules: [rule({ throttle: 60_000 })],
+    });
+    f.start({ clock: () => now, channels: [recordingChannel('console', undefined, sink)] });
+    await f.enqueue(failedRun('a'));
+    await finished(f, 'alert', 'a.completed');
+    await finished(f, 'delivery', 'a.completed.run_failure.console');
+    now += 100;
+    await f.enqueue(failedRun('b'));
+    await finished(f, 'alert', 'b.completed');
+    expect((await ledger(f)).map((e) => `${e.eventId} ${e.status}`).sort()).toEqual([
+      'a.completed sent',
+      'b.completed held',
+    ]);
+    // What a failover to a replica that lacks the last writes leaves behind: the throttle decision
+    // and the "sent" mark survived; the ledger jobs and the delivery job's completion did not.
+    const ledgerQueue = f.queues.get('ledger');
+    await ledgerQueue.remove('alert.a.completed.run_failure.console.sent');
+    await ledgerQueue.remove('alert.b.completed.run_failure.held');
+    await f.queues.get('delivery').remove('a.completed.run_failure.console');
+    await f.enqueue(failedRun('a'), 'retry-of-a');
+    await f.enqueue(failedRun('b'), 'retry-of-b');
+    await finished(f, 'alert', 'retry-of-a');
+    await finished(f, 'alert', 'retry-of-b');
+    await finished(f, 'delivery', 'a.completed.run_failure.console');
+    expect((await ledger(f)).map((e) => `${e.eventId} ${e.status}`).sort()).toEqual([
+      'a.completed sent',
+      'b.completed held',
+    ]);
+    expect(sink.map((n) => n.eventIds)).toEqual([['a.completed']]); // not sent twice
+  });
+
   it('records an event no rule matches instead of dropping it', async () => {
     const f = createFixture(
       ctx,

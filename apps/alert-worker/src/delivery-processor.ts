@@ -107,11 +107,28 @@ export function createDeliveryProcessor(
       token,
       leaseMs: channel.timeoutMs + 5_000,
     });
+    const record = (detail: string) =>
+      deps.queues.recordLedger({
+        kind: 'alert',
+        deliveryId: id,
+        eventId: notification.eventCount === 1 ? (notification.eventIds[0] ?? null) : null,
+        runId: notification.eventCount === 1 ? (notification.events[0]?.runId ?? null) : null,
+        rule: notification.rule,
+        channel: channel.name,
+        severity: notification.severity,
+        status: notification.kind === 'digest' ? 'digest_sent' : 'sent',
+        eventIds: notification.eventIds,
+        detail,
+        at: new Date(deps.clock()).toISOString(),
+      });
     if (claim === 'sent') {
       deps.logger.info(
         { deliveryId: id, channel: channel.name },
         `Delivery ${id} was already sent; not sending it again`,
       );
+      // The attempt that sent it may have died (or lost its write to a Redis failover) before its
+      // ledger job was added: add it again. Same job id and ON CONFLICT DO NOTHING, so never twice.
+      await record('sent by an earlier attempt (its reply was not kept)');
       return 'already sent';
     }
     if (claim === 'busy')
@@ -124,19 +141,7 @@ export function createDeliveryProcessor(
       return onSendFailure(deps, job, thrown);
     }
     await markDeliverySent(deps.redis, prefix, id, deps.memoryMs);
-    await deps.queues.recordLedger({
-      kind: 'alert',
-      deliveryId: id,
-      eventId: notification.eventCount === 1 ? (notification.eventIds[0] ?? null) : null,
-      runId: notification.eventCount === 1 ? (notification.events[0]?.runId ?? null) : null,
-      rule: notification.rule,
-      channel: channel.name,
-      severity: notification.severity,
-      status: notification.kind === 'digest' ? 'digest_sent' : 'sent',
-      eventIds: notification.eventIds,
-      detail,
-      at: new Date(deps.clock()).toISOString(),
-    });
+    await record(detail);
     return detail;
   };
 }
