@@ -16,6 +16,7 @@ const GROUPS: Record<string, () => Promise<{ run: Bench }>> = {
   alerts: () => import('./alerts.js'),
   pipeline: () => import('./pipeline.js'),
   cli: () => import('./cli.js'),
+  failover: () => import('./failover.js'),
 };
 
 function fmt(n: number): string {
