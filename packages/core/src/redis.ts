@@ -35,6 +35,9 @@ export interface RedisConnectionOptions {
 
 const reconnectDelay = (times: number) => Math.min(times * 100, 2_000);
 
+/** A write to a master that a failover demoted: reconnect (to the new master) and retry it. */
+const readOnlyReconnect = (err: Error): 2 | false => (/^READONLY/.test(err.message) ? 2 : false);
+
 function serverOptions(target: RedisTarget): RedisOptions {
   return {
     ...(target.username ? { username: target.username } : {}),
@@ -67,8 +70,12 @@ function build(target: RedisTarget, options: RedisOptions, cluster: ClusterOptio
       sentinelPassword: target.sentinelPassword,
       enableTLSForSentinelMode: target.tls,
       sentinelRetryStrategy: options.retryStrategy ? reconnectDelay : () => null,
-      // Reconnect on the Sentinels' +switch-master instead of waiting to notice the old master is gone.
-      failoverDetector: !!options.retryStrategy,
+      // No `failoverDetector`: its +switch-master handler disconnects the connector even while
+      // a reconnect is resolving the master, and ioredis then ends that connection for good
+      // ("Connection is closed."; seen killing an alert worker's connections in one failover of
+      // three). A dead master closes the socket anyway; a demoted one that stays up answers
+      // writes with READONLY, which reconnects (and asks the Sentinels again) below.
+      reconnectOnError: options.retryStrategy ? readOnlyReconnect : undefined,
     });
   return new Redis({
     ...options,
