@@ -3,6 +3,7 @@
  *
  *   job ──pace (paced channels)──▶ claim ──▶ send ──▶ mark sent ──▶ ledger
  *        far slot: delayed job     "sent" already: skip (deduplicated)
+ *                                  mark fails (Redis failing over): retried in place, not re-sent
  *                                  send failed: release claim, then
  *                                    429 → hold the channel until Retry-After, delay this job (no attempt used)
  *                                    permanent (4xx, SMTP 5xx) → UnrecoverableError → dead letter
@@ -140,8 +141,42 @@ export function createDeliveryProcessor(
       await releaseDelivery(deps.redis, prefix, id, token);
       return onSendFailure(deps, job, thrown);
     }
-    await markDeliverySent(deps.redis, prefix, id, deps.memoryMs);
+    await markSentDespiteOutage(
+      deps,
+      () => markDeliverySent(deps.redis, prefix, id, deps.memoryMs),
+      id,
+    );
     await record(detail);
     return detail;
   };
+}
+
+/** How long a sent message's mark is retried before the job fails (below BullMQ's 30 s lock). */
+const MARK_RETRY_MS = 20_000;
+
+/**
+ * The channel has the message: failing the job now would send it again on
+ * retry. A Redis that is failing over (Sentinel, Cluster: seconds) or
+ * restarting refuses the mark for a while, so it is retried in place, in
+ * the job that holds the lock, until it is written or MARK_RETRY_MS pass.
+ */
+async function markSentDespiteOutage(
+  deps: DeliveryProcessorDeps,
+  mark: () => Promise<void>,
+  id: string,
+): Promise<void> {
+  const deadline = Date.now() + MARK_RETRY_MS;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
+    try {
+      await mark();
+      return;
+    } catch (err) {
+      if (Date.now() + wait > deadline) throw err;
+      deps.logger.debug(
+        { deliveryId: id, err: toError(err).message },
+        `Delivery ${id} was sent but its mark could not be written yet; retrying`,
+      );
+      await sleep(wait);
+    }
+  }
 }

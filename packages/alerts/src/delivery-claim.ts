@@ -41,6 +41,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `);
 
+/** Idempotent, so a mark retried after a failover counts the delivery once. */
+const MARK_SENT = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= 'sent' then redis.call('HINCRBY', KEYS[2], 'sent', 1) end
+redis.call('SET', KEYS[1], 'sent', 'PX', tonumber(ARGV[1]))
+return 1
+`);
+
 export type ClaimResult = 'claimed' | 'sent' | 'busy';
 
 export interface DeliveryClaimOptions {
@@ -63,11 +70,7 @@ export async function markDeliverySent(
   ttlMs: number,
 ): Promise<void> {
   const key = alertKeys.delivery(prefix, deliveryId);
-  await redis
-    .multi()
-    .set(key, 'sent', 'PX', ttlMs)
-    .hincrby(alertKeys.stats(prefix), 'sent', 1)
-    .exec();
+  await MARK_SENT.run(redis, [key, alertKeys.stats(prefix)], [ttlMs]);
   await waitForReplicas(redis, key);
 }
 
