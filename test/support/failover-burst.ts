@@ -10,8 +10,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor } from './context.js';
 import { auditFaultSystem } from './fault-audit.js';
-import { startHttpStandIn, webhookMessages } from './fault-stand-ins.js';
-import { startFaultSystem, webhookAlerts, type FaultContext } from './fault-system.js';
+import { startHttpStandIn, webhookMessages, type HttpStandIn } from './fault-stand-ins.js';
+import {
+  startFaultSystem,
+  webhookAlerts,
+  type FaultContext,
+  type FaultSystem,
+} from './fault-system.js';
 import type { RedisTopology } from './redis-server.js';
 
 export interface FailoverResult {
@@ -35,51 +40,79 @@ export async function failoverBurst(
     const s = startFaultSystem(fc, { alerts: webhookAlerts(hook.url) });
     const runs = Array.from({ length: runCount }, (_, i) => `fo-${String(i).padStart(3, '0')}`);
     for (const runId of runs) s.worktree(runId);
-    if (mode === 'start') s.role('start', ['start', '--no-board']);
-    else s.startAll();
-    await s.waitForLease(120_000);
-
-    const half = runs.length / 2;
-    const failed = (r: string) => Number(r.slice(-3)) % 7 === 0;
-    s.completeRuns(runs.slice(0, half), failed);
-    await waitFor(
-      () => s.query('SELECT 1 FROM runwarden_reports').length >= 10,
-      'the burst to be flowing',
-      120_000,
-      100,
-    );
-    const master = await topology.masterFor(`${ctx.prefix}:scanner:lease`);
-    const killedAt = Date.now();
-    await master.kill(true);
-    s.completeRuns(runs.slice(half), failed);
-
-    const second = runs
-      .slice(half)
-      .map((r) => `'${r}'`)
-      .join(',');
-    const firstAfter = await waitFor(
-      () =>
-        s.query<{ at: string }>(
-          `SELECT MIN(enqueued_at) AS at FROM runwarden_events WHERE run_id IN (${second}) AND enqueued_at IS NOT NULL`,
-        )[0]?.at,
-      'the first event after the kill to be enqueued',
-      120_000,
-      50,
-    );
-    const stallMs = Date.parse(firstAfter) - killedAt;
-
-    await auditFaultSystem(s, {
-      runs,
-      received: { webhook: () => webhookMessages(hook) },
-      timeoutMs: 420_000,
-    }).catch((err: unknown) => {
-      report(label, mode, stallMs, hook);
+    const roles =
+      mode === 'start' ? [s.role('start', ['start', '--no-board'])] : Object.values(s.startAll());
+    try {
+      return await burst(s, topology, ctx.prefix, runs, mode, label, hook);
+    } catch (err) {
+      // What each runwarden process said, so that a failover that went wrong can be read in CI's log.
+      for (const role of roles)
+        console.error(`--- ${role.name} (last warnings and errors)\n${notable(role.output())}`);
       throw err;
-    });
-    return report(label, mode, stallMs, hook);
+    }
   } finally {
     await ctx.cleanup();
   }
+}
+
+/** The last 40 lines of a process's output at level warn or above, or not JSON. */
+function notable(output: string): string {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/"level":(10|20|30),/.test(line))
+    .slice(-40)
+    .join('\n');
+}
+
+async function burst(
+  s: FaultSystem,
+  topology: RedisTopology,
+  prefix: string,
+  runs: string[],
+  mode: 'start' | 'roles',
+  label: string,
+  hook: HttpStandIn,
+): Promise<FailoverResult> {
+  await s.waitForLease(120_000);
+
+  const half = runs.length / 2;
+  const failed = (r: string) => Number(r.slice(-3)) % 7 === 0;
+  s.completeRuns(runs.slice(0, half), failed);
+  await waitFor(
+    () => s.query('SELECT 1 FROM runwarden_reports').length >= 10,
+    'the burst to be flowing',
+    120_000,
+    100,
+  );
+  const master = await topology.masterFor(`${prefix}:scanner:lease`);
+  const killedAt = Date.now();
+  await master.kill(true);
+  s.completeRuns(runs.slice(half), failed);
+
+  const second = runs
+    .slice(half)
+    .map((r) => `'${r}'`)
+    .join(',');
+  const firstAfter = await waitFor(
+    () =>
+      s.query<{ at: string }>(
+        `SELECT MIN(enqueued_at) AS at FROM runwarden_events WHERE run_id IN (${second}) AND enqueued_at IS NOT NULL`,
+      )[0]?.at,
+    'the first event after the kill to be enqueued',
+    120_000,
+    50,
+  );
+  const stallMs = Date.parse(firstAfter) - killedAt;
+
+  await auditFaultSystem(s, {
+    runs,
+    received: { webhook: () => webhookMessages(hook) },
+    timeoutMs: 420_000,
+  }).catch((err: unknown) => {
+    report(label, mode, stallMs, hook);
+    throw err;
+  });
+  return report(label, mode, stallMs, hook);
 }
 
 function report(
@@ -100,15 +133,14 @@ function report(
 /**
  * One test file's failover test: its own topology (started once, stopped at
  * the end) and one failover, since a second failover in a healed topology was
- * slow and flaky on a busy machine. `enabled` false skips it.
+ * slow and flaky on a busy machine.
  */
 export function describeFailover(
   label: string,
   mode: 'start' | 'roles',
   start: () => Promise<RedisTopology>,
-  enabled = true,
 ): void {
-  describe.runIf(enabled)(`${label} failover`, () => {
+  describe(`${label} failover`, () => {
     let topology: RedisTopology | undefined;
     beforeAll(async () => {
       topology = await start();

@@ -88,7 +88,15 @@ export async function startRedisCluster(): Promise<RedisTopology> {
       await startRedisServer({
         appendonly: true,
         dir: root.sub(`node-${i}`),
-        extraArgs: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
+        extraArgs: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-node-timeout',
+          '2000',
+          // Start a replica's first sync at once, not after the default 5 s wait for more replicas.
+          '--repl-diskless-sync-delay',
+          '0',
+        ],
       }),
     );
   execFileSync(
@@ -108,6 +116,19 @@ export async function startRedisCluster(): Promise<RedisTopology> {
       () =>
         ask(n.port, async (r) => /cluster_state:ok/.test(String(await r.call('CLUSTER', 'INFO')))),
       `cluster node ${n.port} to be ok`,
+      30_000,
+      100,
+    );
+  // A replica that never synced cannot be promoted: until then, killing its master takes the
+  // cluster down for good (seen as CLUSTERDOWN for minutes when a test killed a master early).
+  for (const n of nodes)
+    await waitFor(
+      () =>
+        ask(n.port, async (r) => {
+          const info = await r.info('replication');
+          return /role:master/.test(info) || /master_link_status:up/.test(info);
+        }),
+      `cluster node ${n.port} to be a master or a synced replica`,
       30_000,
       100,
     );
