@@ -17,7 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { createRedisConnection, closeRedisConnection } from '@runwarden/core';
 import { createPipelineWriter } from '@runwarden/store';
 import { startRole, writeConfigFiles } from '../test/support/processes.js';
@@ -27,6 +26,7 @@ import {
   type RedisTopology,
 } from '../test/support/redis-server.js';
 import { startSlackStandIn } from './support-slack.js';
+import { openBaselinedReader, waitUntil } from './support-system.js';
 import { quantile } from './support-stats.js';
 import type { Bench, BenchFigure } from './types.js';
 
@@ -34,15 +34,6 @@ const RUN_EVERY_MS = 50;
 const KILL_AFTER_MS = 5_000;
 const STREAM_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 interface FailoverFigures {
   redisMs: number;
@@ -89,7 +80,7 @@ rules:
     );
     const env = { SLACK_WEBHOOK_URL: slack.url, SMTP_HOST: '', ALERT_WEBHOOK_URL: '' };
     const role = startRole(ctx, 'start', ['start', '--no-board'], files, env);
-    await until(
+    await waitUntil(
       () => {
         if (role.child.exitCode !== null)
           throw new Error(`runwarden start exited ${role.child.exitCode}:\n${role.output()}`);
@@ -98,23 +89,8 @@ rules:
       'runwarden start',
       120_000,
     );
-    const reader = new Database(dbFile, { readonly: true, fileMustExist: true });
+    const reader = await openBaselinedReader(dbFile);
     cleanups.push(() => reader.close());
-    await until(
-      () => {
-        try {
-          return (
-            reader
-              .prepare("SELECT 1 FROM runwarden_scanner_state WHERE key = 'baseline_at'")
-              .get() !== undefined
-          );
-        } catch {
-          return false;
-        }
-      },
-      'the scanner to baseline the database',
-      60_000,
-    );
 
     // The probe: a write every 20 ms, so Redis's own failover time is measured beside runwarden's.
     const probeOk: number[] = [];
@@ -146,7 +122,7 @@ rules:
       committed.set(runId, Date.now());
       await sleep(RUN_EVERY_MS);
     }
-    await until(
+    await waitUntil(
       () => [...committed.keys()].every((r) => slack.firstArrivalOf(r) !== undefined),
       `${label}: an alert for every run`,
       180_000,

@@ -84,7 +84,7 @@ function readProcessMemory(
   }
 }
 
-async function waitUntil(
+export async function waitUntil(
   check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs: number,
@@ -94,6 +94,39 @@ async function waitUntil(
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A read-only connection to the orchestration database, once the scanner has
+ * baselined it: runs already finished at its first scan are left as history.
+ */
+export async function openBaselinedReader(
+  dbFile: string,
+  timeoutMs = 60_000,
+): Promise<Database.Database> {
+  const reader = new Database(dbFile, { readonly: true, fileMustExist: true });
+  reader.pragma('busy_timeout = 5000');
+  try {
+    await waitUntil(
+      () => {
+        try {
+          return (
+            reader
+              .prepare("SELECT 1 FROM runwarden_scanner_state WHERE key = 'baseline_at'")
+              .get() !== undefined
+          );
+        } catch {
+          return false; // the scanner has not run its migrations yet
+        }
+      },
+      'the scanner to baseline the database',
+      timeoutMs,
+    );
+    return reader;
+  } catch (err) {
+    reader.close();
+    throw err;
   }
 }
 
@@ -145,25 +178,8 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
         120_000,
       );
     }
-    const reader = new Database(dbFile, { readonly: true, fileMustExist: true });
-    reader.pragma('busy_timeout = 5000');
+    const reader = await openBaselinedReader(dbFile);
     cleanups.push(() => reader.close());
-    // Runs already finished at the scanner's first scan are left as history: wait for that baseline.
-    await waitUntil(
-      () => {
-        try {
-          return (
-            reader
-              .prepare("SELECT 1 FROM runwarden_scanner_state WHERE key = 'baseline_at'")
-              .get() !== undefined
-          );
-        } catch {
-          return false; // the scanner has not run its migrations yet
-        }
-      },
-      'the scanner to baseline the database',
-      60_000,
-    );
     const count = (table: string) =>
       (reader.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     const connection = { url: redis.url };
