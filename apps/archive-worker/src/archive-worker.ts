@@ -19,6 +19,7 @@ import {
   onceClose,
   QUEUES,
   type ArchivalFailedEvent,
+  type ArchiveJobProgress,
   type ArchiveOutcome,
   type Logger,
   type QueueSet,
@@ -44,14 +45,6 @@ export interface ArchiveWorkerDeps {
    * @defaultValue 500
    */
   progressIntervalMs?: number;
-}
-
-/** What `job.progress` holds while an archive is written. */
-export interface ArchiveJobProgress {
-  bytesDone: number;
-  bytesTotal: number;
-  entriesDone: number;
-  entriesTotal: number;
 }
 
 interface ProgressReporter {

@@ -1,8 +1,4 @@
-export {
-  createArchiveWorker,
-  type ArchiveWorkerDeps,
-  type ArchiveJobProgress,
-} from './archive-worker.js';
+export { createArchiveWorker, type ArchiveWorkerDeps } from './archive-worker.js';
 export {
   createRetentionJob,
   inventory,

@@ -13,6 +13,7 @@
  */
 import {
   MAX_SNAPSHOT_STEPS,
+  parseTimestamp,
   QUEUES,
   type EventType,
   type QueueSet,
@@ -22,7 +23,6 @@ import { detectRunEvents, enqueueEvent } from '@runwarden/scanner';
 import {
   createBackfillStore,
   createPipelineReader,
-  parseTimestamp,
   type BackfillCandidate,
   type SqliteDb,
 } from '@runwarden/store';

@@ -12,12 +12,12 @@ import {
   type RunState,
   type StepCounts,
   type StepSnapshot,
+  parseTimestamp,
+  toIsoTimestamp,
   type StepState,
 } from '@runwarden/core';
 import {
   describeSkippedRow,
-  parseTimestamp,
-  toIsoTimestamp,
   type RunSummary,
   type SkippedRow,
   type StepRow,

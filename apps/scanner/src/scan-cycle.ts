@@ -13,7 +13,12 @@
  * scan: an unusable value skips that row (named in `skipped`), and a run
  * whose handling throws for any other reason is set aside with the rest going on.
  */
-import { MAX_SNAPSHOT_STEPS, type Logger, type RunwardenEvent } from '@runwarden/core';
+import {
+  MAX_SNAPSHOT_STEPS,
+  parseTimestamp,
+  type Logger,
+  type RunwardenEvent,
+} from '@runwarden/core';
 import type {
   PipelineReader,
   RunSummary,
@@ -23,7 +28,7 @@ import type {
   StepFailureCount,
   TrackedRun,
 } from '@runwarden/store';
-import { describeSkippedRow, parseTimestamp } from '@runwarden/store';
+import { describeSkippedRow } from '@runwarden/store';
 import { detectRunEvents, needsSteps } from './detect-run-events.js';
 import { checkRunsCursor } from './runs-cursor.js';
 

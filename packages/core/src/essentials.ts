@@ -6,6 +6,7 @@
  */
 export * from './errors.js';
 export * from './duration.js';
+export * from './timestamps.js';
 export * from './run-id.js';
 export * from './untrusted-text.js';
 export * from './status-keys.js';

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseAlertStats, parseScannerStatus, scannerStatusKey } from './status-keys.js';
+import {
+  parseAlertStats,
+  parseArchiveProgress,
+  parseScannerStatus,
+  scannerStatusKey,
+} from './status-keys.js';
 
 describe('scanner status contract', () => {
   it('keys the hash under the prefix', () => {
@@ -73,5 +78,26 @@ describe('alert stats contract', () => {
     expect(
       parseAlertStats({ sent: '3', held: 'NaN', failed: '2', unmatched: '1', other: '9' }),
     ).toEqual({ sent: 3, failed: 2, unmatched: 1 });
+  });
+});
+
+describe('archive progress contract', () => {
+  it('reads the JSON BullMQ keeps, or the object, with absent or malformed counts as 0', () => {
+    const full = { bytesDone: 10, bytesTotal: 40, entriesDone: 1, entriesTotal: 4 };
+    expect(parseArchiveProgress(JSON.stringify(full))).toEqual(full);
+    expect(parseArchiveProgress(full)).toEqual(full);
+    expect(parseArchiveProgress('{"bytesDone":"x","bytesTotal":-1,"entriesDone":2}')).toEqual({
+      bytesDone: 0,
+      bytesTotal: 0,
+      entriesDone: 2,
+      entriesTotal: 0,
+    });
+    for (const raw of [null, undefined, '', 'not json', 7, '[1,2]'])
+      expect(parseArchiveProgress(raw)).toEqual({
+        bytesDone: 0,
+        bytesTotal: 0,
+        entriesDone: 0,
+        entriesTotal: 0,
+      });
   });
 });

@@ -94,3 +94,44 @@ export function parseAlertStats(hash: Record<string, string>): Partial<Record<Al
   }
   return stats;
 }
+
+/**
+ * What an archive job's `progress` holds while its zip is written. Writer: the
+ * archive worker (`job.updateProgress`); readers: `runwarden status` (from the
+ * job hash's `progress` field) and anything showing BullMQ's job progress.
+ */
+export interface ArchiveJobProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  entriesDone: number;
+  entriesTotal: number;
+}
+
+/**
+ * Parses an archive job's progress: the JSON text BullMQ keeps in the job
+ * hash, or the object itself. Absent or malformed counts are 0, never an error.
+ */
+export function parseArchiveProgress(raw: unknown): ArchiveJobProgress {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw) as unknown;
+    } catch {
+      value = undefined;
+    }
+  }
+  const fields = (typeof value === 'object' && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
+  const n = (key: string) => {
+    const v = fields[key];
+    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+  };
+  return {
+    bytesDone: n('bytesDone'),
+    bytesTotal: n('bytesTotal'),
+    entriesDone: n('entriesDone'),
+    entriesTotal: n('entriesTotal'),
+  };
+}

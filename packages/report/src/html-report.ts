@@ -7,8 +7,8 @@
  *   header (outcome, duration, steps, detection lag) ─▶ failures
  *     ─▶ step timeline (a Gantt: one bar per step on the run's time axis) ─▶ archive
  */
+import { parseTimestamp } from '@runwarden/core';
 import type { RunReport, StepReport } from './run-report.js';
-import { parseTimestamp } from './run-report.js';
 
 const esc = (text: unknown): string =>
   String(text ?? '').replace(
@@ -56,7 +56,7 @@ function spansOf(report: RunReport): { spans: Span[]; from: number; to: number }
   const spans: Span[] = [];
   for (const step of report.steps.items) {
     const start = parseTimestamp(step.startedAt);
-    if (start === null) continue;
+    if (start === undefined) continue;
     spans.push({ step, start, end: parseTimestamp(step.finishedAt) ?? runEnd ?? start });
   }
   const from = Math.min(...spans.map((s) => s.start), runStart ?? Infinity);

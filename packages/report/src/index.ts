@@ -1,6 +1,5 @@
 export {
   buildRunReport,
-  parseTimestamp,
   REPORT_SCHEMA_VERSION,
   type BuildReportOptions,
   type RunReport,

@@ -4,12 +4,13 @@
  * the same event gives the same bytes, which is what makes the report worker
  * idempotent.
  */
-import type {
-  ArchiveOutcome,
-  Outcome,
-  RunCompletedEvent,
-  StepCounts,
-  StepState,
+import {
+  parseTimestamp,
+  type ArchiveOutcome,
+  type Outcome,
+  type RunCompletedEvent,
+  type StepCounts,
+  type StepState,
 } from '@runwarden/core';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -49,18 +50,9 @@ export interface RunReport {
   };
 }
 
-/** ISO-8601 text or unix seconds (the contract accepts both) → epoch ms. */
-export function parseTimestamp(value: string | number | null | undefined): number | null {
-  if (value === null || value === undefined || value === '') return null;
-  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(value))
-    return Math.round(Number(value) * 1000);
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
-}
-
 function durationMs(start: string | null, end: string | null): number | null {
-  const a = parseTimestamp(start);
-  const b = parseTimestamp(end);
+  const a = parseTimestamp(start) ?? null;
+  const b = parseTimestamp(end) ?? null;
   return a === null || b === null ? null : Math.max(0, b - a);
 }
 
@@ -91,8 +83,8 @@ export function buildRunReport({ event, archive }: BuildReportOptions): RunRepor
       error: 'the run was marked failed with no failed step',
     });
   }
-  const changed = parseTimestamp(event.changedAt ?? null);
-  const detected = parseTimestamp(event.detectedAt);
+  const changed = parseTimestamp(event.changedAt) ?? null;
+  const detected = parseTimestamp(event.detectedAt) ?? null;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: event.runId,

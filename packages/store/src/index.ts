@@ -12,7 +12,6 @@ export {
   type SqliteDb,
 } from './open-db.js';
 export { MIGRATIONS, runMigrations, type Migration } from './migrations.js';
-export { parseTimestamp, toIsoTimestamp } from './timestamps.js';
 export {
   describeSkippedRow,
   formatRowValue,

@@ -13,7 +13,6 @@ import {
   createScannerStore,
   findMissingIndexes,
   openOrchestrationDb,
-  parseTimestamp,
   readStatus,
   runMigrations,
 } from './index.js';
@@ -222,15 +221,6 @@ describe('pipeline helpers', () => {
     db.exec('CREATE INDEX steps_covering ON steps(run_id, state, updated_at, step_id, name)');
     expect(findMissingIndexes(db)).toEqual([]);
     db.close();
-  });
-
-  it('reads ISO text and unix seconds, and rejects the rest', () => {
-    expect(parseTimestamp('2025-12-05T14:32:17Z')).toBe(Date.UTC(2025, 11, 5, 14, 32, 17));
-    expect(parseTimestamp('2025-12-05 14:32:17')).toBe(Date.UTC(2025, 11, 5, 14, 32, 17));
-    expect(parseTimestamp(1764945137)).toBe(1764945137000);
-    expect(parseTimestamp('1764945137')).toBe(1764945137000);
-    expect(parseTimestamp('yesterday')).toBeUndefined();
-    expect(parseTimestamp('Dec 5 2025')).toBeUndefined();
   });
 });
 

@@ -2,6 +2,7 @@
 import {
   alertStatsKey,
   ALL_QUEUES,
+  parseArchiveProgress,
   parseScannerStatus,
   QUEUES,
   redactUrl,
@@ -70,14 +71,9 @@ async function archivingNow(redis: Redis, prefix: string): Promise<StatusReport[
   );
   return ids.map((jobId, i) => {
     const [data, progress] = jobs[i]!;
-    const p = parseJson(progress) as { bytesDone?: number; bytesTotal?: number } | undefined;
+    const { bytesDone, bytesTotal } = parseArchiveProgress(progress);
     const d = parseJson(data) as { runId?: unknown } | undefined;
-    return {
-      runId: String(d?.runId ?? ''),
-      jobId,
-      bytesDone: typeof p?.bytesDone === 'number' ? p.bytesDone : 0,
-      bytesTotal: typeof p?.bytesTotal === 'number' ? p.bytesTotal : 0,
-    };
+    return { runId: String(d?.runId ?? ''), jobId, bytesDone, bytesTotal };
   });
 }
 

@@ -8,9 +8,9 @@ import {
   MIGRATIONS,
   findMissingIndexes,
   openOrchestrationDb,
-  parseTimestamp,
   type SqliteDb,
 } from '@runwarden/store';
+import { parseTimestamp } from '@runwarden/core/essentials';
 import { errorText, fail, ok, warn, type DoctorCheck } from './doctor-check.js';
 
 const G = 'database';
