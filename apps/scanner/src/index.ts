@@ -7,7 +7,7 @@ export {
   type RunDetection,
 } from './detect-run-events.js';
 export { createScanCycle, type ScanCycleOptions, type ScanOutcome } from './scan-cycle.js';
-export { alertableTypes, enqueueEvent, queuesFor, describeEvent } from './route-event.js';
+export { alertableTypes, enqueueEvent, queuesFor } from './route-event.js';
 export {
   scannerStatusKey,
   scannerLeaseKey,

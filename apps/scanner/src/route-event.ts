@@ -90,7 +90,7 @@ export function alertJobData(event: RunwardenEvent): RunwardenEvent {
 }
 
 /** One human line per event: what happened, to which run. */
-export function describeEvent(event: RunwardenEvent): string {
+export function eventLogLine(event: RunwardenEvent): string {
   switch (event.type) {
     case 'run_started':
       return `Run ${event.runId} started (${event.state})`;

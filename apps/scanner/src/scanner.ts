@@ -35,7 +35,7 @@ import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
 import { createReplicaGate } from './replica-gate.js';
 import { writeScannerStatus } from './scanner-status.js';
-import { describeEvent, enqueueEvent } from './route-event.js';
+import { eventLogLine, enqueueEvent } from './route-event.js';
 
 export interface ScannerDeps {
   config: RunwardenConfig;
@@ -255,7 +255,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
       );
     skippedRows.report(outcome.skipped, clock());
     for (const e of outcome.fresh)
-      log.info({ eventId: e.id, type: e.type, runId: e.runId }, describeEvent(e));
+      log.info({ eventId: e.id, type: e.type, runId: e.runId }, eventLogLine(e));
     const { enqueued, lagMs } = await drainOutbox(
       { ...sql, lease: r.lease },
       new Set(outcome.fresh.map((e) => e.id)),

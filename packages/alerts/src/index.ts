@@ -7,7 +7,6 @@ export {
   type MatchField,
 } from './rules.js';
 export {
-  describeEvent,
   summarizeEvent,
   headline,
   runList,

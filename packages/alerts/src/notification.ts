@@ -52,7 +52,7 @@ function clip(text: string, max = 200): string {
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 
-export function describeEvent(event: RunwardenEvent): { text: string; steps?: string } {
+function notificationBody(event: RunwardenEvent): { text: string; steps?: string } {
   const run = `run ${event.runId}`;
   switch (event.type) {
     case 'run_completed': {
@@ -90,7 +90,7 @@ export function describeEvent(event: RunwardenEvent): { text: string; steps?: st
 }
 
 export function summarizeEvent(event: RunwardenEvent): EventSummary {
-  const { text, steps } = describeEvent(event);
+  const { text, steps } = notificationBody(event);
   return {
     id: event.id,
     type: event.type,
