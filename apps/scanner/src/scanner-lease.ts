@@ -19,22 +19,28 @@
  * there does not scan, and `start()` fails saying so.
  */
 import { randomUUID } from 'node:crypto';
-import { describeTarget, parseRedisUrl, RunwardenError, type Logger } from '@runwarden/core';
+import {
+  describeTarget,
+  LuaScript,
+  parseRedisUrl,
+  RunwardenError,
+  type Logger,
+} from '@runwarden/core';
 import { createDbLeaseGuard } from '@runwarden/store';
 import type { Redis } from 'ioredis';
 
 /** Returns 1 when the key holds our token (and extends it), or was free and is now ours. */
-const ACQUIRE_OR_RENEW = `
+const ACQUIRE_OR_RENEW = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if not current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
-return 0`;
-const FENCE = `
+return 0`);
+const FENCE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-return 0`;
-const RELEASE = `
+return 0`);
+const RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`);
 
 /** The database half of the lease failed (not Redis). */
 class DatabaseLeaseError extends Error {
@@ -104,10 +110,10 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
   const attempt = async () => {
     const sentAt = Date.now();
     try {
-      let result = Number(await redis.eval(ACQUIRE_OR_RENEW, 1, key, token, String(ttlMs)));
+      let result = Number(await ACQUIRE_OR_RENEW.run(redis, [key], [token, ttlMs]));
       if (closed) return;
       if (result > 0 && guard && !(await databaseAllows())) {
-        await redis.eval(RELEASE, 1, key, token);
+        await RELEASE.run(redis, [key], [token]);
         result = 0;
       }
       if (result > 0) validUntil = sentAt + ttlMs;
@@ -151,7 +157,7 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
     isHeld: () => held && Date.now() < validUntil,
     async fence() {
       const sentAt = Date.now();
-      const ok = Number(await redis.eval(FENCE, 1, key, token, String(ttlMs))) === 1;
+      const ok = Number(await FENCE.run(redis, [key], [token, ttlMs])) === 1;
       if (ok) validUntil = sentAt + ttlMs;
       else if (held) {
         logger.warn(
@@ -166,7 +172,7 @@ export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
       if (closed) return;
       closed = true;
       clearTimeout(timer);
-      if (held) await redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      if (held) await RELEASE.run(redis, [key], [token]).catch(() => undefined);
       guard?.close(held);
       setHeld(false);
     },

@@ -20,10 +20,9 @@
  * duplicate, never a loss). Receivers can drop it by the notification id
  * (webhook `Idempotency-Key`, `dedupKey`).
  */
-import { waitForReplicas } from '@runwarden/core';
+import { waitForReplicas, LuaScript } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { alertKeys } from './keys.js';
-import { LuaScript } from './lua-script.js';
 
 const CLAIM = new LuaScript(`
 local v = redis.call('GET', KEYS[1])

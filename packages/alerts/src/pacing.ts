@@ -6,9 +6,9 @@
  * the next slot out for everyone. Real time, not the injected clock: the
  * limit protects a real server.
  */
+import { LuaScript } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { alertKeys } from './keys.js';
-import { LuaScript } from './lua-script.js';
 
 const RESERVE = new LuaScript(`
 local now, interval, maxWait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])

@@ -12,9 +12,9 @@
  * events. Time comes from the caller's clock (ARGV), not Redis, so tests can
  * move it; key TTLs only collect garbage.
  */
+import { LuaScript } from '@runwarden/core';
 import type { Redis } from 'ioredis';
 import { alertKeys } from './keys.js';
-import { LuaScript } from './lua-script.js';
 import type { EventSummary } from './notification.js';
 
 const DECIDE = new LuaScript(`

@@ -22,6 +22,7 @@ export {
   type LoadConfigOptions,
 } from './config/load.js';
 export * from './redis.js';
+export * from './lua-script.js';
 export * from './redis-health.js';
 export * from './logger.js';
 export * from './closeable.js';
