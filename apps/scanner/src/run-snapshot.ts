@@ -8,12 +8,12 @@ import {
   RUN_STATES,
   STEP_STATES,
   emptyStepCounts,
+  parseTimestamp,
+  toIsoTimestamp,
   type RunSnapshot,
   type RunState,
   type StepCounts,
   type StepSnapshot,
-  parseTimestamp,
-  toIsoTimestamp,
   type StepState,
 } from '@runwarden/core';
 import {

@@ -51,9 +51,9 @@ export interface RunReport {
 }
 
 function durationMs(start: string | null, end: string | null): number | null {
-  const a = parseTimestamp(start) ?? null;
-  const b = parseTimestamp(end) ?? null;
-  return a === null || b === null ? null : Math.max(0, b - a);
+  const a = parseTimestamp(start);
+  const b = parseTimestamp(end);
+  return a === undefined || b === undefined ? null : Math.max(0, b - a);
 }
 
 export interface BuildReportOptions {
@@ -83,8 +83,8 @@ export function buildRunReport({ event, archive }: BuildReportOptions): RunRepor
       error: 'the run was marked failed with no failed step',
     });
   }
-  const changed = parseTimestamp(event.changedAt) ?? null;
-  const detected = parseTimestamp(event.detectedAt) ?? null;
+  const changed = parseTimestamp(event.changedAt);
+  const detected = parseTimestamp(event.detectedAt);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: event.runId,
@@ -109,7 +109,8 @@ export function buildRunReport({ event, archive }: BuildReportOptions): RunRepor
       eventId: event.id,
       changedAt: event.changedAt ?? null,
       detectedAt: event.detectedAt,
-      lagMs: changed === null || detected === null ? null : Math.max(0, detected - changed),
+      lagMs:
+        changed === undefined || detected === undefined ? null : Math.max(0, detected - changed),
     },
   };
 }
