@@ -11,7 +11,7 @@
 import { Writable } from 'node:stream';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createAlertWorker } from '../apps/alert-worker/src/index.js';
+import { createAlertWorker } from '../packages/alert-worker/src/index.js';
 import {
   alertsConfigSchema,
   createLogger,

@@ -21,7 +21,7 @@ import {
   openOrchestrationDb,
   runMigrations,
 } from '@runwarden/store';
-import { createScanCycle } from '../apps/scanner/src/scan-cycle.js';
+import { createScanCycle } from '../packages/scanner/src/scan-cycle.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { writeHistory } from './scanner-history.js';
 import { quantile } from './support-stats.js';

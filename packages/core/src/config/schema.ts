@@ -46,7 +46,7 @@ export const byteSize = z.union([z.string(), z.number()]).transform((value, ctx)
 
 /**
  * `archive.retention`: which archives and reports the periodic retention job
- * deletes (apps/archive-worker/src/retention-job.ts). Any rule deletes; none
+ * deletes (packages/archive-worker/src/retention-job.ts). Any rule deletes; none
  * touches an archive younger than `minAge`. No rule set: nothing is deleted.
  */
 const keepCount = z.number().int().min(1, 'must be at least 1');

@@ -178,7 +178,7 @@ describe('createArchiveWorker', () => {
         '--conditions=@runwarden/source',
         '--import',
         'tsx',
-        path.join(repoRoot, 'apps/archive-worker/src/archive-worker.child.ts'),
+        path.join(repoRoot, 'packages/archive-worker/src/archive-worker.child.ts'),
       ],
       {
         cwd: repoRoot,
