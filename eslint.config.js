@@ -19,6 +19,25 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
+      // A workspace reaches another only through its package name (its declared
+      // dependency and its public exports), never by a relative path into its
+      // sources or into the repository's tests; test support is @runwarden/testing.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(packages|apps)/|^(\\.\\./){2,}test/',
+              message:
+                'Import a workspace by its name (@runwarden/…), not by a path into the repository.',
+            },
+            {
+              regex: '^(\\.\\./)+[\\w-]+/src/',
+              message: 'Import another workspace by its name (@runwarden/…), not into its src/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -34,7 +34,7 @@ const FAILOVER = 'test/e2e/redis-{sentinel,cluster}*.test.ts';
 export default defineConfig({
   resolve: { alias },
   test: {
-    globalSetup: [`${root}test/support/global-setup.ts`],
+    globalSetup: [`${root}packages/testing/src/global-setup.ts`],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [

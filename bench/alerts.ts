@@ -11,7 +11,7 @@
 import { Writable } from 'node:stream';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createAlertWorker } from '../packages/alert-worker/src/index.js';
+import { createAlertWorker } from '@runwarden/alert-worker';
 import {
   alertsConfigSchema,
   createLogger,
@@ -19,8 +19,8 @@ import {
   QueueSet,
   runwardenConfigSchema,
   type RunwardenEvent,
-} from '../packages/core/src/index.js';
-import { startRedisServer } from '../test/support/redis-server.js';
+} from '@runwarden/core';
+import { startRedisServer } from '@runwarden/testing';
 import type { Bench, BenchFigure } from './types.js';
 
 const nullStream = new Writable({ write: (_c, _e, cb) => cb() });

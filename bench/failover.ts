@@ -20,11 +20,7 @@ import path from 'node:path';
 import { createRedisConnection, closeRedisConnection } from '@runwarden/core';
 import { createPipelineWriter } from '@runwarden/store';
 import { startRole, writeConfigFiles } from '../test/support/processes.js';
-import {
-  startRedisCluster,
-  startRedisSentinel,
-  type RedisTopology,
-} from '../test/support/redis-server.js';
+import { type RedisTopology, startRedisCluster, startRedisSentinel } from '@runwarden/testing';
 import { startSlackStandIn } from './support-slack.js';
 import { openBaselinedReader, waitUntil } from './support-system.js';
 import { quantile } from './support-stats.js';

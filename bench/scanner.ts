@@ -21,8 +21,8 @@ import {
   openOrchestrationDb,
   runMigrations,
 } from '@runwarden/store';
-import { createScanCycle } from '../packages/scanner/src/scan-cycle.js';
-import { startRedisServer } from '../test/support/redis-server.js';
+import { createScanCycle } from '@runwarden/scanner';
+import { startRedisServer } from '@runwarden/testing';
 import { writeHistory } from './scanner-history.js';
 import { quantile } from './support-stats.js';
 import type { Bench, BenchFigure } from './types.js';

@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SOURCE_NODE_ARGS } from '../test/support/cli.js';
+import { SOURCE_NODE_ARGS } from '@runwarden/testing';
 import type { DriverMessage, DriverOptions } from './support-driver-child.js';
 
 export type { DriverOptions } from './support-driver-child.js';

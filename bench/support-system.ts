@@ -20,7 +20,7 @@ import { ALL_QUEUES, type AlertStat, type QueueName } from '@runwarden/core';
 import { readAlertStats } from '@runwarden/alerts';
 import { createPipelineWriter } from '@runwarden/store';
 import { startRole, writeConfigFiles, type RoleProcess } from '../test/support/processes.js';
-import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+import { type RedisServer, startRedisServer } from '@runwarden/testing';
 
 export interface BenchSystemOptions {
   /** Names the temp folder. */

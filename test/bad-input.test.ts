@@ -24,7 +24,7 @@ import {
   openOrchestrationDb,
   runMigrations,
 } from '@runwarden/store';
-import { freePort } from './support/redis-server.js';
+import { freePort } from '@runwarden/testing';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'runwarden-bad-input-'));
 const closers: (() => unknown)[] = [];

@@ -23,9 +23,9 @@ export interface CliCommandSpec {
 }
 
 import type { Command } from 'commander';
-import { createProgram } from '../../apps/cli/src/program.js';
+import { createProgram } from '@runwarden/cli';
 
-export { WORKER_ROLES } from '../../apps/cli/src/roles.js';
+export { WORKER_ROLES } from '@runwarden/cli';
 
 /** Options every command accepts, before or after the command name. */
 export const GLOBAL_OPTIONS = {

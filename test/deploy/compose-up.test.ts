@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineWriter } from '@runwarden/store';
-import { waitFor } from '../support/context.js';
+import { waitFor } from '@runwarden/testing';
 import { unzipTest } from '../support/system.js';
 import {
   composeTestBlocker,

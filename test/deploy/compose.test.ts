@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '@runwarden/testing';
 import { checkCliArgs, WORKER_ROLES } from './cli-commands.js';
 import { createComposeValidator, schemaDraft } from './compose-schema.js';
 import {

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '@runwarden/testing';
 import { WORKER_ROLES } from './cli-commands.js';
 import { parseUnit } from './deploy-commands.js';
 

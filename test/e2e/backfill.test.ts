@@ -3,8 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '@runwarden/core';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
+import { createTestContext, runCliProcess, type TestContext, waitFor } from '@runwarden/testing';
 import { CONSOLE_RULES, startTestSystem, type TestSystem } from '../support/system.js';
 
 let ctx: TestContext;

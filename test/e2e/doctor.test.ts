@@ -4,13 +4,15 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertsConfigSchema, type LoadedConfig } from '@runwarden/core';
 import { PIPELINE_SCHEMA_SQL } from '@runwarden/store';
-import { freePort } from '../support/redis-server.js';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
+import {
+  createTestContext,
+  freePort,
+  runCliProcess,
+  type TestContext,
+  waitFor,
+} from '@runwarden/testing';
 import { startTestSystem, testConfig, CONSOLE_RULES } from '../support/system.js';
-import type { DoctorCheck } from '../../apps/cli/src/doctor/doctor-check.js';
-import { redisInfoChecks, parseInfo } from '../../apps/cli/src/doctor/check-redis.js';
-import { runDoctor } from '../../apps/cli/src/doctor/run-doctor.js';
+import { parseInfo, redisInfoChecks, runDoctor, type DoctorCheck } from '@runwarden/cli';
 
 let ctx: TestContext;
 beforeEach(() => {

@@ -8,8 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRunReport, renderReportHtml, writeRunReportHtml } from '@runwarden/report';
-import { createTestContext, type TestContext } from '../support/context.js';
-import { completedEvent, step } from '../support/fixtures.js';
+import { completedEvent, createTestContext, step, type TestContext } from '@runwarden/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The one browser global used below (this tsconfig has no DOM types). */

@@ -8,6 +8,6 @@
  * (redis-cluster.test.ts has `runwarden start`).
  */
 import { describeFailover } from '../support/failover-burst.js';
-import { startRedisCluster } from '../support/redis-server.js';
+import { startRedisCluster } from '@runwarden/testing';
 
 describeFailover('Redis Cluster', 'roles', startRedisCluster);

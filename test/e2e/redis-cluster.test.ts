@@ -8,6 +8,6 @@
  * (redis-cluster-roles.test.ts has the separate roles).
  */
 import { describeFailover } from '../support/failover-burst.js';
-import { startRedisCluster } from '../support/redis-server.js';
+import { startRedisCluster } from '@runwarden/testing';
 
 describeFailover('Redis Cluster', 'start', startRedisCluster);

@@ -8,6 +8,6 @@
  * (redis-sentinel.test.ts has `runwarden start`).
  */
 import { describeFailover } from '../support/failover-burst.js';
-import { startRedisSentinel } from '../support/redis-server.js';
+import { startRedisSentinel } from '@runwarden/testing';
 
 describeFailover('Redis Sentinel', 'roles', startRedisSentinel);

@@ -7,8 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRedisConnection, createRedisConnection } from '@runwarden/core';
-import { waitFor } from '../support/context.js';
-import { startRedisSentinel, type RedisTopology } from '../support/redis-server.js';
+import { type RedisTopology, startRedisSentinel, waitFor } from '@runwarden/testing';
 
 let topology: RedisTopology;
 beforeAll(async () => {

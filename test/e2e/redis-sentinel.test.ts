@@ -8,6 +8,6 @@
  * (redis-sentinel-roles.test.ts has the separate roles).
  */
 import { describeFailover } from '../support/failover-burst.js';
-import { startRedisSentinel } from '../support/redis-server.js';
+import { startRedisSentinel } from '@runwarden/testing';
 
 describeFailover('Redis Sentinel', 'start', startRedisSentinel);

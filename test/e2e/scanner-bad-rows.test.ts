@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, scannerStatusKey } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { startTestSystem, testConfig, unzipTest } from '../support/system.js';
 
 let ctx: TestContext;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PIPELINE_SCHEMA_SQL } from '@runwarden/store';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { startTestSystem, type TestSystem } from '../support/system.js';
 
 let ctx: TestContext;

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, runCliProcess, type TestContext } from '@runwarden/testing';
 
 let ctx: TestContext;
 beforeEach(() => {

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { addSilence, parseMatcher } from '@runwarden/alerts';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
+import { createTestContext, runCliProcess, type TestContext, waitFor } from '@runwarden/testing';
 import { CONSOLE_RULES, startTestSystem } from '../support/system.js';
 
 let ctx: TestContext;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { startTestSystem, unzipTest } from '../support/system.js';
 
 let ctx: TestContext;

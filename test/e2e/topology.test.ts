@@ -9,8 +9,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineWriter } from '@runwarden/store';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
-import { runCliProcess } from '../support/cli.js';
+import { createTestContext, runCliProcess, type TestContext, waitFor } from '@runwarden/testing';
 import {
   startRole,
   testConfigYaml,

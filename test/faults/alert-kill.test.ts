@@ -13,7 +13,7 @@
  * check marker is cleared so the new worker checks at once.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/context.js';
+import { waitFor } from '@runwarden/testing';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
 import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';

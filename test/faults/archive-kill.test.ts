@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/context.js';
+import { waitFor } from '@runwarden/testing';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
 import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';

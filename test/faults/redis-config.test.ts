@@ -6,10 +6,15 @@
 import path from 'node:path';
 import { createPipelineWriter } from '@runwarden/store';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import {
+  createTestContext,
+  freePort,
+  type RedisServer,
+  runCliProcess,
+  startRedisServer,
+  type TestContext,
+} from '@runwarden/testing';
 import { testConfigYaml, writeConfigFiles } from '../support/processes.js';
-import { freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 let locked: RedisServer;
 let ctx: TestContext;

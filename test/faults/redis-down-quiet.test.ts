@@ -8,8 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runCliProcess } from '../support/cli.js';
-import { waitFor } from '../support/context.js';
+import { runCliProcess, waitFor } from '@runwarden/testing';
 import { faultContextPerTest, startFaultSystem } from '../support/fault-system.js';
 
 const newFaultContext = faultContextPerTest();

@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/context.js';
+import { waitFor } from '@runwarden/testing';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
 import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';

@@ -4,13 +4,16 @@
  * keeps its lease. Real processes, two real redis-servers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import {
+  createTestContext,
+  runCliProcess,
+  startRedisServer,
+  type TestContext,
+  waitFor,
+} from '@runwarden/testing';
 import { startRole, testConfigYaml, writeConfigFiles } from '../support/processes.js';
-import { startRedisServer } from '../support/redis-server.js';
 import { createPipelineWriter } from '@runwarden/store';
 import path from 'node:path';
-import { waitFor } from '../support/context.js';
 
 let ctx: TestContext;
 afterEach(() => ctx?.cleanup());

@@ -14,7 +14,7 @@
  * scanner, thaws Redis and starts a new one, which must replay them.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/context.js';
+import { waitFor } from '@runwarden/testing';
 import { auditFaultSystem } from '../support/fault-audit.js';
 import { startHttpStandIn, webhookMessages } from '../support/fault-stand-ins.js';
 import { faultContextPerTest, startFaultSystem, webhookAlerts } from '../support/fault-system.js';

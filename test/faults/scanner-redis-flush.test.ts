@@ -9,8 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisConnection } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../support/context.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { createTestContext, startRedisServer, type TestContext, waitFor } from '@runwarden/testing';
 import { startTestSystem } from '../support/system.js';
 
 let ctx: TestContext;

@@ -9,8 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, QueueSet, runwardenConfigSchema } from '@runwarden/core';
-import { runCliProcess } from '../support/cli.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, runCliProcess, type TestContext } from '@runwarden/testing';
 
 let ctx: TestContext;
 beforeEach(() => {

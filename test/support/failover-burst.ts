@@ -8,7 +8,7 @@
  *   ─▶ audit: every run archived, reported and notified, once; duplicates counted and printed
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor } from './context.js';
+import { createTestContext, type RedisTopology, waitFor } from '@runwarden/testing';
 import { auditFaultSystem } from './fault-audit.js';
 import { startHttpStandIn, webhookMessages, type HttpStandIn } from './fault-stand-ins.js';
 import {
@@ -17,7 +17,6 @@ import {
   type FaultContext,
   type FaultSystem,
 } from './fault-system.js';
-import type { RedisTopology } from './redis-server.js';
 
 export interface FailoverResult {
   stallMs: number;

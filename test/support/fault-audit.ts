@@ -19,7 +19,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { matchRules } from '@runwarden/alerts';
 import type { RunwardenEvent } from '@runwarden/core';
-import { waitFor } from './context.js';
+import { waitFor } from '@runwarden/testing';
 import type { FaultSystem } from './fault-system.js';
 import { unzipTest } from './system.js';
 

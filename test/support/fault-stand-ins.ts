@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import type { TestContext } from './context.js';
+import type { TestContext } from '@runwarden/testing';
 import type { ReceivedMessage } from './fault-audit.js';
 
 export interface HttpRequestSeen {

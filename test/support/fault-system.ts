@@ -20,9 +20,14 @@ import {
   type QueueName,
 } from '@runwarden/core';
 import { createPipelineWriter, type PipelineWriter } from '@runwarden/store';
-import { createTestContext, waitFor, type TestContext } from './context.js';
+import {
+  createTestContext,
+  type RedisServer,
+  startRedisServer,
+  type TestContext,
+  waitFor,
+} from '@runwarden/testing';
 import { startRole, writeConfigFiles, type ConfigFiles, type RoleProcess } from './processes.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
 
 export interface FaultSystemOptions {
   /** Extra top-level YAML for runwarden.yaml (e.g. `archive: { concurrency: 1 }`). */

@@ -5,8 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { spawnCli } from './cli.js';
-import type { TestContext } from './context.js';
+import { spawnCli, type TestContext } from '@runwarden/testing';
 
 export interface RoleProcess {
   name: string;

@@ -16,7 +16,7 @@ import {
 } from '@runwarden/core';
 import { createPipelineWriter, type PipelineWriter } from '@runwarden/store';
 import { startRuntime, type Role, type Runtime } from '@runwarden/cli';
-import type { TestContext } from './context.js';
+import type { TestContext } from '@runwarden/testing';
 
 export interface TestSystem {
   config: RunwardenConfig;

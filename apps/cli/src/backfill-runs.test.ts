@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, QueueSet, QUEUES, runwardenConfigSchema } from '@runwarden/core';
 import { createPipelineWriter, openOrchestrationDb, runMigrations } from '@runwarden/store';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
 import { backfillRuns } from './backfill-runs.js';
 
 let ctx: TestContext;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliProcess } from '../../../test/support/cli.js';
+import { runCliProcess } from '@runwarden/testing';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'runwarden-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

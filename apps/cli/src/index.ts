@@ -7,3 +7,7 @@ export {
   type RuntimeDeps,
 } from './runtime.js';
 export { CliError } from './cli-error.js';
+// For the whole-system doctor test (test/e2e/doctor.test.ts).
+export { parseInfo, redisInfoChecks } from './doctor/check-redis.js';
+export { runDoctor } from './doctor/run-doctor.js';
+export type { DoctorCheck } from './doctor/doctor-check.js';

@@ -7,7 +7,7 @@ import {
   runwardenConfigSchema,
   type QueueName,
 } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { formatStatus, readStatus } from './commands/status.js';
 import { formatProgress } from './progress-bar.js';
 

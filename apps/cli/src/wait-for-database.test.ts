@@ -2,8 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineWriter } from '@runwarden/store';
-import { runCliProcess, spawnCli } from '../../../test/support/cli.js';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import {
+  createTestContext,
+  runCliProcess,
+  spawnCli,
+  type TestContext,
+  waitFor,
+} from '@runwarden/testing';
 import type { StatusReport } from './commands/status.js';
 
 let ctx: TestContext;

@@ -15,7 +15,7 @@ import {
   type Logger,
   type RunwardenEvent,
 } from '@runwarden/core';
-import type { TestContext } from '../../../test/support/context.js';
+import type { TestContext } from '@runwarden/testing';
 import { createAlertWorker, type AlertWorkerDeps } from './create-alert-worker.js';
 
 export interface RecordingChannel extends Channel {

@@ -2,7 +2,7 @@ import type { AlertLedgerEntry } from '@runwarden/core';
 import { readAlertStats, type Notification } from '@runwarden/alerts';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import {
   createFixture,
   failedRun,

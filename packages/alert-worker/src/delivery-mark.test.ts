@@ -7,7 +7,7 @@
 import type { Notification } from '@runwarden/alerts';
 import { createRedisConnection, startPrivateRedis, type PrivateRedis } from '@runwarden/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor } from '../../../test/support/context.js';
+import { createTestContext, waitFor } from '@runwarden/testing';
 import { createFixture, failedRun, recordingChannel } from './alert-worker.fixture.js';
 
 let redis: PrivateRedis;

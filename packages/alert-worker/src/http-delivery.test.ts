@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createFixture, failedRun } from './alert-worker.fixture.js';
 
 let ctx: TestContext;

@@ -8,7 +8,7 @@ import {
 } from '@runwarden/alerts';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createFixture, failedRun, recordingChannel } from './alert-worker.fixture.js';
 
 let ctx: TestContext;

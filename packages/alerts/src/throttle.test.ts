@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
 import { claimDelivery, markDeliverySent, releaseDelivery } from './delivery-claim.js';
 import type { EventSummary } from './notification.js';
 import { reserveSlot } from './pacing.js';

@@ -11,18 +11,20 @@ import {
   type ArchiveOutcome,
   type QueueWorker,
 } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
 import {
-  unzipTest,
   compareExtraction,
-} from '../../../packages/archive/src/archive-test-support.js';
+  createTestContext,
+  type TestContext,
+  unzipTest,
+  waitFor,
+} from '@runwarden/testing';
 import { createArchiveWorker } from './archive-worker.js';
 import {
   addArchiveJob,
   completedRun,
   createArchiveFixture,
   type ArchiveFixture,
-} from './archive-worker.test-support.js';
+} from './archive-worker.fixture.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let ctx: TestContext;

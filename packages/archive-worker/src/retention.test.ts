@@ -12,7 +12,7 @@ import {
   type RetentionLedgerEntry,
   type RunwardenConfig,
 } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createRetentionJob } from './retention-job.js';
 import { planRetention, type StoredRun } from './retention-plan.js';
 

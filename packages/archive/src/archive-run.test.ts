@@ -13,9 +13,13 @@ import {
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
+import {
+  compareExtraction,
+  createTestContext,
+  type TestContext,
+  unzipTest,
+} from '@runwarden/testing';
 import { archiveRun } from './archive-run.js';
-import { compareExtraction, unzipTest } from './archive-test-support.js';
 import { ThreadPool } from './thread-pool.js';
 
 let ctx: TestContext;

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
 import { archiveRun } from './archive-run.js';
 import { extractAndCompare, readWithJava, readWithPython } from './interop/interop-readers.js';
 import { buildInteropTree, type InteropTree } from './interop/interop-tree.js';

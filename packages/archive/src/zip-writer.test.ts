@@ -4,8 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
-import { unzipTest } from './archive-test-support.js';
+import { createTestContext, type TestContext, unzipTest } from '@runwarden/testing';
 import { crc32Combine } from './crc32-combine.js';
 import { EntryTable, scanWorktree } from './scan-worktree.js';
 import { ThreadPool } from './thread-pool.js';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { createRedisConnection, QueueSet, QUEUES, runwardenConfigSchema } from '@runwarden/core';
 import { chromium, type Browser } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
-import { BOARD_PASSWORD, BOARD_USER, seedJobs, startBoard } from './testing/board-fixture.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
+import { BOARD_PASSWORD, BOARD_USER, seedJobs, startBoard } from './board.fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

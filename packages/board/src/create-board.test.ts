@@ -7,10 +7,9 @@ import {
   scannerStatusKey,
 } from '@runwarden/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
-import { startRedisServer } from '../../../test/support/redis-server.js';
+import { createTestContext, startRedisServer, type TestContext } from '@runwarden/testing';
 import { createBoard } from './create-board.js';
-import { authHeader, seedJobs, startBoard } from './testing/board-fixture.js';
+import { authHeader, seedJobs, startBoard } from './board.fixture.js';
 
 let ctx: TestContext;
 beforeEach(() => {

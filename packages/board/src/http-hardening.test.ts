@@ -7,11 +7,11 @@ import {
   RunwardenError,
 } from '@runwarden/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
 import { LoginLimiter } from './basic-auth.js';
 import { createBoard, isLoopbackHost } from './create-board.js';
 import { crossSiteReason } from './http-hardening.js';
-import { authHeader, startBoard } from './testing/board-fixture.js';
+import { authHeader, startBoard } from './board.fixture.js';
 
 let ctx: TestContext;
 beforeEach(() => {

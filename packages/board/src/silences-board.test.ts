@@ -8,8 +8,8 @@ import { addSilence, listSilences, parseMatcher } from '@runwarden/alerts';
 import { Redis } from 'ioredis';
 import { chromium } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
-import { authHeader, BOARD_PASSWORD, BOARD_USER, startBoard } from './testing/board-fixture.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
+import { authHeader, BOARD_PASSWORD, BOARD_USER, startBoard } from './board.fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 

@@ -3,27 +3,108 @@
  * (QueueSet, the worker harness). Short-lived commands import this
  * entry instead of the package's main one, so `runwarden status --json`, the
  * healthcheck every container runs every 30 s, never loads BullMQ.
+ *
+ * Every export is named: this list is core's public surface (what other
+ * workspaces import), and `index.ts` adds the BullMQ half to it.
  */
-export * from './errors.js';
-export * from './duration.js';
-export * from './timestamps.js';
-export * from './run-id.js';
-export * from './untrusted-text.js';
-export * from './status-keys.js';
-export * from './events.js';
-export * from './queues.js';
-export * from './ledger.js';
-export * from './config/schema.js';
-export * from './config/env.js';
+export { ConfigError, RunwardenError, toError, UnsafeRunIdError } from './errors.js';
+export { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
+export { parseTimestamp, toIsoTimestamp } from './timestamps.js';
+export { assertSafeRunId, pathForRun } from './run-id.js';
+export { oneLine, showControlChars } from './untrusted-text.js';
+export {
+  ALERT_STATS,
+  type AlertStat,
+  alertStatsKey,
+  type ArchiveJobProgress,
+  parseAlertStats,
+  parseArchiveProgress,
+  parseScannerStatus,
+  retentionStatusKey,
+  scannerEpochKey,
+  scannerLeaseKey,
+  type ScannerStatus,
+  scannerStatusKey,
+} from './status-keys.js';
+export {
+  type ArchivalFailedEvent,
+  emptyStepCounts,
+  EVENT_TYPES,
+  eventIds,
+  type EventType,
+  MAX_SNAPSHOT_STEPS,
+  MONITOR_RUN_ID,
+  type MonitorBlindEvent,
+  type MonitorRecoveredEvent,
+  type Outcome,
+  RUN_STATES,
+  type RunCompletedEvent,
+  type RunSnapshot,
+  type RunState,
+  type RunwardenEvent,
+  STEP_STATES,
+  type StepCounts,
+  stepsDone,
+  type StepSnapshot,
+  type StepState,
+  TERMINAL_RUN_STATES,
+} from './events.js';
+export { ALL_QUEUES, type QueueName, QUEUES } from './queues.js';
+export {
+  type AlertLedgerEntry,
+  type ArchiveOutcome,
+  type LedgerEntry,
+  type RetentionLedgerEntry,
+} from './ledger.js';
+export {
+  type AlertRule,
+  type AlertsConfig,
+  alertsConfigSchema,
+  MATCH_FIELDS,
+  type RunwardenConfig,
+  runwardenConfigSchema,
+  type Severity,
+} from './config/schema.js';
 export {
   loadConfig,
   loadAlertsConfig,
   type LoadedConfig,
   type LoadConfigOptions,
 } from './config/load.js';
-export * from './redis.js';
-export * from './lua-script.js';
-export * from './redis-health.js';
-export * from './logger.js';
-export * from './closeable.js';
-export * from './private-redis.js';
+export {
+  checkRedis,
+  closeRedisConnection,
+  createRedisConnection,
+  deleteKeysWithPrefix,
+  evictionWarning,
+  pingRedis,
+  readRedisIdentity,
+  type RedisCheck,
+  type RedisConnection,
+  replicaSafe,
+  waitForReplicas,
+} from './redis.js';
+export {
+  DEFAULT_REDIS_URL,
+  describeTarget,
+  parseRedisUrl,
+  redactUrl,
+  RedisCheckError,
+  type RedisProblem,
+} from './redis-url.js';
+export { LuaScript } from './lua-script.js';
+export { redisHealth, routeConsoleToLogger } from './redis-health.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  type Closeable,
+  closeAll,
+  installShutdown,
+  onceClose,
+  type ShutdownOptions,
+} from './closeable.js';
+export {
+  freePort,
+  type PrivateRedis,
+  REDIS_INSTALL_HINT,
+  startPrivateRedis,
+} from './private-redis.js';

@@ -27,12 +27,6 @@ export const STEP_STATES = [
 ] as const;
 export type StepState = (typeof STEP_STATES)[number];
 export const TERMINAL_RUN_STATES: readonly RunState[] = ['succeeded', 'failed', 'canceled'];
-export const TERMINAL_STEP_STATES: readonly StepState[] = [
-  'succeeded',
-  'failed',
-  'skipped',
-  'canceled',
-];
 
 export type Outcome = 'succeeded' | 'failed' | 'canceled';
 

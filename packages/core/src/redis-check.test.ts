@@ -4,9 +4,9 @@ import {
   checkRedis,
   closeRedisConnection,
   createRedisConnection,
-  RedisCheckError,
   waitForReplicas,
 } from './redis.js';
+import { RedisCheckError } from './redis-url.js';
 
 let locked: PrivateRedis;
 let replica: PrivateRedis;

@@ -17,8 +17,6 @@ import {
   type RedisTarget,
 } from './redis-url.js';
 
-export * from './redis-url.js';
-
 /** A connection to one server, a Sentinel-managed master or a Cluster; BullMQ takes each. */
 export type RedisConnection = Redis;
 

@@ -11,8 +11,13 @@ import {
   type QueueWorker,
   type RunwardenConfig,
 } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
-import { completedEvent, step } from '../../../test/support/fixtures.js';
+import {
+  completedEvent,
+  createTestContext,
+  step,
+  type TestContext,
+  waitFor,
+} from '@runwarden/testing';
 import { createReportWorker } from './report-worker.js';
 
 let ctx: TestContext;

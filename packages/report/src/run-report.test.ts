@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnsafeRunIdError } from '@runwarden/core';
-import { completedEvent, step } from '../../../test/support/fixtures.js';
+import { completedEvent, step } from '@runwarden/testing';
 import { buildRunReport } from './run-report.js';
 import { writeRunReport } from './write-report.js';
 

@@ -8,9 +8,3 @@ export {
 } from './detect-run-events.js';
 export { createScanCycle, type ScanCycleOptions, type ScanOutcome } from './scan-cycle.js';
 export { alertableTypes, enqueueEvent, queuesFor } from './route-event.js';
-export {
-  scannerStatusKey,
-  scannerLeaseKey,
-  parseScannerStatus,
-  type ScannerStatus,
-} from '@runwarden/core';

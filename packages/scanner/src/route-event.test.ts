@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertsConfigSchema } from '@runwarden/core';
 import { alertableTypes, queuesFor } from './route-event.js';
-import { completedEvent } from '../../../test/support/fixtures.js';
+import { completedEvent } from '@runwarden/testing';
 
 describe('routing', () => {
   const started = {

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SNAPSHOT_STEPS, QUEUES, type RunCompletedEvent } from '@runwarden/core';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createScannerFixture, type ScannerFixture } from './scanner.fixture.js';
 
 let ctx: TestContext;

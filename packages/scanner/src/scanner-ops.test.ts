@@ -7,7 +7,7 @@ import {
   openOrchestrationDb,
   runMigrations,
 } from '@runwarden/store';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createScanCycle } from './scan-cycle.js';
 import { enqueueEvent } from './route-event.js';
 import { createScannerFixture, logsMatching, type ScannerFixture } from './scanner.fixture.js';

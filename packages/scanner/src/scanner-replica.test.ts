@@ -12,7 +12,7 @@ import {
   startPrivateRedis,
   type PrivateRedis,
 } from '@runwarden/core';
-import { createTestContext, waitFor } from '../../../test/support/context.js';
+import { createTestContext, waitFor } from '@runwarden/testing';
 import { createScannerFixture, logsMatching } from './scanner.fixture.js';
 
 let master: PrivateRedis;

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '@runwarden/core';
 import { PIPELINE_SCHEMA_SQL } from '@runwarden/store';
-import { createTestContext, waitFor, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createScannerFixture, logsMatching, type ScannerFixture } from './scanner.fixture.js';
 
 let ctx: TestContext;

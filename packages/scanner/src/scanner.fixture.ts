@@ -13,7 +13,7 @@ import {
   type RunwardenConfig,
 } from '@runwarden/core';
 import { createPipelineWriter, type PipelineWriter } from '@runwarden/store';
-import type { TestContext } from '../../../test/support/context.js';
+import type { TestContext } from '@runwarden/testing';
 import { createScanner, type Scanner, type ScannerDeps } from './scanner.js';
 
 export interface ScannerFixture {

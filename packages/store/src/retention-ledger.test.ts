@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/support/context.js';
+import { createTestContext, type TestContext } from '@runwarden/testing';
 import { createLedgerRecorder } from './ledger-recorder.js';
 import { runMigrations } from './migrations.js';
 import { openOrchestrationDb } from './open-db.js';

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../support/cli.js';
+import { REPO_ROOT } from '@runwarden/testing';
 
 const run = promisify(execFile);
 const HERE = path.join(REPO_ROOT, 'test/deploy/compose-up');

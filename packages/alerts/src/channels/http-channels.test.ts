@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testNotification } from '../build-notification.js';
 import type { Notification } from '../notification.js';
-import { freePort } from '../../../core/src/private-redis.js';
+import { freePort } from '@runwarden/testing';
 import { MAX_ANSWER_BYTES } from './bounded-fetch.js';
 import { ChannelError, idempotencyKey } from './channel.js';
 import { createSlackChannel } from './slack.js';

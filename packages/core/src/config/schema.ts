@@ -239,7 +239,6 @@ const channels = z
   .strict();
 
 export const CHANNEL_NAMES = ['console', 'slack', 'email', 'webhook'] as const;
-export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
 const matchField = z.enum(MATCH_FIELDS, {
   error: (issue) =>

@@ -12,8 +12,8 @@ import {
   type RunwardenConfig,
 } from '@runwarden/core';
 import { Worker } from 'bullmq';
-import type { TestContext } from '../../../../test/support/context.js';
-import { createBoard, type Board } from '../create-board.js';
+import type { TestContext } from '@runwarden/testing';
+import { createBoard, type Board } from './create-board.js';
 
 export const BOARD_USER = 'ops';
 export const BOARD_PASSWORD = 'correct horse battery staple';

@@ -16,7 +16,7 @@ import {
   type RunCompletedEvent,
   type RunwardenConfig,
 } from '@runwarden/core';
-import type { TestContext } from '../../../test/support/context.js';
+import type { TestContext } from '@runwarden/testing';
 
 export interface ArchiveFixture {
   config: RunwardenConfig;

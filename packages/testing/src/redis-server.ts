@@ -13,14 +13,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import {
-  freePort,
-  startPrivateRedis,
-  type PrivateRedis,
-} from '../../packages/core/src/private-redis.js';
+import { freePort, startPrivateRedis, type PrivateRedis } from '@runwarden/core/essentials';
 import { waitFor } from './context.js';
 
-export { freePort } from '../../packages/core/src/private-redis.js';
+export { freePort } from '@runwarden/core/essentials';
 export type RedisServer = PrivateRedis;
 
 export function startRedisServer(
