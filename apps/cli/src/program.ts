@@ -6,11 +6,16 @@
  * `status` does not load the board, the workers or the scanner. The container
  * healthcheck runs `status --json` every 30 s in every container.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './context.js';
 
-/** The version of this checkout's CLI. */
-const VERSION = '0.1.0';
+/** The CLI's version, from its package.json (one level above src/ and dist/ alike). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 type Register = (program: Command, io: CliIo, done: (code: number) => void) => void;
 

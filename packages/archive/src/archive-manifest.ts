@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import type { ArchiveOutcome } from '@runwarden/core';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic, type ArchiveOutcome } from '@runwarden/core';
 
 export interface ArchiveManifest {
   schemaVersion: 1;
@@ -29,10 +29,9 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Written before the zip's rename, whose folder fsync covers this rename too. */
 export async function writeManifest(path: string, manifest: ArchiveManifest): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`, { flush: true });
-  await rename(temp, path);
+  await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`, { syncDir: false });
 }
 
 /**

@@ -147,6 +147,7 @@ describe('archiveRun', () => {
     makeRun('run-stale');
     mkdirSync(archives, { recursive: true });
     writeFileSync(path.join(archives, '.run-stale.zip.tmp-999-abc'), 'half a zip');
+    writeFileSync(path.join(archives, '.run-stale.zip.json.tmp-999-abc'), 'half a manifest');
     writeFileSync(path.join(archives, '.run-stale.zip.zip.tmp-1'), 'belongs to another run');
     // Run `run-stale.zip.tmp-foo`'s temp file starts with run `run-stale`'s prefix.
     writeFileSync(path.join(archives, '.run-stale.zip.tmp-foo.zip.tmp-1-abc'), 'another run');

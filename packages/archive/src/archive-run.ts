@@ -9,9 +9,16 @@
  * Nothing but a verified zip ever has the final name: a kill at any point
  * leaves at most a temp file, which the next attempt removes.
  */
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathForRun, type ArchiveOutcome, type Logger } from '@runwarden/core';
+import {
+  commitFile,
+  isTempOf,
+  pathForRun,
+  tempPathFor,
+  type ArchiveOutcome,
+  type Logger,
+} from '@runwarden/core';
 import { reuseArchive, writeManifest } from './archive-manifest.js';
 import { checkDiskSpace } from './disk-space.js';
 import { scanWorktree } from './scan-worktree.js';
@@ -47,36 +54,20 @@ export interface ArchiveRunOptions {
 
 export type { ZipProgress };
 
-function tempPrefix(runId: string): string {
-  return `.${runId}.zip.tmp-`;
-}
-
 /**
- * What follows the prefix in a temp name: `<pid>-<base36 time>`, no dot. Run
- * `a`'s prefix also starts run `a.zip.tmp-x`'s temp names, but what follows
- * it there holds a dot, so one run never takes another's temp file for its own.
+ * Temp files of earlier attempts that were killed (the zip's and the manifest's,
+ * named by core's atomic write); the job ids are unique per run, so no one else
+ * is writing them. Run `a`'s temps never match run `a.zip`'s: see `isTempOf`.
  */
-const TEMP_SUFFIX = /^\d+-[0-9a-z]+$/;
-
-/** Temp files of earlier attempts that were killed; the job ids are unique per run, so no one else is writing them. */
 async function removeStaleTemps(archiveDir: string, runId: string, logger?: Logger): Promise<void> {
-  const prefix = tempPrefix(runId);
+  const finals = [`${runId}.zip`, `${runId}.zip.json`];
   for (const name of await readdir(archiveDir)) {
-    if (!name.startsWith(prefix) || !TEMP_SUFFIX.test(name.slice(prefix.length))) continue;
+    if (!finals.some((final) => isTempOf(name, final))) continue;
     await rm(path.join(archiveDir, name), { force: true });
     logger?.info(
       { runId, file: name },
       `Removed ${name}, left by an earlier archive attempt for run ${runId} that did not finish`,
     );
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
@@ -121,10 +112,7 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
     runId,
   });
 
-  const temp = path.join(
-    archiveDir,
-    `${tempPrefix(runId)}${process.pid}-${Date.now().toString(36)}`,
-  );
+  const temp = tempPathFor(zipPath);
   const pool = options.pool ?? new ThreadPool();
   try {
     const zip = await writeZip(temp, listing, {
@@ -150,8 +138,8 @@ export async function archiveRun(options: ArchiveRunOptions): Promise<ArchiveOut
       warnings,
       verifiedAt: new Date().toISOString(),
     });
-    await rename(temp, zipPath);
-    await fsyncDir(archiveDir);
+    // One folder fsync makes both renames durable: the manifest's and the zip's.
+    await commitFile(temp, zipPath);
     for (const s of skippedFiles)
       logger?.warn(
         { runId, file: s.path, reason: s.reason },

@@ -7,6 +7,7 @@
  * Every export is named: this list is core's public surface (what other
  * workspaces import), and `index.ts` adds the BullMQ half to it.
  */
+export { commitFile, isTempOf, tempPathFor, writeFileAtomic } from './atomic-file.js';
 export { ConfigError, RunwardenError, toError, UnsafeRunIdError } from './errors.js';
 export { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 export { parseTimestamp, toIsoTimestamp } from './timestamps.js';

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsafeRunIdError } from './errors.js';
 import { assertSafeRunId, MAX_RUN_ID_BYTES, pathForRun } from './run-id.js';
 import { eventIds } from './events.js';
+import { tempPathFor } from './atomic-file.js';
 
 describe('assertSafeRunId', () => {
   it.each(['run-42', 'etl_2025-12-05T14.32', 'a b', 'run:7', 'é'.repeat(100), '漢字-🚀'])(
@@ -45,11 +46,10 @@ describe('assertSafeRunId', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'runwarden-run-id-'));
     try {
       const longest = 'é'.repeat(MAX_RUN_ID_BYTES / 2);
-      const names = [
-        `.${longest}_summary.json.${'f'.repeat(12)}.tmp`,
-        `.${longest}.zip.tmp-4194304-${Date.now().toString(36)}`,
-        `${longest}.zip.json.tmp-4194304`,
-      ];
+      // The longest names made from a run id: the temps of its files, from a 7-digit pid.
+      const names = [`${longest}_summary.html`, `${longest}.zip.json`, `${longest}.zip`].map(
+        (final) => path.basename(tempPathFor(path.join(dir, final))).replace(/-\d+-/, '-4194304-'),
+      );
       expect(assertSafeRunId(longest)).toBe(longest);
       for (const name of names) writeFileSync(path.join(dir, name), '');
       // What the old limit of 200 UTF-16 units let through:

@@ -3,8 +3,9 @@ import { UnsafeRunIdError } from './errors.js';
 
 /**
  * The longest run id, in UTF-8 bytes. File names are limited to 255 bytes
- * (NAME_MAX), and the longest name runwarden makes from a run id adds 31:
- * the report's temp file `.<id>_summary.json.<12 hex>.tmp`. Counting
+ * (NAME_MAX), and the longest name runwarden makes from a run id adds 41:
+ * the HTML report's temp file `.<id>_summary.html.tmp-<pid>-<14 base36>`
+ * (atomic-file.ts; a pid has at most 7 digits). Counting
  * UTF-16 units instead let 200 × `é` (400 bytes) through to `ENAMETOOLONG`.
  */
 export const MAX_RUN_ID_BYTES = 200;

@@ -5,5 +5,5 @@ export {
   type RunReport,
   type StepReport,
 } from './run-report.js';
-export { reportPath, writeFileAtomic, writeRunReport, writeRunReportHtml } from './write-report.js';
+export { reportPath, writeRunReport, writeRunReportHtml } from './write-report.js';
 export { renderReportHtml, formatMs } from './html-report.js';
