@@ -12,14 +12,15 @@
  * twice queues nothing the second time.
  */
 import {
+  enqueueEvent,
+  type EventType,
   MAX_SNAPSHOT_STEPS,
   parseTimestamp,
   QUEUES,
-  type EventType,
   type QueueSet,
   type RunCompletedEvent,
 } from '@runwarden/core';
-import { detectRunEvents, enqueueEvent } from '@runwarden/scanner';
+import { detectRunEvents } from '@runwarden/scanner';
 import {
   createBackfillStore,
   createPipelineReader,

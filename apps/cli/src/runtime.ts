@@ -5,20 +5,21 @@
  * the connections: every step runs even when one throws.
  */
 import {
+  alertableTypes,
+  type AlertsConfig,
   closeAll,
   closeRedisConnection,
   createRedisConnection,
+  type Logger,
   onceClose,
   QueueSet,
-  type AlertsConfig,
-  type Logger,
   type RunwardenConfig,
 } from '@runwarden/core';
 import { createAlertWorker } from '@runwarden/alert-worker';
 import { createArchiveWorker, createRetentionJob } from '@runwarden/archive-worker';
 import { createBoard } from '@runwarden/board';
 import { createReportWorker } from '@runwarden/report-worker';
-import { alertableTypes, createScanner } from '@runwarden/scanner';
+import { createScanner } from '@runwarden/scanner';
 
 import type { Role } from './roles.js';
 import { startWhenDatabaseReady } from './wait-for-database.js';
@@ -68,7 +69,9 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     const has = (role: Role) => deps.roles.includes(role);
     const common = { config, queues, redisUrl };
     if (has('archive')) {
-      closers.push(pick(createArchiveWorker({ ...common, logger })));
+      closers.push(
+        pick(createArchiveWorker({ ...common, logger, alertTypes: alertableTypes(deps.alerts) })),
+      );
       // Retention runs beside the archive workers (idle unless archive.retention sets a rule).
       closers.push(pick(createRetentionJob({ ...common, logger })));
     }

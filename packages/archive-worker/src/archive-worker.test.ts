@@ -9,6 +9,7 @@ import {
   createRedisConnection,
   eventIds,
   type ArchiveOutcome,
+  type EventType,
   type QueueWorker,
 } from '@runwarden/core';
 import {
@@ -34,7 +35,10 @@ beforeEach(() => {
 });
 afterEach(() => ctx.cleanup());
 
-function startWorker(fx: ArchiveFixture, extra: { lockDuration?: number } = {}): QueueWorker {
+function startWorker(
+  fx: ArchiveFixture,
+  extra: { lockDuration?: number; alertTypes?: ReadonlySet<EventType> } = {},
+): QueueWorker {
   const worker = createArchiveWorker({
     config: fx.config,
     logger: fx.logger,
@@ -146,6 +150,22 @@ describe('createArchiveWorker', () => {
       (await Job.fromId(fx.queues.get('ledger'), `archive.${event.id}`))?.data.outcome,
     ).toMatchObject({ status: 'failed' });
     expect(readdirSync(ctx.dir)).not.toContain('archive');
+  });
+
+  it('routes archival_failed like every event: no alert job when no rule can match it', async () => {
+    const fx = createArchiveFixture(ctx, { attempts: 1 });
+    startWorker(fx, { alertTypes: new Set<EventType>(['run_completed']) });
+    const event = completedRun('../unsafe');
+    await addArchiveJob(fx.queues, event);
+    await finished(fx, event.id);
+    // Logged after the (filtered) enqueue.
+    await waitFor(
+      () => fx.logs.some((l) => /could not be archived/.test(String(l.msg))),
+      'the archival_failed log line',
+    );
+    expect(await Job.fromId(fx.queues.get('alert'), eventIds.archivalFailed('../unsafe'))).toBe(
+      undefined,
+    );
   });
 
   it('retries a lack of space, then dead-letters it with an alert, writing no file', async () => {

@@ -15,12 +15,14 @@ import {
   assertSafeRunId,
   closeAll,
   createQueueWorker,
+  enqueueEvent,
   eventIds,
   onceClose,
   QUEUES,
   type ArchivalFailedEvent,
   type ArchiveJobProgress,
   type ArchiveOutcome,
+  type EventType,
   type Logger,
   type QueueSet,
   type QueueWorker,
@@ -45,6 +47,12 @@ export interface ArchiveWorkerDeps {
    * @defaultValue 500
    */
   progressIntervalMs?: number;
+  /**
+   * Event types some alert rule can match (`alertableTypes`): archival_failed is
+   * routed like every other event, so it gets an alert job only when a rule can match it.
+   * @defaultValue every type
+   */
+  alertTypes?: ReadonlySet<EventType>;
 }
 
 interface ProgressReporter {
@@ -154,9 +162,7 @@ export function createArchiveWorker(deps: ArchiveWorkerDeps): QueueWorker {
       attempts: job.attemptsMade + 1,
       jobId: String(job.id),
     };
-    await queues
-      .get(QUEUES.alert)
-      .add(alert.type, alert, queues.jobOptions(QUEUES.alert, { jobId: alert.id }));
+    await enqueueEvent(queues, alert, deps.alertTypes);
     logger.error(
       { runId, jobId: job.id, reason: error.message },
       `Run ${runId} could not be archived (${error.message}); raised archival_failed. Fix the cause, then retry it with \`runwarden dlq retry\``,

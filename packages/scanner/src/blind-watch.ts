@@ -8,16 +8,18 @@
  *                                   ─▶ one error log line
  *   next scan succeeds ─────────────▶ monitor_recovered (resolves it), status fields removed
  *
- * The events go straight to the `alert` queue: the outbox lives in the very
+ * The events go straight to the `alert` queue (through the one routing,
+ * `enqueueEvent`), not through the outbox: the outbox lives in the very
  * database that cannot be read. Their ids derive from the blind episode's
  * start, so a replay adds nothing twice.
  */
 import {
   MONITOR_RUN_ID,
-  QUEUES,
+  enqueueEvent,
   eventIds,
   formatDuration,
   scannerStatusKey,
+  type EventType,
   type Logger,
   type MonitorBlindEvent,
   type MonitorRecoveredEvent,
@@ -31,6 +33,8 @@ export interface BlindWatchOptions {
   logger: Logger;
   database: string;
   blindAfterMs: number;
+  /** Event types some alert rule can match; the events are routed like every other. */
+  alertTypes?: ReadonlySet<EventType>;
   /** Real time: the watchdog measures how long scanning has failed. */
   now?: () => number;
 }
@@ -50,9 +54,7 @@ export function createBlindWatch(options: BlindWatchOptions): BlindWatch {
   let blind: MonitorBlindEvent | undefined;
 
   async function raise(event: MonitorBlindEvent | MonitorRecoveredEvent): Promise<void> {
-    await options.queues
-      .get(QUEUES.alert)
-      .add(event.type, event, options.queues.jobOptions(QUEUES.alert, { jobId: event.id }));
+    await enqueueEvent(options.queues, event, options.alertTypes);
   }
 
   return {

@@ -7,4 +7,3 @@ export {
   type RunDetection,
 } from './detect-run-events.js';
 export { createScanCycle, type ScanCycleOptions, type ScanOutcome } from './scan-cycle.js';
-export { alertableTypes, enqueueEvent, queuesFor } from './route-event.js';

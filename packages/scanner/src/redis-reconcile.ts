@@ -16,15 +16,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  QUEUES,
-  scannerEpochKey,
+  enqueueEvent,
   type EventType,
   type Logger,
+  QUEUES,
   type QueueSet,
+  queuesFor,
+  scannerEpochKey,
 } from '@runwarden/core';
 import type { ScannerStore } from '@runwarden/store';
 import type { Redis } from 'ioredis';
-import { enqueueEvent, queuesFor } from './route-event.js';
 
 const HORIZON_MS = 7 * 24 * 60 * 60_000;
 const BATCH = 500;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { QUEUES, createRedisConnection, scannerLeaseKey } from '@runwarden/core';
+import { createRedisConnection, enqueueEvent, QUEUES, scannerLeaseKey } from '@runwarden/core';
 import {
   createPipelineReader,
   createScannerStore,
@@ -9,7 +9,6 @@ import {
 } from '@runwarden/store';
 import { createTestContext, type TestContext, waitFor } from '@runwarden/testing';
 import { createScanCycle } from './scan-cycle.js';
-import { enqueueEvent } from './route-event.js';
 import { createScannerFixture, logsMatching, type ScannerFixture } from './scanner.fixture.js';
 
 let ctx: TestContext;

@@ -16,15 +16,16 @@ import type { Redis } from 'ioredis';
 import {
   closeAll,
   createRedisConnection,
-  formatDuration,
-  onceClose,
-  scannerLeaseKey,
+  enqueueEvent,
   type EventType,
+  formatDuration,
   type Logger,
+  onceClose,
   type QueueSet,
   type QueueWorker,
   type RunwardenConfig,
   type RunwardenEvent,
+  scannerLeaseKey,
 } from '@runwarden/core';
 import { type SkippedRow } from '@runwarden/store';
 import { createLedgerConsumer } from './ledger-consumer.js';
@@ -35,7 +36,7 @@ import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
 import { createReplicaGate } from './replica-gate.js';
 import { writeScannerStatus } from './scanner-status.js';
-import { eventLogLine, enqueueEvent } from './route-event.js';
+import { eventLogLine } from './event-log-line.js';
 
 export interface ScannerDeps {
   config: RunwardenConfig;
@@ -195,6 +196,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
       logger: log,
       database: deps.config.database,
       blindAfterMs: settings.blindAfter,
+      alertTypes: deps.alertTypes,
     });
     running = { sql, redis, lease, blind, ledger };
     await lease.start();

@@ -4,13 +4,13 @@
  * the scanner. Workers do the work; this command only queues it.
  */
 import {
+  alertableTypes,
   closeAll,
+  DURATION_HINT,
   formatDuration,
   parseDuration,
   RunwardenError,
-  DURATION_HINT,
 } from '@runwarden/core/essentials';
-import { alertableTypes } from '@runwarden/scanner';
 import { openOrchestrationDb, runMigrations } from '@runwarden/store';
 import type { Command } from 'commander';
 import { openAdmin } from '../admin.js';

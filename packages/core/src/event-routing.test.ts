@@ -1,7 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { alertsConfigSchema } from '@runwarden/core';
-import { alertableTypes, queuesFor } from './route-event.js';
-import { completedEvent } from '@runwarden/testing';
+import { alertsConfigSchema } from './config/schema.js';
+import { alertableTypes, queuesFor } from './event-routing.js';
+import { emptyStepCounts, type RunCompletedEvent } from './events.js';
+
+function completedEvent(runId: string): RunCompletedEvent {
+  const at = '2026-01-01T00:01:00Z';
+  return {
+    id: `${runId}.completed`,
+    type: 'run_completed',
+    runId,
+    pipeline: null,
+    detectedAt: at,
+    changedAt: at,
+    outcome: 'succeeded',
+    stepCounts: emptyStepCounts(),
+    run: {
+      runId,
+      pipeline: null,
+      state: 'succeeded',
+      createdAt: at,
+      startedAt: at,
+      finishedAt: at,
+      updatedAt: at,
+      steps: [],
+    },
+  };
+}
 
 describe('routing', () => {
   const started = {
@@ -22,7 +46,7 @@ describe('routing', () => {
       }),
     );
     expect(queuesFor(started, types)).toEqual([]);
-    expect(queuesFor(completedEvent('r', []), types)).toEqual(['report', 'archive', 'alert']);
+    expect(queuesFor(completedEvent('r'), types)).toEqual(['report', 'archive', 'alert']);
   });
 
   it('sends every type to the alert queue when a rule has no type matcher', () => {
