@@ -1,4 +1,5 @@
-export { createScanner, type Scanner, type ScannerDeps, type ScanResult } from './scanner.js';
+export { createScanner, type Scanner, type ScannerDeps } from './scanner.js';
+export type { ScanResult } from './scan-step.js';
 export {
   detectRunEvents,
   isComplete,

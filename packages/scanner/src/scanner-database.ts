@@ -104,3 +104,40 @@ export function openScannerDatabase(options: OpenScannerDatabaseOptions): Scanne
     throw err;
   }
 }
+
+export interface DatabaseHandle {
+  /** The open database; reopened first when the file at the path is not the one opened. */
+  current(): ScannerDatabase;
+  /** The database if it is open now (no reopen). */
+  ifOpen(): ScannerDatabase | undefined;
+  close(): void;
+}
+
+/** Opens the database now (throws when it cannot), and reopens it whenever its file is replaced. */
+export function createDatabaseHandle(
+  options: OpenScannerDatabaseOptions & { onReopen(): void },
+): DatabaseHandle {
+  const { file, logger } = options;
+  let sql: ScannerDatabase | undefined = openScannerDatabase(options);
+  return {
+    current() {
+      const identity = fileIdentity(file);
+      if (sql && identity === sql.identity) return sql;
+      if (sql) {
+        logger.warn(
+          { database: file, before: sql.identity, now: identity ?? null },
+          identity === undefined
+            ? `The orchestration database ${file} is gone (moved or deleted); the scanner tries to reopen it at every check`
+            : `The orchestration database ${file} was replaced by another file (device:inode ${sql.identity} → ${identity}); the scanner reopens it and scans the new file`,
+        );
+        sql.db.close();
+        sql = undefined;
+        options.onReopen();
+      }
+      sql = openScannerDatabase(options);
+      return sql;
+    },
+    ifOpen: () => sql,
+    close: () => sql?.db.close(),
+  };
+}
