@@ -1,4 +1,4 @@
-export { runCli, createProgram } from './program.js';
+export { createProgram } from './program.js';
 export {
   startRuntime,
   WORKER_ROLES,
@@ -6,7 +6,6 @@ export {
   type Runtime,
   type RuntimeDeps,
 } from './runtime.js';
-export { CliError } from './cli-error.js';
 // For the whole-system doctor test (test/e2e/doctor.test.ts).
 export { parseInfo, redisInfoChecks } from './doctor/check-redis.js';
 export { runDoctor } from './doctor/run-doctor.js';

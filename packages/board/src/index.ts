@@ -1,7 +1,1 @@
-export { createBoard, normaliseBasePath, type Board, type BoardDeps } from './create-board.js';
-export {
-  createBoardMetrics,
-  type BoardMetrics,
-  type BoardMetricsOptions,
-} from './board-metrics.js';
-export { redactJobData, REDACTED } from './redact-job-data.js';
+export { createBoard, type Board, type BoardDeps } from './create-board.js';

@@ -1,7 +1,1 @@
-export {
-  archiveOutcomeOf,
-  createReportWorker,
-  processReportJob,
-  type ReportResult,
-  type ReportWorkerDeps,
-} from './report-worker.js';
+export { createReportWorker, type ReportWorkerDeps } from './report-worker.js';

@@ -1,24 +1,7 @@
-export {
-  PIPELINE_SCHEMA_SQL,
-  PIPELINE_TABLES_SQL,
-  PIPELINE_INDEXES,
-  REQUIRED_COLUMNS,
-  type PipelineIndex,
-} from './schema.js';
-export {
-  openOrchestrationDb,
-  assertPipelineSchema,
-  type OpenOrchestrationDbOptions,
-  type SqliteDb,
-} from './open-db.js';
-export { MIGRATIONS, runMigrations, type Migration } from './migrations.js';
-export {
-  describeSkippedRow,
-  formatRowValue,
-  readId,
-  idLookupKey,
-  type SkippedRow,
-} from './skipped-row.js';
+export { PIPELINE_SCHEMA_SQL } from './schema.js';
+export { openOrchestrationDb, type SqliteDb } from './open-db.js';
+export { MIGRATIONS, runMigrations } from './migrations.js';
+export { describeSkippedRow, formatRowValue, type SkippedRow } from './skipped-row.js';
 export {
   createPipelineReader,
   findMissingIndexes,
@@ -26,8 +9,6 @@ export {
   type PipelineReader,
   type RunSummary,
   type StepRow,
-  type NewRunRow,
-  type NewRuns,
 } from './pipeline-reader.js';
 export {
   createScannerStore,
@@ -35,30 +16,14 @@ export {
   type TrackedRun,
   type StepFailureCount,
   type ScanCommit,
-  type UnacknowledgedEvent,
 } from './scanner-store.js';
 export { createLedgerRecorder, type LedgerRecorder } from './ledger-recorder.js';
-export { readStatus, type StoreStatus, type ReadStatusOptions } from './status.js';
+export { createPipelineWriter, type PipelineWriter } from './pipeline-writer.js';
 export {
-  createPipelineWriter,
-  type PipelineWriter,
-  type PipelineWriterOptions,
-  type RunRowInput,
-  type StepRowInput,
-} from './pipeline-writer.js';
-export {
-  createScannerDbLease,
   createDbLeaseGuard,
+  createScannerDbLease,
   readScannerDbLease,
-  type DbLeaseGuard,
-  type ScannerDbLease,
-  type ScannerDbLeaseOptions,
-  type ScannerDbLeaseRow,
-  type DbLeaseClaim,
 } from './scanner-db-lease.js';
-export {
-  createBackfillStore,
-  type BackfillStore,
-  type BackfillCandidate,
-} from './backfill-store.js';
+export { readStatus, type StoreStatus } from './status.js';
+export { createBackfillStore, type BackfillCandidate } from './backfill-store.js';
 export { silencedEvents } from './silenced-events.js';
