@@ -5,6 +5,7 @@ import {
   createRedisConnection,
   QueueSet,
   runwardenConfigSchema,
+  scannerLeaseKey,
   scannerStatusKey,
 } from '@runwarden/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,8 +33,10 @@ function samples(body: string): Map<string, number> {
 async function writeStatusHashes(): Promise<void> {
   const redis = createRedisConnection(ctx.redisUrl);
   try {
+    // The holder is the lease key's; the hash names the last scanner that scanned (another here).
+    await redis.set(scannerLeaseKey(ctx.prefix), 'host-a-4242-f00d.1a2b3c4d', 'PX', 60_000);
     await redis.hset(scannerStatusKey(ctx.prefix), {
-      holder: 'host-a:4242',
+      holder: 'host-b-17-beef',
       lastScanAt: new Date(Date.now() - 5_000).toISOString(),
       lastScanMs: '12',
       activeRuns: '7',
@@ -73,7 +76,8 @@ describe('/metrics', () => {
     expect(
       m.get('runwarden_job_duration_seconds{queue="report",quantile="0.99"}'),
     ).toBeGreaterThanOrEqual(0);
-    expect(m.get('runwarden_scanner_lease_holder{holder="host-a:4242"}')).toBe(1);
+    expect(m.get('runwarden_scanner_lease_holder{holder="host-a-4242-f00d"}')).toBe(1);
+    expect(body).not.toContain('holder="host-b-17-beef"');
     expect(m.get('runwarden_scanner_detection_lag_seconds')).toBe(0.25);
     expect(m.get('runwarden_scanner_scan_duration_seconds')).toBe(0.012);
     expect(m.get('runwarden_scanner_active_runs')).toBe(7);

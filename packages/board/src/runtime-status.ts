@@ -1,13 +1,15 @@
 /**
  * What other processes publish in Redis for the board to show: the scanner's
- * status hash and the alert engine's counters. Both contracts, and their
+ * status hash, the lease key and the alert engine's counters. Both contracts, and their
  * defensive parsers (a missing or malformed field is null or left out, never
  * an error that breaks a scrape), live in `@runwarden/core` (status-keys.ts).
  */
 import {
   alertStatsKey,
   parseAlertStats,
+  parseLeaseHolder,
   parseScannerStatus,
+  scannerLeaseKey,
   scannerStatusKey,
   type AlertStat,
   type ScannerStatus,
@@ -16,7 +18,11 @@ import type { Redis } from 'ioredis';
 
 export type AlertStats = Partial<Record<AlertStat, number>>;
 
-/** Reads both hashes in one round trip. A key of another type yields empty results. */
+/**
+ * Reads the hashes and the lease in one round trip; `scanner.holder` is the
+ * lease holder now (null when no lease is held). A key of another type yields
+ * empty results.
+ */
 export async function readRuntimeStatus(
   redis: Redis,
   prefix: string,
@@ -25,6 +31,7 @@ export async function readRuntimeStatus(
     .pipeline()
     .hgetall(scannerStatusKey(prefix))
     .hgetall(alertStatsKey(prefix))
+    .get(scannerLeaseKey(prefix))
     .exec();
   const hashAt = (i: number): Record<string, string> => {
     const [err, value] = results?.[i] ?? [null, {}];
@@ -32,5 +39,10 @@ export async function readRuntimeStatus(
       ? {}
       : (value as Record<string, string>);
   };
-  return { scanner: parseScannerStatus(hashAt(0)), alerts: parseAlertStats(hashAt(1)) };
+  const [leaseErr, lease] = results?.[2] ?? [null, null];
+  const holder = parseLeaseHolder(!leaseErr && typeof lease === 'string' ? lease : null);
+  return {
+    scanner: { ...parseScannerStatus(hashAt(0)), holder },
+    alerts: parseAlertStats(hashAt(1)),
+  };
 }

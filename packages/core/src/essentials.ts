@@ -20,6 +20,7 @@ export {
   type ArchiveJobProgress,
   parseAlertStats,
   parseArchiveProgress,
+  parseLeaseHolder,
   parseScannerStatus,
   retentionStatusKey,
   scannerEpochKey,

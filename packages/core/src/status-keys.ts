@@ -9,6 +9,16 @@ export const scannerStatusKey = (prefix: string): string => `${prefix}:scanner:s
 /** String: `<instanceId>.<token>` of the scanner that holds the lease; expires unless renewed. */
 export const scannerLeaseKey = (prefix: string): string => `${prefix}:scanner:lease`;
 /**
+ * The scanner that holds the lease now: the instance id in the lease key's
+ * value, or null when no lease is held (the key expired). The status hash's
+ * `holder` is only the last scanner that scanned, and outlives its lease.
+ */
+export function parseLeaseHolder(value: string | null): string | null {
+  if (!value) return null;
+  const dot = value.lastIndexOf('.');
+  return dot > 0 ? value.slice(0, dot) : value;
+}
+/**
  * String: a random token the scanner writes once and records in SQLite
  * (`redis_epoch`). Gone or different means Redis lost its data (FLUSHALL, a
  * restart without AOF, a failover to an empty replica): the scanner re-enqueues.

@@ -7,6 +7,7 @@ import {
   QUEUES,
   redactUrl,
   retentionStatusKey,
+  parseLeaseHolder,
   scannerLeaseKey,
   scannerStatusKey,
   type ScannerStatus,
@@ -101,7 +102,7 @@ export async function readStatus(admin: AdminRedis, redisLabel: string): Promise
   return {
     redis: redisLabel,
     prefix: admin.prefix,
-    scanner: { ...status, holder: lease ? (status.holder ?? lease) : null },
+    scanner: { ...status, holder: parseLeaseHolder(lease) },
     waitingForDatabase: Object.fromEntries(
       Object.entries(waits).map(([instance, json]) => [instance, JSON.parse(json) as DatabaseWait]),
     ),
