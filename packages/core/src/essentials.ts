@@ -11,6 +11,7 @@ export * from './run-id.js';
 export * from './untrusted-text.js';
 export * from './status-keys.js';
 export * from './events.js';
+export * from './stall-periods.js';
 export * from './queues.js';
 export * from './ledger.js';
 export * from './config/schema.js';
