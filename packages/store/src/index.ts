@@ -62,3 +62,12 @@ export {
   type BackfillCandidate,
 } from './backfill-store.js';
 export { silencedEvents } from './silenced-events.js';
+export {
+  openRunHistory,
+  type AlertRow,
+  type ArchiveRow,
+  type RunDetail,
+  type RunFilter,
+  type RunHistory,
+  type RunListing,
+} from './run-history.js';
