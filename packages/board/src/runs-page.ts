@@ -23,7 +23,7 @@ h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px}nav a{margi
 table{border-collapse:collapse}td,th{border-bottom:1px solid #e0e0e0;padding:4px 10px;text-align:left;vertical-align:top}
 .badge{display:inline-block;padding:1px 7px;border-radius:4px;color:#fff;font-weight:600}
 .msg{padding:8px 12px;background:#fff3e0;border-left:4px solid #ef6c00}code{font-size:12px}.num{text-align:right;font-variant-numeric:tabular-nums}
-.sha{font-family:monospace;font-size:11px;word-break:break-all;max-width:180px}form.filter{margin:8px 0 16px}form.filter label{margin-right:12px}
+.when{white-space:nowrap}.sha{font-family:monospace;font-size:11px;word-break:break-all;max-width:180px}form.filter{margin:8px 0 16px}form.filter label{margin-right:12px}
 ${TIMELINE_CSS}`;
 
 export function badge(outcome: string): string {
@@ -114,7 +114,7 @@ export function renderRunsPage(options: {
     (
       r,
     ) => `<tr data-run="${esc(r.runId)}"><td><a href="${esc(runHref(base, r.runId))}">${esc(r.runId)}</a></td><td>${esc(r.pipeline ?? '—')}</td><td>${badge(r.outcome)}</td>
-<td>${esc(r.finishedAt ?? '—')}</td><td class="num">${formatMs(durationOf(r))}</td><td class="num">${r.stepTotal}${r.stepFailed ? ` (${r.stepFailed} failed)` : ''}</td><td class="num">${formatMs(detectionLag(r))}</td>
+<td class="when">${esc(r.finishedAt ?? '—')}</td><td class="num">${formatMs(durationOf(r))}</td><td class="num">${r.stepTotal}${r.stepFailed ? ` (${r.stepFailed} failed)` : ''}</td><td class="num">${formatMs(detectionLag(r))}</td>
 <td>${archiveCell(base, r)}</td><td>${reportCell(base, r)}</td><td>${alertsCell(r.alerts)}</td></tr>`,
   );
   const table = runs.length
