@@ -68,15 +68,61 @@ function unreadableMessage(err: unknown): string | undefined {
     : undefined;
 }
 
-/** The file at `candidate` when it is a regular file whose real path is directly in `folder`. */
-async function fileInside(folder: string, candidate: string): Promise<string | undefined> {
+/** Where `candidate` really is: a regular file directly in `folder`, absent, or elsewhere (refused). */
+async function locate(
+  folder: string,
+  candidate: string,
+): Promise<{ file: string } | { absent: true } | { outside: string }> {
+  let realFolder: string;
+  let realFile: string;
   try {
-    const [realFolder, realFile] = await Promise.all([realpath(folder), realpath(candidate)]);
-    if (path.dirname(realFile) !== realFolder) return undefined;
-    return (await stat(realFile)).isFile() ? realFile : undefined;
+    [realFolder, realFile] = await Promise.all([realpath(folder), realpath(candidate)]);
   } catch {
-    return undefined;
+    return { absent: true };
   }
+  if (path.dirname(realFile) !== realFolder) return { outside: realFile };
+  return (await stat(realFile)).isFile() ? { file: realFile } : { outside: realFile };
+}
+
+/** A file of a run the board serves, and when the ledger says it exists. */
+interface RunFile {
+  what: string;
+  folder: string;
+  suffix: string;
+  named: (run: RunDetail) => boolean;
+  headers: (name: string) => Record<string, string>;
+}
+
+function runFiles(deps: RunRoutesDeps): Record<string, RunFile> {
+  const as = (kind: 'attachment' | 'inline', name: string) => ({
+    'Content-Disposition': `${kind}; filename*=UTF-8''${encodeURIComponent(name)}`,
+  });
+  const reported = (run: RunDetail) => run.reportPath !== null;
+  return {
+    'archive.zip': {
+      what: 'archive',
+      folder: deps.archiveDir,
+      suffix: '.zip',
+      named: (run) =>
+        run.archive?.status === 'archived' &&
+        path.basename(run.archive.path ?? '') === `${run.runId}.zip`,
+      headers: (name) => as('attachment', name),
+    },
+    'report.json': {
+      what: 'report',
+      folder: deps.reportsDir,
+      suffix: '_summary.json',
+      named: reported,
+      headers: (name) => as('inline', name),
+    },
+    'report.html': {
+      what: 'HTML report',
+      folder: deps.reportsDir,
+      suffix: '_summary.html',
+      named: reported,
+      headers: (name) => ({ ...as('inline', name), 'Content-Security-Policy': REPORT_CSP }),
+    },
+  };
 }
 
 export function createRunRoutes(deps: RunRoutesDeps): Router {
@@ -146,84 +192,47 @@ export function createRunRoutes(deps: RunRoutesDeps): Router {
   });
 
   /** Sends `<folder>/<run_id><suffix>` when the ledger names it and it is really there. */
-  const sendRunFile = async (
-    req: Request,
-    res: Response,
-    what: string,
-    named: (run: RunDetail) => boolean,
-    folder: string,
-    suffix: string,
-  ) => {
+  const sendRunFile = async (req: Request, res: Response, spec: RunFile) => {
     const run = findRun(req, res);
     if (!run) return;
     let candidate: string;
     try {
-      candidate = pathForRun(folder, assertSafeRunId(run.runId), suffix);
+      candidate = pathForRun(spec.folder, assertSafeRunId(run.runId), spec.suffix);
     } catch (err) {
       if (!(err instanceof UnsafeRunIdError)) throw err;
       res
         .status(400)
         .type('text')
-        .send(`Run ${JSON.stringify(run.runId)} has no ${what}: ${err.message}\n`);
+        .send(`Run ${JSON.stringify(run.runId)} has no ${spec.what}: ${err.message}\n`);
       return;
     }
-    const file = named(run) ? await fileInside(folder, candidate) : undefined;
-    if (!file) {
-      log.info({ runId: run.runId, what }, `The board has no ${what} of run ${run.runId} to serve`);
+    const found = spec.named(run) ? await locate(spec.folder, candidate) : { absent: true };
+    if ('outside' in found)
+      log.warn(
+        { runId: run.runId, file: candidate, target: found.outside },
+        `The board refused to serve the ${spec.what} of run ${run.runId}: ${candidate} leads to ${found.outside}, which is not a file in ${spec.folder}. Check who replaced it with a link`,
+      );
+    if (!('file' in found)) {
       res
         .status(404)
         .type('text')
         .send(
-          `Run ${run.runId} has no ${what} the board can serve: the ledger does not name one, or it is not in ${folder} (removed by retention, or not written yet).\n`,
+          `Run ${run.runId} has no ${spec.what} the board can serve: the ledger does not name one, or it is not in ${spec.folder} (removed by retention, or not written yet).\n`,
         );
       return;
     }
-    if (what === 'HTML report') res.set('Content-Security-Policy', REPORT_CSP);
     await new Promise<void>((resolve, reject) =>
-      res.sendFile(file, { dotfiles: 'allow', headers: disposition(what, file) }, (err) =>
-        err && !res.headersSent ? reject(err) : resolve(),
+      res.sendFile(
+        found.file,
+        { dotfiles: 'allow', headers: spec.headers(path.basename(candidate)) },
+        (err) => (err && !res.headersSent ? reject(err) : resolve()),
       ),
     );
   };
 
-  router.get('/runs/:runId/archive.zip', (req, res, next) => {
-    sendRunFile(
-      req,
-      res,
-      'archive',
-      (run) =>
-        run.archive?.status === 'archived' &&
-        path.basename(run.archive.path ?? '') === `${run.runId}.zip`,
-      deps.archiveDir,
-      '.zip',
-    ).catch(next);
-  });
-  router.get('/runs/:runId/report.json', (req, res, next) => {
-    sendRunFile(
-      req,
-      res,
-      'report',
-      (run) => run.reportPath !== null,
-      deps.reportsDir,
-      '_summary.json',
-    ).catch(next);
-  });
-  router.get('/runs/:runId/report.html', (req, res, next) => {
-    sendRunFile(
-      req,
-      res,
-      'HTML report',
-      (run) => run.reportPath !== null,
-      deps.reportsDir,
-      '_summary.html',
-    ).catch(next);
-  });
+  for (const [name, spec] of Object.entries(runFiles(deps)))
+    router.get(`/runs/:runId/${name}`, (req, res, next) => {
+      sendRunFile(req, res, spec).catch(next);
+    });
   return router;
-}
-
-function disposition(what: string, file: string): Record<string, string> {
-  const name = encodeURIComponent(path.basename(file));
-  return what === 'archive'
-    ? { 'Content-Disposition': `attachment; filename*=UTF-8''${name}` }
-    : { 'Content-Disposition': `inline; filename*=UTF-8''${name}` };
 }
