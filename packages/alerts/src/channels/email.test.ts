@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mimeParts as parts } from '../../../../test/support/mime-parts.js';
 import { digestNotification, testNotification } from '../build-notification.js';
 import type { EventSummary } from '../notification.js';
 import { ChannelError, type Channel } from './channel.js';
@@ -202,32 +203,6 @@ describe('email channel', () => {
   });
 
   describe("with the run's HTML report", () => {
-    /** The MIME parts of a received message: headers (lower-cased names) and decoded body. */
-    function parts(raw: string): { headers: string; body: Buffer }[] {
-      const boundaries = [...raw.matchAll(/boundary="?([^";\r\n]+)"?/g)].map((m) => m[1]!);
-      const found: { headers: string; body: Buffer }[] = [];
-      for (const b of boundaries)
-        for (const chunk of raw.split(`--${b}`).slice(1, -1)) {
-          const split = chunk.indexOf('\r\n\r\n');
-          const headers = chunk.slice(0, split).replace(/\r\n(?=[ \t])/g, '');
-          const text = chunk.slice(split + 4).replace(/\r\n$/, '');
-          const body = /content-transfer-encoding: base64/i.test(headers)
-            ? Buffer.from(text.replace(/\s+/g, ''), 'base64')
-            : /content-transfer-encoding: quoted-printable/i.test(headers)
-              ? Buffer.from(
-                  text
-                    .replace(/=\r\n/g, '')
-                    .replace(/=([0-9A-F]{2})/g, (_m, h: string) =>
-                      String.fromCharCode(parseInt(h, 16)),
-                    ),
-                  'latin1',
-                )
-              : Buffer.from(text);
-          found.push({ headers, body });
-        }
-      return found;
-    }
-
     async function sendWith(report: Record<string, unknown>, runIds: string[]) {
       const smtp = await startSmtp(0);
       cleanup.push(smtp.close);
