@@ -181,10 +181,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the runs view on the board', () => {
 
     // The list, JavaScript off: both runs, each with its archive, report and alert.
     const page = await browse(false);
-    expect((await page.goto(`${base}/runs`))?.status()).toBe(200);
+    const list = await page.goto(`${base}/runs`);
+    expect(list?.status()).toBe(200);
+    // No script at all, and a policy that would refuse one.
+    expect(list?.headers()['content-security-policy']).toMatch(/^default-src 'none'; /);
+    expect(await list?.text()).not.toMatch(/<script/i);
     const rows = page.locator('tbody tr');
     expect(await rows.count()).toBe(2);
-    const ml = page.locator('tbody tr').filter({ hasText: 'ml' }).first();
+    const ml = rows.filter({ has: page.getByRole('link', { name: HOSTILE, exact: true }) });
     expect(await ml.getAttribute('data-run')).toBe(HOSTILE);
     await ml.getByRole('link', { name: HOSTILE }).waitFor();
     expect(await ml.locator('.badge').textContent()).toBe('failed');
