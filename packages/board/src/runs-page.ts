@@ -83,11 +83,19 @@ export function alertsCell(alerts: AlertRow[]): string {
     .join('<br>');
 }
 
-function select(name: string, label: string, value: string, options: readonly string[]): string {
-  const opts = options
+/** A filter's drop-down; `any` (empty) first unless `anyOption` is false; the current value is always offered. */
+function select(
+  name: string,
+  label: string,
+  value: string,
+  options: readonly string[],
+  anyOption = true,
+): string {
+  const values = value && !options.includes(value) ? [value, ...options] : options;
+  const opts = values
     .map((o) => `<option value="${esc(o)}"${o === value ? ' selected' : ''}>${esc(o)}</option>`)
     .join('');
-  return `<label>${label} <select name="${name}"><option value="">any</option>${opts}</select></label>`;
+  return `<label>${label} <select name="${name}">${anyOption ? '<option value="">any</option>' : ''}${opts}</select></label>`;
 }
 
 export function pageShell(title: string, base: string, body: string): string {
@@ -105,10 +113,7 @@ export function renderRunsPage(options: {
   message?: string;
 }): string {
   const { base, filter, runs } = options;
-  const windows = select('window', 'Window', filter.window, WINDOWS).replace(
-    '<option value="">any</option>',
-    '',
-  );
+  const windows = select('window', 'Window', filter.window, WINDOWS, false);
   const form = `<form class="filter" method="get" action="${esc(base)}/runs">${select('pipeline', 'Pipeline', filter.pipeline, options.pipelines)}${select('outcome', 'Outcome', filter.outcome, OUTCOMES)}${windows}<button>Filter</button></form>`;
   const rows = runs.map(
     (
