@@ -113,7 +113,7 @@ describe('docker-compose.yml topology', () => {
       expect(services[name]?.depends_on?.redis?.condition, name).toBe('service_healthy');
   });
 
-  it('shares the database, worktree, archive and report volumes between the scanner and the workers', () => {
+  it('shares the database, worktree, archive and report volumes between the scanner, the workers and the board', () => {
     const mounts = (name: string) => [...(services[name]?.volumes ?? [])].sort();
     const expected = [
       'archive:/app/.archive',
@@ -123,6 +123,12 @@ describe('docker-compose.yml topology', () => {
     ];
     for (const name of ['scanner', 'archive-worker', 'report-worker', 'alert-worker'])
       expect(mounts(name), name).toEqual(expected);
+    // The board's runs view: the database, and the zips and reports it serves, read-only.
+    expect(mounts('board')).toEqual([
+      'archive:/app/.archive:ro',
+      'reports:/app/reports:ro',
+      'state:/app/.state',
+    ]);
     for (const volume of ['state', 'worktrees', 'archive', 'reports', 'redis-data'])
       expect(compose.volumes).toHaveProperty(volume);
   });

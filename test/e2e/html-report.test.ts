@@ -40,6 +40,8 @@ function report() {
   ]);
   event.run.startedAt = t(0);
   event.run.finishedAt = t(120);
+  // Stalled from 95 s, never recovered: shaded to the run's end.
+  event.stalls = [{ stall: 1, from: t(95), to: null }];
   return buildRunReport({
     event,
     archive: {
@@ -101,6 +103,12 @@ describe('the HTML report', () => {
             (e) => (globalThis as unknown as BrowserWindow).getComputedStyle(e).backgroundColor,
           ),
       ).toBe('rgb(198, 40, 40)');
+      // The stall: 95 s to the end (120 s), shaded over every row.
+      const stall = (await page.locator('.stall').boundingBox())!;
+      expect((stall.x - track.x) / track.width).toBeCloseTo(95 / 120, 2);
+      expect(stall.width / track.width).toBeCloseTo(25 / 120, 2);
+      const lastRow = (await page.locator('.row[data-step="s3"]').boundingBox())!;
+      expect(stall.y + stall.height).toBeGreaterThanOrEqual(lastRow.y + lastRow.height - 1);
       // The skipped step that never started has a row and no bar.
       expect(await page.locator('.row[data-step="s3"] .bar').count()).toBe(0);
 

@@ -59,6 +59,7 @@ export function createAlertWorker(deps: AlertWorkerDeps): AlertWorker {
     createChannels(deps.alerts, {
       ...(deps.consoleOut ? { consoleOut: deps.consoleOut } : {}),
       clock,
+      reportsDir: deps.config.paths.reports,
     });
   logChannelStatus(channelList, logger, deps.alerts.rules);
   const channels = new Map(channelList.map((c) => [c.name, c]));

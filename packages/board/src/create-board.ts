@@ -3,6 +3,8 @@
  *
  *   every response: security headers (no framing, no caching)
  *   /healthz /readyz /metrics ──────────────────────────▶ no auth (probe-routes)
+ *   <basePath>/runs… ──basic auth──▶ runs view, run pages, archives and reports (GET only;
+ *                    the database opened read-only per request: the board writes no SQLite)
  *   <basePath>/silences ──basic auth──▶ silences page (forms; same origin only)
  *   <basePath>/…  ──basic auth (failed-login limit)──▶ same origin, JSON only ──▶ edit guard
  *                 ──▶ Bull Board (every queue, secrets masked, read-only unless allowed)
@@ -37,6 +39,7 @@ import { createBullBoardRouter } from './bull-board-router.js';
 import { createEditGuard } from './edit-guard.js';
 import { jsonErrors, sameOriginJsonOnly, securityHeaders } from './http-hardening.js';
 import { createProbeRoutes } from './probe-routes.js';
+import { createRunRoutes } from './run-routes.js';
 import { createSilenceRoutes } from './silence-routes.js';
 
 export interface BoardDeps {
@@ -172,6 +175,12 @@ export function createBoard(deps: BoardDeps): Board {
       ]
     : [];
   const guarded = [
+    createRunRoutes({
+      database: deps.config.database,
+      archiveDir: deps.config.paths.archive,
+      reportsDir: deps.config.paths.reports,
+      logger: log,
+    }),
     createSilenceRoutes({
       redis,
       prefix: deps.prefix,

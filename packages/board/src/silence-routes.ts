@@ -56,7 +56,7 @@ function page(silences: Silence[], now: number, readOnly: boolean, message = '')
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>runwarden silences</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}.msg{padding:8px;background:#fff3e0}</style></head>
 <body><h1>Silences</h1>${message ? `<p class="msg" role="status">${esc(message)}</p>` : ''}
-<p>Alerts an active silence covers are recorded in the ledger as <code>silenced</code> and not sent. <a href="./">Queues</a></p>
+<p>Alerts an active silence covers are recorded in the ledger as <code>silenced</code> and not sent. <a href="./">Queues</a> · <a href="runs">Runs</a></p>
 ${silences.length ? `<table><thead><tr><th>id</th><th>state</th><th>matchers</th><th>starts</th><th>ends</th><th>by</th><th>comment</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No active or pending silences.</p>'}
 ${form}</body></html>`;
 }

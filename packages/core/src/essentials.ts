@@ -63,11 +63,13 @@ export {
   type AlertRule,
   type AlertsConfig,
   alertsConfigSchema,
+  type EmailReportMode,
   MATCH_FIELDS,
   type RunwardenConfig,
   runwardenConfigSchema,
   type Severity,
 } from './config/schema.js';
+export { stallPeriods, type StallPeriod } from './stall-periods.js';
 export {
   loadConfig,
   loadAlertsConfig,

@@ -3,6 +3,8 @@
  * Every event has a deterministic id derived from the run and the event, so
  * enqueueing the same detection twice is a no-op everywhere downstream.
  */
+import type { StallPeriod } from './stall-periods.js';
+
 export const EVENT_TYPES = [
   'run_started',
   'run_completed',
@@ -81,6 +83,8 @@ export interface RunCompletedEvent extends EventBase<'run_completed'> {
   outcome: Outcome;
   stepCounts: StepCounts;
   run: RunSnapshot;
+  /** The run's stalls from the outbox (`stallPeriods`); absent when it never stalled. */
+  stalls?: StallPeriod[];
 }
 export interface StepFailedEvent extends EventBase<'step_failed'> {
   stepId: string;

@@ -9,6 +9,7 @@ import {
   type ArchiveOutcome,
   type Outcome,
   type RunCompletedEvent,
+  type StallPeriod,
   type StepCounts,
   type StepState,
 } from '@runwarden/core';
@@ -41,6 +42,8 @@ export interface RunReport {
   /** `omittedSteps`: how many more steps the run has than `items` lists (a run with very many steps). */
   steps: { counts: StepCounts; items: StepReport[]; omittedSteps?: number };
   failures: { stepId: string | null; name: string; error: string | null }[];
+  /** When the run stood still (from the event's `stalls`); absent when it never stalled. */
+  stalls?: StallPeriod[];
   archive: ArchiveOutcome;
   detection: {
     eventId: string;
@@ -104,6 +107,7 @@ export function buildRunReport({ event, archive }: BuildReportOptions): RunRepor
       ...(run.omittedSteps ? { omittedSteps: run.omittedSteps } : {}),
     },
     failures,
+    ...(event.stalls?.length ? { stalls: event.stalls } : {}),
     archive: archive ?? { status: 'skipped', reason: 'no archive job ran for this run' },
     detection: {
       eventId: event.id,

@@ -16,6 +16,7 @@
 import {
   MAX_SNAPSHOT_STEPS,
   parseTimestamp,
+  stallPeriods,
   type Logger,
   type RunwardenEvent,
 } from '@runwarden/core';
@@ -273,6 +274,7 @@ export function createScanCycle(options: ScanCycleOptions) {
     }
     skipped.push(...result.skipped);
     warnFuture(summary, result.rowChangeMs, now);
+    if (result.tracked.stallCount > 0) withStalls(result.events, store);
     commit.events.push(...result.events);
     commit.stepFailures.push(...result.stepFailures);
     if (!tracked || JSON.stringify(tracked) !== JSON.stringify(result.tracked))
@@ -281,4 +283,16 @@ export function createScanCycle(options: ScanCycleOptions) {
   }
 
   return { scan };
+}
+
+/**
+ * A run that stalled and completes: its run_completed carries its stall
+ * periods (those in the outbox and any found in this scan), so the report's
+ * timeline can shade them without reading the database.
+ */
+function withStalls(events: RunwardenEvent[], store: ScannerStore): void {
+  const completed = events.find((e) => e.type === 'run_completed');
+  if (!completed) return;
+  const stalls = stallPeriods([...store.stallEventsOf(completed.runId), ...events]);
+  if (stalls.length > 0) completed.stalls = stalls;
 }

@@ -140,6 +140,31 @@ describe('scanner events and routing', () => {
     await waitFor(() => alertJob('p.recovered.1'), 'recovered');
   });
 
+  it("puts the run's stalls on its run_completed, the last one ended by the completion itself", async () => {
+    const scanner = await startLeader();
+    const at = () => fx.clock.now / 1000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const t0 = fx.clock.now;
+    fx.writer.run({ runId: 's', state: 'running', createdAt: at(), updatedAt: at() });
+    await waitFor(() => alertJob('s.started'), 'started');
+    fx.clock.now += 400;
+    await scanner.scanNow();
+    await waitFor(() => alertJob('s.stalled.1'), 'stall 1');
+    const t1 = fx.clock.now;
+    fx.writer.run({ runId: 's', state: 'running', createdAt: t0 / 1000, updatedAt: at() });
+    await waitFor(() => alertJob('s.recovered.1'), 'recovery 1');
+    fx.clock.now += 400;
+    await scanner.scanNow();
+    await waitFor(() => alertJob('s.stalled.2'), 'stall 2');
+    const t2 = fx.clock.now;
+    fx.writer.run({ runId: 's', state: 'succeeded', createdAt: t0 / 1000, updatedAt: at() });
+    const completed = await waitFor(() => alertJob('s.completed'), 'completed');
+    expect(completed.data.stalls).toEqual([
+      { stall: 1, from: iso(t0), to: iso(t1) },
+      { stall: 2, from: iso(t1), to: iso(t2) },
+    ]);
+  });
+
   it('keeps the status hash and records ledger entries', async () => {
     await startLeader();
     fx.writer.run({ runId: 'r', state: 'succeeded' });

@@ -27,3 +27,12 @@ export {
 export { readStatus, type StoreStatus } from './status.js';
 export { createBackfillStore, type BackfillCandidate } from './backfill-store.js';
 export { silencedEvents } from './silenced-events.js';
+export {
+  openRunHistory,
+  type AlertRow,
+  type ArchiveRow,
+  type RunDetail,
+  type RunFilter,
+  type RunHistory,
+  type RunListing,
+} from './run-history.js';

@@ -61,6 +61,8 @@ export interface ScannerStore {
   unacknowledged(sinceIso: string, afterSeq: number, limit: number): UnacknowledgedEvent[];
   /** The id the outbox holds for a run's stall n (recorded maybe under an older id encoding). */
   stalledEventId(runId: string, stall: number): string | undefined;
+  /** A run's recorded run_stalled and run_recovered events, oldest first (for `stallPeriods`). */
+  stallEventsOf(runId: string): RunwardenEvent[];
   /** Writes a scan's outcome; returns the events that were new to the outbox. */
   commit(scan: ScanCommit): RunwardenEvent[];
   /** Events recorded but not yet marked enqueued, oldest first. */
@@ -111,6 +113,11 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
   const stalledId = db
     .prepare(
       "SELECT id FROM runwarden_events WHERE run_id = ? AND type = 'run_stalled' AND json_extract(payload, '$.stall') = ? ORDER BY seq LIMIT 1",
+    )
+    .pluck();
+  const stallEvents = db
+    .prepare(
+      "SELECT payload FROM runwarden_events WHERE run_id = ? AND type IN ('run_stalled', 'run_recovered') ORDER BY seq",
     )
     .pluck();
   const unacked = db.prepare(
@@ -179,6 +186,8 @@ export function createScannerStore(db: SqliteDb, now: () => number = Date.now): 
         alerted: r.alerted === 1,
       })),
     stalledEventId: (runId, stall) => stalledId.get(runId, stall) as string | undefined,
+    stallEventsOf: (runId) =>
+      (stallEvents.all(runId) as string[]).map((p) => JSON.parse(p) as RunwardenEvent),
     // IMMEDIATE: take the write lock up front, so a busy database fails fast here, not half-way.
     commit: (scan) => commit.immediate(scan),
     pending: (limit) =>

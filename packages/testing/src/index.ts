@@ -22,3 +22,4 @@ export {
   type RedisTopology,
 } from './redis-server.js';
 export { compareExtraction, unzipTest } from './zip-checks.js';
+export { attachments, mimeParts, plainText, type MimePart } from './mime-parts.js';

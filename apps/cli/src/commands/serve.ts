@@ -166,7 +166,9 @@ export function registerServeCommands(
     });
   program
     .command('board')
-    .description('serve Bull Board, /healthz, /readyz and /metrics')
+    .description(
+      'serve Bull Board, the runs view (<basePath>/runs: recent runs, step timelines, archives and reports; the database read-only), silences, /healthz, /readyz and /metrics',
+    )
     .option('--open', 'serve without login (only behind another access control)')
     .option('--allow-edits', 'let the board retry, remove and edit jobs (board.readOnly: false)')
     .action(async (opts: { open?: boolean; allowEdits?: boolean }) =>

@@ -14,6 +14,8 @@ export interface CreateChannelsOptions {
   /** Where the console channel writes. @defaultValue process.stdout */
   consoleOut?: NodeJS.WritableStream;
   clock?: () => number;
+  /** `paths.reports`: where email finds the HTML report it attaches (`channels.email.report: attach`). */
+  reportsDir?: string;
 }
 
 export interface ChannelDescription {
@@ -61,7 +63,7 @@ function buildSlack(config: AlertsConfig['channels']['slack']): Channel {
   });
 }
 
-function buildEmail(config: AlertsConfig['channels']['email']): Channel {
+function buildEmail(config: AlertsConfig['channels']['email'], reportsDir?: string): Channel {
   const why = missing([
     [config?.host, 'SMTP_HOST (channels.email.host)'],
     [config?.from, 'ALERT_EMAIL_FROM (channels.email.from)'],
@@ -73,7 +75,16 @@ function buildEmail(config: AlertsConfig['channels']['email']): Channel {
       'email',
       'set SMTP_PASS (channels.email.pass): SMTP_USER is set without a password',
     );
-  return createEmailChannel({ ...config, timeoutMs: config.timeout });
+  const { report, boardUrl, timeout, ...smtp } = config;
+  return createEmailChannel({
+    ...smtp,
+    timeoutMs: timeout,
+    report: {
+      mode: report,
+      ...(boardUrl ? { boardUrl } : {}),
+      ...(reportsDir ? { reportsDir } : {}),
+    },
+  });
 }
 
 function buildWebhook(config: AlertsConfig['channels']['webhook']): Channel {
@@ -106,7 +117,7 @@ export function createChannels(
         })
       : disabledChannel('console', 'add `console: {}` under channels in alerts.yaml'),
     buildSlack(slack),
-    buildEmail(email),
+    buildEmail(email, options.reportsDir),
     buildWebhook(webhook),
   ];
 }
@@ -116,7 +127,7 @@ export function describeChannels(alerts: AlertsConfig): ChannelDescription[] {
   const where: Record<string, string> = {
     console: 'writes to standard output',
     slack: `posts to ${redactUrl(alerts.channels.slack?.webhookUrl ?? '')}`,
-    email: `mails ${alerts.channels.email?.to ?? ''} through ${alerts.channels.email?.host ?? ''}:${alerts.channels.email?.port ?? ''}`,
+    email: `mails ${alerts.channels.email?.to ?? ''} through ${alerts.channels.email?.host ?? ''}:${alerts.channels.email?.port ?? ''}; run reports: ${emailReportDetail(alerts.channels.email)}`,
     webhook: `posts JSON to ${redactUrl(alerts.channels.webhook?.url ?? '')}`,
   };
   return createChannels(alerts, { consoleOut: nullStream }).map((c) => ({
@@ -126,6 +137,14 @@ export function describeChannels(alerts: AlertsConfig): ChannelDescription[] {
       ? (where[c.name] ?? 'enabled')
       : `disabled: ${c.disabledReason ?? 'not configured'}`,
   }));
+}
+
+function emailReportDetail(email: AlertsConfig['channels']['email']): string {
+  if (!email || email.report === 'none') return 'none';
+  const link = email.boardUrl
+    ? `linked to ${email.boardUrl.replace(/\/?$/, '/')}runs/<run_id>`
+    : '';
+  return email.report === 'link' ? link : `attached when written${link ? `, ${link}` : ''}`;
 }
 
 const nullStream = { write: () => true, once: () => undefined } as unknown as NodeJS.WritableStream;

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mimeParts as parts } from '@runwarden/testing';
 import { digestNotification, testNotification } from '../build-notification.js';
 import type { EventSummary } from '../notification.js';
 import { ChannelError, type Channel } from './channel.js';
@@ -196,5 +200,93 @@ describe('email channel', () => {
     );
     expect(smtp.received[0]!.to).toEqual(['ops@example.test']);
     for (const e of events) expect(raw).toContain(e.text);
+  });
+
+  describe("with the run's HTML report", () => {
+    async function sendWith(report: Record<string, unknown>, runIds: string[]) {
+      const smtp = await startSmtp(0);
+      cleanup.push(smtp.close);
+      const email = createEmailChannel({
+        host: '127.0.0.1',
+        port: smtp.port,
+        from: 'runwarden@example.test',
+        to: 'ops@example.test',
+        rejectUnauthorized: false,
+        timeoutMs: 2_000,
+        report,
+      });
+      cleanup.push(() => email.close!());
+      await email.send(
+        digestNotification({
+          id: 'd',
+          rule: 'run_failure',
+          severity: 'critical',
+          group: { key: 'run_failure{}', hash: 'h' },
+          windowStart: 0,
+          windowEnd: 1,
+          events: runIds.map((runId) => ({ ...events[0]!, id: `${runId}.completed`, runId })),
+          now: 1,
+        }),
+      );
+      expect(smtp.received).toHaveLength(1);
+      const raw = smtp.received[0]!.raw;
+      return { raw, parts: parts(raw) };
+    }
+
+    function reportsDir(files: Record<string, string>): string {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'runwarden-email-reports-'));
+      cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+      return dir;
+    }
+
+    it('attaches the report that exists at send time, says which is not written yet, and links the board', async () => {
+      const page = '<!doctype html><title>Run r1: failed</title><p>timeline ✘ étape</p>\n';
+      const dir = reportsDir({ 'r1_summary.html': page });
+      const { parts: got } = await sendWith(
+        { mode: 'attach', reportsDir: dir, boardUrl: 'https://board.example/ops' },
+        ['r1', 'r 2'],
+      );
+      const attached = got.filter((p) => /content-disposition: attachment/i.test(p.headers));
+      expect(attached).toHaveLength(1);
+      expect(attached[0]!.headers).toMatch(/filename="?r1_summary\.html/);
+      expect(attached[0]!.headers).toMatch(/content-type: text\/html/i);
+      expect(attached[0]!.body.toString('utf8')).toBe(page);
+      const text = got.find((p) => /content-type: text\/plain/i.test(p.headers))!.body.toString();
+      expect(text).toContain('The HTML report of run r1 is attached (r1_summary.html).');
+      expect(text).toContain(
+        'The HTML report of run r 2 was not written yet when this email was sent (reports and alerts are made in parallel)',
+      );
+      expect(text).toContain('https://board.example/ops/runs/r1');
+      expect(text).toContain('https://board.example/ops/runs/r%202');
+      const html = got.find(
+        (p) => /content-type: text\/html/i.test(p.headers) && !/attachment/i.test(p.headers),
+      )!;
+      expect(html.body.toString()).toContain('<a href="https://board.example/ops/runs/r1">');
+    });
+
+    it("links the board's run page and attaches nothing with report: link; says nothing with none", async () => {
+      const dir = reportsDir({ 'r1_summary.html': '<p>report</p>' });
+      const linked = await sendWith(
+        { mode: 'link', reportsDir: dir, boardUrl: 'https://board.example/' },
+        ['r1', 'a/b'],
+      );
+      expect(linked.parts.some((p) => /attachment/i.test(p.headers))).toBe(false);
+      const text = linked.parts
+        .find((p) => /content-type: text\/plain/i.test(p.headers))!
+        .body.toString();
+      expect(text).toContain(
+        'Run r1: Timeline, archive and reports: https://board.example/runs/r1',
+      );
+      expect(text).toContain('https://board.example/runs/a%2Fb');
+
+      const none = await sendWith(
+        { mode: 'none', reportsDir: dir, boardUrl: 'https://board.example/' },
+        ['r1'],
+      );
+      expect(none.parts.some((p) => /attachment/i.test(p.headers))).toBe(false);
+      expect(none.raw).not.toContain('board.example');
+      expect(none.raw).not.toContain('HTML report');
+    });
   });
 });

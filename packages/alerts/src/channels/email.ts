@@ -6,6 +6,11 @@ import { oneLine } from '@runwarden/core';
 import nodemailer from 'nodemailer';
 import { headline, runList, type Notification } from '../notification.js';
 import { ChannelError, idempotencyKey, scrubSecrets, type Channel } from './channel.js';
+import {
+  emailReportParts,
+  type EmailReportOptions,
+  type EmailReportParts,
+} from './email-report.js';
 
 export interface EmailChannelOptions {
   host: string;
@@ -26,6 +31,8 @@ export interface EmailChannelOptions {
   rejectUnauthorized?: boolean;
   /** @defaultValue 10000 */
   timeoutMs?: number;
+  /** The run's HTML report: attached, linked on the board, or left out (email-report.ts). */
+  report?: EmailReportOptions;
 }
 
 function escapeHtml(text: string): string {
@@ -36,7 +43,10 @@ function escapeHtml(text: string): string {
     .replace(/"/g, '&quot;');
 }
 
-export function emailBody(n: Notification): { subject: string; text: string; html: string } {
+export function emailBody(
+  n: Notification,
+  report: Pick<EmailReportParts, 'lines' | 'items'> = { lines: [], items: [] },
+): { subject: string; text: string; html: string } {
   const facts: [string, string][] = [
     ['Rule', n.rule],
     ['Severity', n.severity],
@@ -54,6 +64,7 @@ export function emailBody(n: Notification): { subject: string; text: string; htm
     '',
     ...listed,
     ...(more > 0 ? [`… and ${more} more`] : []),
+    ...(report.lines.length ? ['', ...report.lines] : []),
     '',
   ].join('\n');
   const html = [
@@ -61,6 +72,7 @@ export function emailBody(n: Notification): { subject: string; text: string; htm
     `<table>${facts.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`,
     `<ul>${n.events.map((e) => `<li><code>${escapeHtml(e.detectedAt)}</code> ${escapeHtml(e.text)}</li>`).join('')}</ul>`,
     more > 0 ? `<p>… and ${more} more</p>` : '',
+    report.items.length ? `<h3>Reports</h3><ul>${report.items.join('')}</ul>` : '',
   ].join('\n');
   return { subject: headline(n), text, html };
 }
@@ -96,7 +108,8 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
     enabled: true,
     timeoutMs: timeoutMs * 3,
     async send(n) {
-      const { subject, text, html } = emailBody(n);
+      const report = await emailReportParts(n, options.report ?? {});
+      const { subject, text, html } = emailBody(n, report);
       try {
         const info = await transport.sendMail({
           from: options.from,
@@ -104,6 +117,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
           subject,
           text,
           html,
+          ...(report.attachments.length ? { attachments: report.attachments } : {}),
           headers: { 'X-Runwarden-Notification': idempotencyKey(n.id) },
         });
         return `SMTP server accepted the message for ${options.to} (${oneLine(String(info.response ?? 'ok'), 120)})`;

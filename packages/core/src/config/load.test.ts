@@ -184,6 +184,32 @@ describe('loadConfig', () => {
     expect(text).toContain('alerts.yaml:6:25: rules[0].channels[1]: unknown channel "pager"');
   });
 
+  it('checks the email report setting: the mode, the board URL, and link without a URL', () => {
+    const email = (lines: string[]) =>
+      configError({
+        'runwarden.yaml': 'alerts: alerts.yaml\n',
+        'alerts.yaml': `channels:\n  email:\n${lines.map((l) => `    ${l}`).join('\n')}\nrules: []\n`,
+      }).message;
+    expect(email(['report: mail'])).toContain(
+      'alerts.yaml:3:13: channels.email.report: expected one of attach, link, none, got "mail"',
+    );
+    expect(email(['report: link', 'boardUrl: board.example'])).toContain(
+      'channels.email.boardUrl: expected an http(s) URL such as https://runwarden.example.com/, got "board.example"',
+    );
+    expect(email(['report: link'])).toContain(
+      'channels.email.boardUrl: report: link needs boardUrl',
+    );
+    const cwd = project({
+      'runwarden.yaml': 'alerts: alerts.yaml\n',
+      'alerts.yaml': 'channels:\n  email: { boardUrl: "https://board.example/ops/" }\nrules: []\n',
+    });
+    const { alerts } = loadConfig({ cwd, configPath: 'runwarden.yaml', env: {} });
+    expect(alerts.channels.email).toMatchObject({
+      report: 'attach',
+      boardUrl: 'https://board.example/ops/',
+    });
+  });
+
   it('takes channel settings from the environment', () => {
     const cwd = project({ 'runwarden.yaml': 'alerts: alerts.yaml\n', 'alerts.yaml': GOOD_ALERTS });
     const { alerts } = loadConfig({

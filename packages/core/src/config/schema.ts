@@ -196,6 +196,18 @@ export type Severity = (typeof SEVERITIES)[number];
 /** Event fields a rule may match on or group by. */
 export const MATCH_FIELDS = ['type', 'outcome', 'pipeline', 'runId', 'stepName', 'state'] as const;
 
+/** What an email about a finished run carries of the run's HTML report. */
+export const EMAIL_REPORT_MODES = ['attach', 'link', 'none'] as const;
+export type EmailReportMode = (typeof EMAIL_REPORT_MODES)[number];
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 const channels = z
   .object({
     console: z
@@ -224,8 +236,32 @@ const channels = z
         to: z.string().default(''),
         rejectUnauthorized: z.boolean().default(true),
         timeout: duration.default(10_000),
+        /**
+         * What an email about a finished run carries of its HTML report:
+         * `attach` it when it exists at send time, `link` to the run's page on
+         * the board (needs `boardUrl`), or `none`.
+         */
+        report: z
+          .enum(EMAIL_REPORT_MODES, {
+            error: (issue) =>
+              `expected one of ${EMAIL_REPORT_MODES.join(', ')}, got ${JSON.stringify(issue.input)}`,
+          })
+          .default('attach'),
+        /** The board's address as readers reach it (e.g. https://runwarden.example.com/); links go to `<boardUrl>runs/<run_id>`. */
+        boardUrl: z
+          .string()
+          .default('')
+          .refine((url) => url === '' || isHttpUrl(url), {
+            error: (issue) =>
+              `expected an http(s) URL such as https://runwarden.example.com/, got ${JSON.stringify(issue.input)}`,
+          }),
       })
       .strict()
+      .refine((email) => email.report !== 'link' || email.boardUrl !== '', {
+        path: ['boardUrl'],
+        error:
+          "report: link needs boardUrl, the board's address as readers reach it (e.g. https://runwarden.example.com/); or use report: attach",
+      })
       .optional(),
     webhook: z
       .object({
