@@ -5,8 +5,8 @@
  * event the scanner recorded, so it exists as soon as the run is detected,
  * before (or without) a report.
  */
-import { stallPeriods } from '@runwarden/core';
-import { buildRunReport, escapeHtml as esc, formatMs, renderStepTimeline } from '@runwarden/report';
+import { stallPeriods, escapeHtml as esc } from '@runwarden/core';
+import { buildRunReport, formatMs, renderStepTimeline } from '@runwarden/report';
 import type { RunDetail } from '@runwarden/store';
 import {
   alertsCell,

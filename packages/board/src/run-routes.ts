@@ -14,10 +14,9 @@
  * folders (`pathForRun`: a safe run id, resolved inside the folder) after
  * `realpath`, so neither `..` nor a symbolic link leads outside.
  */
-import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  assertSafeRunId,
+  locateRunFile,
   parseDuration,
   pathForRun,
   RunwardenError,
@@ -66,22 +65,6 @@ function unreadableMessage(err: unknown): string | undefined {
   return err instanceof RunwardenError && err.code.startsWith('DATABASE_')
     ? err.message
     : undefined;
-}
-
-/** Where `candidate` really is: a regular file directly in `folder`, absent, or elsewhere (refused). */
-async function locate(
-  folder: string,
-  candidate: string,
-): Promise<{ file: string } | { absent: true } | { outside: string }> {
-  let realFolder: string;
-  let realFile: string;
-  try {
-    [realFolder, realFile] = await Promise.all([realpath(folder), realpath(candidate)]);
-  } catch {
-    return { absent: true };
-  }
-  if (path.dirname(realFile) !== realFolder) return { outside: realFile };
-  return (await stat(realFile)).isFile() ? { file: realFile } : { outside: realFile };
 }
 
 /** A file of a run the board serves, and when the ledger says it exists. */
@@ -197,7 +180,7 @@ export function createRunRoutes(deps: RunRoutesDeps): Router {
     if (!run) return;
     let candidate: string;
     try {
-      candidate = pathForRun(spec.folder, assertSafeRunId(run.runId), spec.suffix);
+      candidate = pathForRun(spec.folder, run.runId, spec.suffix);
     } catch (err) {
       if (!(err instanceof UnsafeRunIdError)) throw err;
       res
@@ -206,7 +189,9 @@ export function createRunRoutes(deps: RunRoutesDeps): Router {
         .send(`Run ${JSON.stringify(run.runId)} has no ${spec.what}: ${err.message}\n`);
       return;
     }
-    const found = spec.named(run) ? await locate(spec.folder, candidate) : { absent: true };
+    const found = spec.named(run)
+      ? await locateRunFile(spec.folder, run.runId, spec.suffix)
+      : { absent: true };
     if ('outside' in found)
       log.warn(
         { runId: run.runId, file: candidate, target: found.outside },

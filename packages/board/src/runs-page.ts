@@ -5,7 +5,8 @@
  * timeline the HTML report draws (`renderStepTimeline`, @runwarden/report).
  * Every text from the pipeline (run ids, step names, errors) is escaped.
  */
-import { escapeHtml as esc, formatMs, STATE_COLORS, TIMELINE_CSS } from '@runwarden/report';
+import { escapeHtml as esc, runPagePath } from '@runwarden/core';
+import { formatMs, STATE_COLORS, TIMELINE_CSS } from '@runwarden/report';
 import type { AlertRow, RunListing } from '@runwarden/store';
 
 export const OUTCOMES = ['succeeded', 'failed', 'canceled'] as const;
@@ -57,7 +58,7 @@ export function detectionLag(run: Pick<RunListing, 'changedAt' | 'detectedAt'>):
 
 /** Where a run's pages and files are, under the board's base path. */
 export function runHref(base: string, runId: string, file = ''): string {
-  return `${base}/runs/${encodeURIComponent(runId)}${file ? `/${file}` : ''}`;
+  return `${base}/${runPagePath(runId)}${file ? `/${file}` : ''}`;
 }
 
 export function archiveCell(base: string, run: RunListing): string {

@@ -11,8 +11,14 @@ export { commitFile, isTempOf, tempPathFor, writeFileAtomic } from './atomic-fil
 export { ConfigError, RunwardenError, toError, UnsafeRunIdError } from './errors.js';
 export { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 export { parseTimestamp, toIsoTimestamp } from './timestamps.js';
-export { assertSafeRunId, pathForRun } from './run-id.js';
-export { oneLine, showControlChars } from './untrusted-text.js';
+export {
+  assertSafeRunId,
+  locateRunFile,
+  pathForRun,
+  runPagePath,
+  type RunFileLocation,
+} from './run-id.js';
+export { escapeHtml, oneLine, showControlChars } from './untrusted-text.js';
 export {
   ALERT_STATS,
   type AlertStat,
@@ -20,6 +26,7 @@ export {
   type ArchiveJobProgress,
   parseAlertStats,
   parseArchiveProgress,
+  leaseToken,
   parseLeaseHolder,
   parseScannerStatus,
   retentionStatusKey,
@@ -63,6 +70,7 @@ export {
   type AlertRule,
   type AlertsConfig,
   alertsConfigSchema,
+  isHttpUrl,
   type EmailReportMode,
   MATCH_FIELDS,
   type RunwardenConfig,

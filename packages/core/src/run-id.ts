@@ -1,3 +1,4 @@
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UnsafeRunIdError } from './errors.js';
 
@@ -45,4 +46,36 @@ export function pathForRun(folder: string, runId: string, suffix = ''): string {
   const full = path.resolve(base, `${runId}${suffix}`);
   if (path.dirname(full) !== base) throw new UnsafeRunIdError(runId, `it resolves outside ${base}`);
   return full;
+}
+
+/** Where a run's file really is: a regular file directly in its folder, absent, or elsewhere (refused). */
+export type RunFileLocation =
+  { file: string; bytes: number } | { absent: true } | { outside: string };
+
+/**
+ * Finds `<folder>/<run_id><suffix>` as whoever serves or sends it must: through
+ * symlinks (`realpath`) and only when it is a regular file directly in the
+ * folder, so a link placed there never hands out a file from elsewhere.
+ */
+export async function locateRunFile(
+  folder: string,
+  runId: string,
+  suffix: string,
+): Promise<RunFileLocation> {
+  const candidate = pathForRun(folder, runId, suffix);
+  let realFolder: string;
+  let realFile: string;
+  try {
+    [realFolder, realFile] = await Promise.all([realpath(folder), realpath(candidate)]);
+  } catch {
+    return { absent: true };
+  }
+  if (path.dirname(realFile) !== realFolder) return { outside: realFile };
+  const info = await stat(realFile);
+  return info.isFile() ? { file: realFile, bytes: info.size } : { outside: realFile };
+}
+
+/** The board's page of a run, relative to the board's root: `runs/<run_id, percent-encoded>`. */
+export function runPagePath(runId: string): string {
+  return `runs/${encodeURIComponent(runId)}`;
 }

@@ -3,11 +3,17 @@
  * board's /metrics, `runwarden status`): one definition, so writer and
  * readers cannot drift apart.
  */
+import { randomUUID } from 'node:crypto';
 
 /** Hash the scanner keeps: holder, lastScanAt (ISO), lastScanMs, activeRuns, lastDetectionLagMs, eventsEnqueued, skippedRows, skippedRowsText, blindSince, blindReason, replicaWaitSince. */
 export const scannerStatusKey = (prefix: string): string => `${prefix}:scanner:status`;
 /** String: `<instanceId>.<token>` of the scanner that holds the lease; expires unless renewed. */
 export const scannerLeaseKey = (prefix: string): string => `${prefix}:scanner:lease`;
+/** A lease token for this scanner: what `parseLeaseHolder` reads back. */
+export function leaseToken(instanceId: string): string {
+  return `${instanceId}.${randomUUID().slice(0, 8)}`;
+}
+
 /**
  * The scanner that holds the lease now: the instance id in the lease key's
  * value, or null when no lease is held (the key expired). The status hash's

@@ -29,3 +29,10 @@ export function oneLine(text: string, maxChars = 200): string {
   const flat = text.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;
 }
+
+/** Escapes text for HTML element content and quoted attribute values (every page and email runwarden renders). */
+export const escapeHtml = (text: unknown): string =>
+  String(text ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );

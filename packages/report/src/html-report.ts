@@ -7,9 +7,9 @@
  *   header (outcome, duration, steps, detection lag) ─▶ failures
  *     ─▶ step timeline (step-timeline.ts, shared with the board: bars, stalls shaded) ─▶ archive
  */
+import { escapeHtml as esc } from '@runwarden/core';
 import type { RunReport } from './run-report.js';
 import {
-  escapeHtml as esc,
   formatMs,
   renderStepTimeline,
   STATE_COLORS as COLORS,

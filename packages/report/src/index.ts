@@ -2,7 +2,6 @@ export { buildRunReport, type RunReport } from './run-report.js';
 export { reportPath, writeRunReport, writeRunReportHtml } from './write-report.js';
 export { renderReportHtml } from './html-report.js';
 export {
-  escapeHtml,
   formatMs,
   renderStepTimeline,
   STATE_COLORS,

@@ -8,15 +8,8 @@
  *     ─▶ one row per step (bar at start…end, or none when it never started)
  *     ─▶ stall layer over the rows (from … to, or the run's end while open)
  */
-import { parseTimestamp, type StallPeriod } from '@runwarden/core';
+import { escapeHtml, parseTimestamp, type StallPeriod } from '@runwarden/core';
 import type { RunReport, StepReport } from './run-report.js';
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export const escapeHtml = (text: unknown): string =>
-  String(text ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 export function formatMs(ms: number | null): string {
   if (ms === null) return '—';
@@ -100,7 +93,7 @@ function stallLayer(axis: Axis, total: number): string {
   const bands = axis.stalls
     .map(
       (s) =>
-        `<div class="stall" data-stall="${s.period.stall}" data-from="${escapeHtml(s.period.from)}" data-to="${escapeHtml(s.period.to ?? '')}" style="left:${pct(s.start - axis.from, total)}%;width:${pct(s.end - s.start, total)}%" title="${escapeHtml(`stall ${s.period.stall}: no change for ${formatMs(s.end - s.start)}`)}"></div>`,
+        `<div class="stall" data-stall="${escapeHtml(s.period.stall)}" data-from="${escapeHtml(s.period.from)}" data-to="${escapeHtml(s.period.to ?? '')}" style="left:${pct(s.start - axis.from, total)}%;width:${pct(s.end - s.start, total)}%" title="${escapeHtml(`stall ${s.period.stall}: no change for ${formatMs(s.end - s.start)}`)}"></div>`,
     )
     .join('');
   return `<div class="stalls" aria-hidden="true">${bands}</div>`;
@@ -124,7 +117,7 @@ export function renderStepTimeline(input: TimelineInput): string {
     stepRow(step, axis.steps.get(step.stepId), axis, total),
   );
   const omitted = input.steps.omittedSteps
-    ? `<p class="legend">${input.steps.omittedSteps} more step(s) not shown (the run has more steps than a report lists).</p>`
+    ? `<p class="legend">${escapeHtml(input.steps.omittedSteps)} more step(s) not shown (the run has more steps than a report lists).</p>`
     : '';
   return `<div class="timeline" role="figure" aria-label="Step timeline"><div class="plot">${rows.join('')}${stallLayer(axis, total)}</div><div class="axis"><span>${new Date(axis.from).toISOString()}</span><span>${formatMs(total)}</span><span>${new Date(axis.to).toISOString()}</span></div>${legend(axis)}${omitted}</div>`;
 }

@@ -18,9 +18,9 @@
  * `createDbLeaseGuard`): a scanner on a different Redis that finds a live holder
  * there does not scan, and `start()` fails saying so.
  */
-import { randomUUID } from 'node:crypto';
 import {
   describeTarget,
+  leaseToken,
   LuaScript,
   parseRedisUrl,
   RunwardenError,
@@ -71,7 +71,7 @@ export interface ScannerLease {
 
 export function createScannerLease(options: ScannerLeaseOptions): ScannerLease {
   const { redis, key, ttlMs, logger } = options;
-  const token = `${options.instanceId}.${randomUUID().slice(0, 8)}`;
+  const token = leaseToken(options.instanceId);
   // Counted from when the command was sent, so a slow answer shortens the lease, never lengthens it.
   let validUntil = 0;
   let held = false;

@@ -3,7 +3,7 @@
  * empty is built disabled, with a reason naming the setting and the
  * environment variable to set; {@link logChannelStatus} says so once at start.
  */
-import { redactUrl, type AlertsConfig, type Logger } from '@runwarden/core';
+import { isHttpUrl, redactUrl, type AlertsConfig, type Logger } from '@runwarden/core';
 import { ChannelError, type Channel } from './channel.js';
 import { createConsoleChannel } from './console.js';
 import { createEmailChannel } from './email.js';
@@ -33,14 +33,6 @@ function disabledChannel(name: string, reason: string): Channel {
     timeoutMs: 0,
     send: () => Promise.reject(new ChannelError(name, 'permanent', `disabled: ${reason}`)),
   };
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    return /^https?:$/.test(new URL(text).protocol);
-  } catch {
-    return false;
-  }
 }
 
 function missing(pairs: [value: string | undefined, setting: string][]): string | undefined {
@@ -141,6 +133,7 @@ export function describeChannels(alerts: AlertsConfig): ChannelDescription[] {
 
 function emailReportDetail(email: AlertsConfig['channels']['email']): string {
   if (!email || email.report === 'none') return 'none';
+  // For people: the run page's address (email-report.ts's runPageUrl) with a placeholder.
   const link = email.boardUrl
     ? `linked to ${email.boardUrl.replace(/\/?$/, '/')}runs/<run_id>`
     : '';

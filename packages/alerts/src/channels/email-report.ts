@@ -11,8 +11,14 @@
  * {@link MAX_REPORTS} of them). A retry reads the folder again, so it may
  * attach a report the first attempt could not.
  */
-import { stat } from 'node:fs/promises';
-import { pathForRun, type EmailReportMode } from '@runwarden/core';
+import { readFile } from 'node:fs/promises';
+import {
+  escapeHtml,
+  locateRunFile,
+  runPagePath,
+  type EmailReportMode,
+  type RunFileLocation,
+} from '@runwarden/core';
 import type { Notification } from '../notification.js';
 
 /** Runs whose report one email links or attaches. */
@@ -34,26 +40,12 @@ export interface EmailReportParts {
   lines: string[];
   /** The same as HTML list items (escaped). */
   items: string[];
-  attachments: { filename: string; path: string; contentType: string }[];
+  attachments: { filename: string; content: Buffer; contentType: string }[];
 }
-
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** `<boardUrl>runs/<run_id>` with the run id percent-encoded. */
 export function runPageUrl(boardUrl: string, runId: string): string {
-  return new URL(
-    `runs/${encodeURIComponent(runId)}`,
-    boardUrl.endsWith('/') ? boardUrl : `${boardUrl}/`,
-  ).href;
-}
-
-async function attachable(file: string): Promise<number | undefined> {
-  try {
-    const info = await stat(file);
-    return info.isFile() ? info.size : undefined;
-  } catch {
-    return undefined;
-  }
+  return new URL(runPagePath(runId), boardUrl.endsWith('/') ? boardUrl : `${boardUrl}/`).href;
 }
 
 export async function emailReportParts(
@@ -70,7 +62,7 @@ export async function emailReportParts(
     const page = options.boardUrl ? runPageUrl(options.boardUrl, runId) : undefined;
     const onBoard = page ? ` Timeline, archive and reports: ${page}` : '';
     const link = page
-      ? ` <a href="${escape(page)}">Open run ${escape(runId)} on the board</a>`
+      ? ` <a href="${escapeHtml(page)}">Open run ${escapeHtml(runId)} on the board</a>`
       : '';
     if (mode === 'link' || !options.reportsDir) {
       if (page) {
@@ -79,29 +71,31 @@ export async function emailReportParts(
       }
       continue;
     }
-    let file: string;
+    let found: RunFileLocation;
     try {
-      file = pathForRun(options.reportsDir, runId, '_summary.html');
+      found = await locateRunFile(options.reportsDir, runId, '_summary.html');
     } catch {
       continue; // an unsafe run id has no report file
     }
-    const size = await attachable(file);
     const name = `${runId}_summary.html`;
     let said: string;
-    if (size === undefined)
+    if ('outside' in found)
+      said = `The HTML report of run ${runId} was not attached: ${name} in the reports folder leads to ${found.outside}, outside that folder (check who replaced it with a link).`;
+    else if ('absent' in found)
       said = `The HTML report of run ${runId} was not written yet when this email was sent (reports and alerts are made in parallel); it will be ${name} in the reports folder.`;
-    else if (size > MAX_ATTACHMENT_BYTES)
-      said = `The HTML report of run ${runId} (${name}) is ${Math.round(size / 1024)} KiB, too large to attach.`;
+    else if (found.bytes > MAX_ATTACHMENT_BYTES)
+      said = `The HTML report of run ${runId} (${name}) is ${Math.round(found.bytes / 1024)} KiB, too large to attach.`;
     else {
       parts.attachments.push({
         filename: name,
-        path: file,
+        // The bytes, read now from the file located above (not a path nodemailer would open again).
+        content: await readFile(found.file),
         contentType: 'text/html; charset=utf-8',
       });
       said = `The HTML report of run ${runId} is attached (${name}).`;
     }
     parts.lines.push(`${said}${onBoard}`);
-    parts.items.push(`<li>${escape(said)}${link}</li>`);
+    parts.items.push(`<li>${escapeHtml(said)}${link}</li>`);
   }
   return parts;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -263,6 +263,18 @@ describe('email channel', () => {
         (p) => /content-type: text\/html/i.test(p.headers) && !/attachment/i.test(p.headers),
       )!;
       expect(html.body.toString()).toContain('<a href="https://board.example/ops/runs/r1">');
+    });
+
+    it('never attaches a report that is a link to a file outside the reports folder', async () => {
+      const secret = reportsDir({ 'secret.txt': 'not for mail' });
+      const dir = reportsDir({});
+      symlinkSync(path.join(secret, 'secret.txt'), path.join(dir, 'r1_summary.html'));
+      const { raw, parts: got } = await sendWith({ mode: 'attach', reportsDir: dir }, ['r1']);
+      expect(got.some((p) => /content-disposition: attachment/i.test(p.headers))).toBe(false);
+      expect(raw).not.toContain('not for mail');
+      const text = got.find((p) => /content-type: text\/plain/i.test(p.headers))!.body.toString();
+      expect(text).toContain('The HTML report of run r1 was not attached: r1_summary.html');
+      expect(text).toContain('outside that folder');
     });
 
     it("links the board's run page and attaches nothing with report: link; says nothing with none", async () => {

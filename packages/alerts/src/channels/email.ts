@@ -2,7 +2,7 @@
  * Email through SMTP (nodemailer): subject `[CRITICAL] run_failure: run 42
  * failed (4/5 steps)`, a plain-text and an HTML part, a digest as one message.
  */
-import { oneLine } from '@runwarden/core';
+import { oneLine, escapeHtml } from '@runwarden/core';
 import nodemailer from 'nodemailer';
 import { headline, runList, type Notification } from '../notification.js';
 import { ChannelError, idempotencyKey, scrubSecrets, type Channel } from './channel.js';
@@ -33,14 +33,6 @@ export interface EmailChannelOptions {
   timeoutMs?: number;
   /** The run's HTML report: attached, linked on the board, or left out (email-report.ts). */
   report?: EmailReportOptions;
-}
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
 }
 
 export function emailBody(

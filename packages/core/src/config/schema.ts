@@ -200,7 +200,8 @@ export const MATCH_FIELDS = ['type', 'outcome', 'pipeline', 'runId', 'stepName',
 export const EMAIL_REPORT_MODES = ['attach', 'link', 'none'] as const;
 export type EmailReportMode = (typeof EMAIL_REPORT_MODES)[number];
 
-function isHttpUrl(text: string): boolean {
+/** An absolute http(s) URL (Slack, webhooks, the board's public address). */
+export function isHttpUrl(text: string): boolean {
   try {
     return /^https?:$/.test(new URL(text).protocol);
   } catch {
