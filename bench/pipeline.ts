@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N]`
+ * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N] [--start-runs=N] [--start-only]`
  *
  * The whole system as processes (scanner, archive worker(s), report worker,
  * alert worker: `runwarden` roles from sources under tsx) against a private
@@ -12,6 +12,9 @@
  *          rest are held for a digest) ─▶ runs/s, notifications, peak RSS per process
  *   (b) latency: `active` running runs with ~200 step updates/s, 20 completions/s
  *       ─▶ commit (pipeline driver process) → arrival at the Slack stand-in, p50/p95/p99
+ *   (c) start: the burst (2,000 runs) again, every role in one `runwarden start` process:
+ *       alert latency (commit → Slack stand-in) p50/p99, peak RSS of that one process
+ * Both bursts also print the alert latency of each sent run and the ledger backlog peak.
  *
  * Slack's product limit is one message a second per webhook; here
  * `channels.slack.ratePerSecond` is 1000 so the stand-in measures runwarden, not the pacing.
@@ -100,9 +103,12 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
       "SELECT count(*) FROM runwarden_events WHERE type = 'run_completed' AND enqueued_at IS NOT NULL AND run_id LIKE 'burst-%'",
     );
   let lastLog = Date.now();
+  let ledgerPeak = 0;
   while (Date.now() - at < timeoutMs) {
     const ledger = system.ledger();
     const stats = await system.alertStats();
+    const backlog = await system.backlog();
+    ledgerPeak = Math.max(ledgerPeak, backlog.ledger);
     const now = Date.now();
     if (reached.enqueued === undefined && enqueued() >= runs) reached.enqueued = now - at;
     if (reached.archived === undefined && ledger.archives >= runs) reached.archived = now - at;
@@ -116,7 +122,7 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
     if (now - lastLog > 5_000) {
       lastLog = now;
       console.error(
-        `  ${((now - at) / 1000).toFixed(0)} s: archived ${ledger.archives}, reported ${ledger.reports}, Slack ${slack.arrivals.length}/${expectedSent}, held ${stats.held}/${expectedHeld}; backlog ${JSON.stringify(await system.backlog())}`,
+        `  ${((now - at) / 1000).toFixed(0)} s: archived ${ledger.archives}, reported ${ledger.reports}, Slack ${slack.arrivals.length}/${expectedSent}, held ${stats.held}/${expectedHeld}; backlog ${JSON.stringify(backlog)}`,
       );
     }
     if (
@@ -134,8 +140,14 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
       f.endsWith('_summary.json'),
     ).length,
   };
+  // Commit → first Slack arrival naming the run, for every run whose alert is sent (not held).
+  const alertLatency = Array.from({ length: runs }, (_, i) => slack.firstArrivalOf(`burst-${i}`))
+    .filter((t): t is number => t !== undefined)
+    .map((t) => t - at);
   return {
     reached,
+    ledgerPeak,
+    alertLatency: percentiles(alertLatency),
     expectedSent,
     expectedHeld,
     failed,
@@ -197,8 +209,8 @@ function burstFigures(
   runs: number,
   b: Awaited<ReturnType<typeof burst>>,
   noop: number,
+  g = 'pipeline',
 ): BenchFigure[] {
-  const g = 'pipeline';
   const all = Math.max(
     b.reached.archived ?? NaN,
     b.reached.reported ?? NaN,
@@ -253,6 +265,28 @@ function burstFigures(
     },
     {
       group: g,
+      name: '  alert latency in the burst p50: commit → Slack stand-in',
+      value: b.alertLatency.p50,
+      unit: 'ms',
+      note: `${b.alertLatency.count} runs`,
+    },
+    {
+      group: g,
+      name: '  alert latency in the burst p99: commit → Slack stand-in',
+      value: b.alertLatency.p99,
+      unit: 'ms',
+      note: `max ${b.alertLatency.max.toFixed(0)} ms`,
+    },
+    {
+      group: g,
+      name: 'ledger backlog peak in the burst (waiting + active, polled every ~100 ms)',
+      value: b.ledgerPeak,
+      unit: 'jobs',
+      target: '≤ 500',
+      met: b.ledgerPeak <= 500,
+    },
+    {
+      group: g,
       name: `notifications at the Slack stand-in (expected ${b.expectedSent})`,
       value: b.sentAtSlack,
       unit: 'msgs',
@@ -277,11 +311,57 @@ function burstFigures(
   ];
 }
 
+/** (c) The burst again, every role in one `runwarden start` process, with a Slack stand-in of its own. */
+async function oneProcessBurst(runs: number, timeoutMs: number): Promise<BenchFigure[]> {
+  const slack = await startSlackStandIn();
+  let system: BenchSystem | undefined;
+  try {
+    system = await startBenchSystem({
+      name: 'pipeline-start',
+      configYaml: CONFIG,
+      alertsYaml: ALERTS(slack.url),
+      slackUrl: slack.url,
+      oneProcess: true,
+    });
+    const noop = await measureNoopJobs(system.redis.url, Math.max(runs, 10_000));
+    const b = await burst(system, slack, runs, timeoutMs);
+    const figures = burstFigures(runs, b, noop.processPerSec, 'start');
+    for (const p of system.memory())
+      figures.push({
+        group: 'start',
+        name: `peak RSS during the burst: ${p.name}`,
+        value: p.hwmMb,
+        unit: 'MB',
+        ...(p.name === 'redis-server' ? {} : { target: '≤ 200 MB', met: p.hwmMb <= 200 }),
+      });
+    return figures;
+  } finally {
+    await system?.close();
+    if (system && Object.values(system.exitCodes).some((c) => c !== 0))
+      console.error(`pipeline: exit codes ${JSON.stringify(system.exitCodes)}`);
+    await slack.close();
+  }
+}
+
 export const run: Bench = async (args) => {
   const quick = args.includes('--quick');
   const runs = option(args, 'runs', quick ? 1_000 : 10_000);
   const active = option(args, 'active', quick ? 200 : 1_000);
+  const startRuns = option(args, 'start-runs', quick ? 1_000 : 2_000);
   const seconds = quick ? 10 : 15;
+  const timeoutMs = quick ? 180_000 : 900_000;
+  if (args.includes('--start-only')) return oneProcessBurst(startRuns, timeoutMs);
+  const figures = await separateProcesses(args, { quick, runs, active, seconds, timeoutMs });
+  console.error(`pipeline: (c) burst of ${startRuns} runs through one \`runwarden start\` …`);
+  figures.push(...(await oneProcessBurst(startRuns, timeoutMs)));
+  return figures;
+};
+
+async function separateProcesses(
+  args: string[],
+  o: { quick: boolean; runs: number; active: number; seconds: number; timeoutMs: number },
+): Promise<BenchFigure[]> {
+  const { runs, active, seconds } = o;
   const slack = await startSlackStandIn();
   let system: BenchSystem | undefined;
   try {
@@ -298,7 +378,7 @@ export const run: Bench = async (args) => {
     console.error(`pipeline: reference, ${noopJobs} raw BullMQ no-op jobs …`);
     const noop = await measureNoopJobs(system.redis.url, noopJobs);
     console.error(`pipeline: (a) burst of ${runs} completed runs …`);
-    const b = await burst(system, slack, runs, quick ? 180_000 : 900_000);
+    const b = await burst(system, slack, runs, o.timeoutMs);
     const peak = system.memory();
     const figures = burstFigures(runs, b, noop.processPerSec);
     figures.push({
@@ -313,7 +393,13 @@ export const run: Bench = async (args) => {
         name: `peak RSS during the burst: ${p.name}`,
         value: p.hwmMb,
         unit: 'MB',
-        note: p.name === 'redis-server' ? '' : 'VmHWM; runs under tsx from sources',
+        ...(p.name === 'redis-server'
+          ? {}
+          : {
+              note: 'VmHWM; runs under tsx from sources',
+              target: '≤ 150 MB',
+              met: p.hwmMb <= 150,
+            }),
       });
     console.error(
       `pipeline: (b) detection latency, ${active} active runs, 20 completions/s for ${seconds} s …`,
@@ -369,4 +455,4 @@ export const run: Bench = async (args) => {
       console.error(`pipeline: role exit codes ${JSON.stringify(system.exitCodes)}`);
     await slack.close();
   }
-};
+}
