@@ -173,6 +173,12 @@ export function createScanner(deps: ScannerDeps): Scanner {
         );
       },
     });
+    // A ledger job that finds the database closed fails and is retried.
+    const openRecorder = () => {
+      if (!running?.sql)
+        throw new Error(`The orchestration database ${deps.config.database} is not open`);
+      return running.sql.recorder;
+    };
     const ledger =
       deps.consumeLedger === false
         ? undefined
@@ -180,13 +186,10 @@ export function createScanner(deps: ScannerDeps): Scanner {
             redisUrl: deps.redisUrl,
             queues: deps.queues,
             logger: log,
+            concurrency: deps.config.scanner.ledgerConcurrency,
             recorder: {
-              record: (entry) => {
-                // A ledger job that finds the database closed fails and is retried.
-                if (!running?.sql)
-                  throw new Error(`The orchestration database ${deps.config.database} is not open`);
-                running.sql.recorder.record(entry);
-              },
+              record: (entry) => openRecorder().record(entry),
+              recordMany: (entries) => openRecorder().recordMany(entries),
             },
           });
     const blind = createBlindWatch({

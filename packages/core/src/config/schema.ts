@@ -122,6 +122,11 @@ export const runwardenConfigSchema = z
         createIndexes: z.boolean().default(false),
         /** No successful scan for this long raises monitor_blind and makes /readyz answer 503. */
         blindAfter: duration.default(2 * 60_000),
+        /**
+         * Ledger jobs each scanner takes at once; those that arrive together
+         * are written in one SQLite transaction (at most this many per batch).
+         */
+        ledgerConcurrency: z.number().int().min(1).max(512).default(64),
       })
       .strict()
       .prefault({}),
