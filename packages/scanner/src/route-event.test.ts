@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertsConfigSchema } from '@runwarden/core';
-import { alertableTypes, queuesFor } from './route-event.js';
+import { alertsConfigSchema, runwardenConfigSchema, type QueueSet } from '@runwarden/core';
+import { alertableTypes, enqueueEvents, queuesFor } from './route-event.js';
 import { completedEvent } from '../../../test/support/fixtures.js';
 
 describe('routing', () => {
@@ -34,5 +34,29 @@ describe('routing', () => {
       }),
     );
     expect(queuesFor(started, types)).toEqual(['alert']);
+  });
+});
+
+describe('enqueueing a batch of events', () => {
+  it('adds every alert job first, in one call, then every report/archive flow in one', async () => {
+    const config = runwardenConfigSchema.parse({});
+    const calls: string[] = [];
+    const queues = {
+      get: (name: string) => ({
+        addBulk: async (jobs: { opts: { jobId: string } }[]) =>
+          void calls.push(`${name}: ${jobs.map((j) => j.opts.jobId).join(' ')}`),
+      }),
+      flowProducer: () => ({
+        addBulk: async (flows: { opts: { jobId: string }; children: unknown[] }[]) =>
+          void calls.push(
+            `flows: ${flows.map((f) => `${f.opts.jobId}+${f.children.length}`).join(' ')}`,
+          ),
+      }),
+      jobOptions: (_name: string, extra: object) => ({ ...config.queues.alert, ...extra }),
+    } as unknown as QueueSet;
+    const a = completedEvent('a', []);
+    const b = completedEvent('b', []);
+    await enqueueEvents(queues, [a, b]);
+    expect(calls).toEqual([`alert: ${a.id} ${b.id}`, `flows: ${a.id}+1 ${b.id}+1`]);
   });
 });

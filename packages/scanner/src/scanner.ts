@@ -35,7 +35,7 @@ import { createSkippedRowLog } from './skipped-rows.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
 import { createReplicaGate } from './replica-gate.js';
 import { writeScannerStatus } from './scanner-status.js';
-import { eventLogLine, enqueueEvent } from './route-event.js';
+import { eventLogLine, enqueueEvents } from './route-event.js';
 
 export interface ScannerDeps {
   config: RunwardenConfig;
@@ -213,7 +213,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
     while (!closing) {
       const batch = r.store.pending(100);
       if (batch.length === 0 || !(await r.lease.fence())) break;
-      await Promise.all(batch.map((event) => enqueueEvent(deps.queues, event, deps.alertTypes)));
+      await enqueueEvents(deps.queues, batch, deps.alertTypes);
       if (!(await replicas.replicated(batch.length))) {
         lastDataVersion = undefined; // scan (and drain) again at the next check
         break;
