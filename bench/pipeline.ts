@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N] [--start-runs=N] [--start-only]`
+ * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N] [--archive-concurrency=N] [--start-runs=N] [--start-only]`
  *
  * The whole system as processes (scanner, archive worker(s), report worker,
  * alert worker: `runwarden` roles from sources under tsx) against a private
@@ -33,9 +33,9 @@ const SLACK_RATE = 1000;
 const PIPELINES = 4;
 const FAIL_EVERY = 10;
 
-const CONFIG = `scanner: { pollInterval: 10s, stallThreshold: 30m }
-archive: { concurrency: 2 }
-`;
+// Shipped defaults, but for the long poll interval; `--archive-concurrency=N` overrides archive.concurrency.
+const config = (archiveConcurrency?: number) =>
+  `scanner: { pollInterval: 10s, stallThreshold: 30m }\n${archiveConcurrency ? `archive: { concurrency: ${archiveConcurrency} }\n` : ''}`;
 const ALERTS = (slackUrl: string) => `channels:
   slack: { webhookUrl: ${JSON.stringify(slackUrl)}, ratePerSecond: ${SLACK_RATE} }
 rules:
@@ -312,13 +312,17 @@ function burstFigures(
 }
 
 /** (c) The burst again, every role in one `runwarden start` process, with a Slack stand-in of its own. */
-async function oneProcessBurst(runs: number, timeoutMs: number): Promise<BenchFigure[]> {
+async function oneProcessBurst(
+  runs: number,
+  timeoutMs: number,
+  archiveConcurrency?: number,
+): Promise<BenchFigure[]> {
   const slack = await startSlackStandIn();
   let system: BenchSystem | undefined;
   try {
     system = await startBenchSystem({
       name: 'pipeline-start',
-      configYaml: CONFIG,
+      configYaml: config(archiveConcurrency),
       alertsYaml: ALERTS(slack.url),
       slackUrl: slack.url,
       oneProcess: true,
@@ -350,16 +354,32 @@ export const run: Bench = async (args) => {
   const startRuns = option(args, 'start-runs', quick ? 1_000 : 2_000);
   const seconds = quick ? 10 : 15;
   const timeoutMs = quick ? 180_000 : 900_000;
-  if (args.includes('--start-only')) return oneProcessBurst(startRuns, timeoutMs);
-  const figures = await separateProcesses(args, { quick, runs, active, seconds, timeoutMs });
+  const archiveConcurrency = option(args, 'archive-concurrency', 0) || undefined;
+  if (args.includes('--start-only'))
+    return oneProcessBurst(startRuns, timeoutMs, archiveConcurrency);
+  const figures = await separateProcesses(args, {
+    quick,
+    runs,
+    active,
+    seconds,
+    timeoutMs,
+    archiveConcurrency,
+  });
   console.error(`pipeline: (c) burst of ${startRuns} runs through one \`runwarden start\` …`);
-  figures.push(...(await oneProcessBurst(startRuns, timeoutMs)));
+  figures.push(...(await oneProcessBurst(startRuns, timeoutMs, archiveConcurrency)));
   return figures;
 };
 
 async function separateProcesses(
   args: string[],
-  o: { quick: boolean; runs: number; active: number; seconds: number; timeoutMs: number },
+  o: {
+    quick: boolean;
+    runs: number;
+    active: number;
+    seconds: number;
+    timeoutMs: number;
+    archiveConcurrency: number | undefined;
+  },
 ): Promise<BenchFigure[]> {
   const { runs, active, seconds } = o;
   const slack = await startSlackStandIn();
@@ -368,7 +388,7 @@ async function separateProcesses(
     console.error('pipeline: starting redis-server, scanner, workers …');
     system = await startBenchSystem({
       name: 'pipeline',
-      configYaml: CONFIG,
+      configYaml: config(o.archiveConcurrency),
       alertsYaml: ALERTS(slack.url),
       slackUrl: slack.url,
       archiveWorkers: option(args, 'archive-workers', 1),
