@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N] [--archive-concurrency=N] [--start-runs=N] [--start-only]`
+ * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N] [--archive-concurrency=N] [--start-runs=N] [--start-only | --burst-only]`
  *
  * The whole system as processes (scanner, archive worker(s), report worker,
  * alert worker: `runwarden` roles from sources under tsx) against a private
@@ -364,7 +364,9 @@ export const run: Bench = async (args) => {
     seconds,
     timeoutMs,
     archiveConcurrency,
+    burstOnly: args.includes('--burst-only'),
   });
+  if (args.includes('--burst-only')) return figures;
   console.error(`pipeline: (c) burst of ${startRuns} runs through one \`runwarden start\` …`);
   figures.push(...(await oneProcessBurst(startRuns, timeoutMs, archiveConcurrency)));
   return figures;
@@ -379,6 +381,7 @@ async function separateProcesses(
     seconds: number;
     timeoutMs: number;
     archiveConcurrency: number | undefined;
+    burstOnly: boolean;
   },
 ): Promise<BenchFigure[]> {
   const { runs, active, seconds } = o;
@@ -421,6 +424,7 @@ async function separateProcesses(
               met: p.hwmMb <= 150,
             }),
       });
+    if (o.burstOnly) return figures;
     console.error(
       `pipeline: (b) detection latency, ${active} active runs, 20 completions/s for ${seconds} s …`,
     );
