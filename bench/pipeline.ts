@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N]`
+ * `npm run bench -- pipeline [--quick] [--runs=N] [--active=N] [--archive-workers=N] [--archive-concurrency=N] [--start-runs=N] [--start-only | --burst-only]`
  *
  * The whole system as processes (scanner, archive worker(s), report worker,
  * alert worker: `runwarden` roles from sources under tsx) against a private
@@ -12,11 +12,18 @@
  *          rest are held for a digest) ─▶ runs/s, notifications, peak RSS per process
  *   (b) latency: `active` running runs with ~200 step updates/s, 20 completions/s
  *       ─▶ commit (pipeline driver process) → arrival at the Slack stand-in, p50/p95/p99
+ *   (c) start: the burst (2,000 runs) again, every role in one `runwarden start` process:
+ *       alert latency (commit → Slack stand-in) p50/p99, peak RSS of that one process
+ * Both bursts also print the alert latency of each sent run and the ledger backlog peak;
+ * (a) also times a shell loop of `zip -r -q` + `unzip -tq` over its worktrees, the
+ * archive stage's reference.
  *
  * Slack's product limit is one message a second per webhook; here
  * `channels.slack.ratePerSecond` is 1000 so the stand-in measures runwarden, not the pacing.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createPipelineWriter } from '@runwarden/store';
 import { measureNoopJobs } from './support-bullmq.js';
@@ -30,9 +37,9 @@ const SLACK_RATE = 1000;
 const PIPELINES = 4;
 const FAIL_EVERY = 10;
 
-const CONFIG = `scanner: { pollInterval: 10s, stallThreshold: 30m }
-archive: { concurrency: 2 }
-`;
+// Shipped defaults, but for the long poll interval; `--archive-concurrency=N` overrides archive.concurrency.
+const config = (archiveConcurrency?: number) =>
+  `scanner: { pollInterval: 10s, stallThreshold: 30m }\n${archiveConcurrency ? `archive: { concurrency: ${archiveConcurrency} }\n` : ''}`;
 const ALERTS = (slackUrl: string) => `channels:
   slack: { webhookUrl: ${JSON.stringify(slackUrl)}, ratePerSecond: ${SLACK_RATE} }
 rules:
@@ -100,9 +107,12 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
       "SELECT count(*) FROM runwarden_events WHERE type = 'run_completed' AND enqueued_at IS NOT NULL AND run_id LIKE 'burst-%'",
     );
   let lastLog = Date.now();
+  let ledgerPeak = 0;
   while (Date.now() - at < timeoutMs) {
     const ledger = system.ledger();
     const stats = await system.alertStats();
+    const backlog = await system.backlog();
+    ledgerPeak = Math.max(ledgerPeak, backlog.ledger);
     const now = Date.now();
     if (reached.enqueued === undefined && enqueued() >= runs) reached.enqueued = now - at;
     if (reached.archived === undefined && ledger.archives >= runs) reached.archived = now - at;
@@ -116,7 +126,7 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
     if (now - lastLog > 5_000) {
       lastLog = now;
       console.error(
-        `  ${((now - at) / 1000).toFixed(0)} s: archived ${ledger.archives}, reported ${ledger.reports}, Slack ${slack.arrivals.length}/${expectedSent}, held ${stats.held}/${expectedHeld}; backlog ${JSON.stringify(await system.backlog())}`,
+        `  ${((now - at) / 1000).toFixed(0)} s: archived ${ledger.archives}, reported ${ledger.reports}, Slack ${slack.arrivals.length}/${expectedSent}, held ${stats.held}/${expectedHeld}; backlog ${JSON.stringify(backlog)}`,
       );
     }
     if (
@@ -134,8 +144,14 @@ async function burst(system: BenchSystem, slack: SlackStandIn, runs: number, tim
       f.endsWith('_summary.json'),
     ).length,
   };
+  // Commit → first Slack arrival naming the run, for every run whose alert is sent (not held).
+  const alertLatency = Array.from({ length: runs }, (_, i) => slack.firstArrivalOf(`burst-${i}`))
+    .filter((t): t is number => t !== undefined)
+    .map((t) => t - at);
   return {
     reached,
+    ledgerPeak,
+    alertLatency: percentiles(alertLatency),
     expectedSent,
     expectedHeld,
     failed,
@@ -197,8 +213,8 @@ function burstFigures(
   runs: number,
   b: Awaited<ReturnType<typeof burst>>,
   noop: number,
+  g = 'pipeline',
 ): BenchFigure[] {
-  const g = 'pipeline';
   const all = Math.max(
     b.reached.archived ?? NaN,
     b.reached.reported ?? NaN,
@@ -253,6 +269,28 @@ function burstFigures(
     },
     {
       group: g,
+      name: '  alert latency in the burst p50: commit → Slack stand-in',
+      value: b.alertLatency.p50,
+      unit: 'ms',
+      note: `${b.alertLatency.count} runs`,
+    },
+    {
+      group: g,
+      name: '  alert latency in the burst p99: commit → Slack stand-in',
+      value: b.alertLatency.p99,
+      unit: 'ms',
+      note: `max ${b.alertLatency.max.toFixed(0)} ms`,
+    },
+    {
+      group: g,
+      name: 'ledger backlog peak in the burst (waiting + active, polled every ~100 ms)',
+      value: b.ledgerPeak,
+      unit: 'jobs',
+      target: '≤ 500',
+      met: b.ledgerPeak <= 500,
+    },
+    {
+      group: g,
       name: `notifications at the Slack stand-in (expected ${b.expectedSent})`,
       value: b.sentAtSlack,
       unit: 'msgs',
@@ -277,18 +315,105 @@ function burstFigures(
   ];
 }
 
+/**
+ * The reference for the archive stage: a shell loop of `zip -r -q` + `unzip -tq`
+ * over the burst's worktrees (after the burst, so they do not compete), in ms.
+ */
+function shellZipLoop(worktrees: string, runs: number): number {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'runwarden-bench-zip-'));
+  try {
+    const script = `for i in $(seq 0 ${runs - 1}); do zip -r -q "$1/burst-$i.zip" "burst-$i" && unzip -tq "$1/burst-$i.zip" >/dev/null || exit 1; done`;
+    const started = performance.now();
+    const r = spawnSync('sh', ['-c', script, 'sh', out], { cwd: worktrees, stdio: 'inherit' });
+    if (r.status !== 0)
+      throw new Error(`the zip/unzip loop failed (${r.status ?? r.error?.message})`);
+    return performance.now() - started;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** (c) The burst again, every role in one `runwarden start` process, with a Slack stand-in of its own. */
+async function oneProcessBurst(
+  runs: number,
+  timeoutMs: number,
+  archiveConcurrency?: number,
+): Promise<BenchFigure[]> {
+  const slack = await startSlackStandIn();
+  let system: BenchSystem | undefined;
+  try {
+    system = await startBenchSystem({
+      name: 'pipeline-start',
+      configYaml: config(archiveConcurrency),
+      alertsYaml: ALERTS(slack.url),
+      slackUrl: slack.url,
+      oneProcess: true,
+    });
+    const noop = await measureNoopJobs(system.redis.url, Math.max(runs, 10_000));
+    const b = await burst(system, slack, runs, timeoutMs);
+    const figures = burstFigures(runs, b, noop.processPerSec, 'start');
+    for (const p of system.memory())
+      figures.push({
+        group: 'start',
+        name: `peak RSS during the burst: ${p.name}`,
+        value: p.hwmMb,
+        unit: 'MB',
+        ...(p.name === 'redis-server' ? {} : { target: '≤ 200 MB', met: p.hwmMb <= 200 }),
+      });
+    return figures;
+  } finally {
+    await system?.close();
+    if (system && Object.values(system.exitCodes).some((c) => c !== 0))
+      console.error(`pipeline: exit codes ${JSON.stringify(system.exitCodes)}`);
+    await slack.close();
+  }
+}
+
 export const run: Bench = async (args) => {
   const quick = args.includes('--quick');
   const runs = option(args, 'runs', quick ? 1_000 : 10_000);
   const active = option(args, 'active', quick ? 200 : 1_000);
+  const startRuns = option(args, 'start-runs', quick ? 1_000 : 2_000);
   const seconds = quick ? 10 : 15;
+  const timeoutMs = quick ? 180_000 : 900_000;
+  const archiveConcurrency = option(args, 'archive-concurrency', 0) || undefined;
+  if (args.includes('--start-only'))
+    return oneProcessBurst(startRuns, timeoutMs, archiveConcurrency);
+  const figures = await separateProcesses(args, {
+    quick,
+    runs,
+    active,
+    seconds,
+    timeoutMs,
+    archiveConcurrency,
+    burstOnly: args.includes('--burst-only'),
+  });
+  if (args.includes('--burst-only')) return figures;
+  console.error(`pipeline: (c) burst of ${startRuns} runs through one \`runwarden start\` …`);
+  figures.push(...(await oneProcessBurst(startRuns, timeoutMs, archiveConcurrency)));
+  return figures;
+};
+
+async function separateProcesses(
+  args: string[],
+  o: {
+    quick: boolean;
+    runs: number;
+    active: number;
+    seconds: number;
+    timeoutMs: number;
+    archiveConcurrency: number | undefined;
+    burstOnly: boolean;
+  },
+): Promise<BenchFigure[]> {
+  const { runs, active, seconds } = o;
   const slack = await startSlackStandIn();
   let system: BenchSystem | undefined;
   try {
     console.error('pipeline: starting redis-server, scanner, workers …');
     system = await startBenchSystem({
       name: 'pipeline',
-      configYaml: CONFIG,
+      configYaml: config(o.archiveConcurrency),
       alertsYaml: ALERTS(slack.url),
       slackUrl: slack.url,
       archiveWorkers: option(args, 'archive-workers', 1),
@@ -298,9 +423,23 @@ export const run: Bench = async (args) => {
     console.error(`pipeline: reference, ${noopJobs} raw BullMQ no-op jobs …`);
     const noop = await measureNoopJobs(system.redis.url, noopJobs);
     console.error(`pipeline: (a) burst of ${runs} completed runs …`);
-    const b = await burst(system, slack, runs, quick ? 180_000 : 900_000);
+    const b = await burst(system, slack, runs, o.timeoutMs);
     const peak = system.memory();
     const figures = burstFigures(runs, b, noop.processPerSec);
+    console.error(`pipeline: reference, zip -r -q + unzip -tq over the ${runs} worktrees …`);
+    const loopMs = shellZipLoop(system.worktrees, runs);
+    const archiveMs = b.reached.archived ?? NaN;
+    figures.push({
+      group: 'pipeline',
+      name: `archive stage: ${runs} small worktrees archived (time to all archived)`,
+      value: archiveMs / 1000,
+      unit: 's',
+      reference: { name: 'shell loop zip -r -q + unzip -tq', value: loopMs / 1000, unit: 's' },
+      ratio: loopMs / archiveMs,
+      target: 'ratio ≥ 2.0',
+      met: loopMs / archiveMs >= 2,
+      note: 'ratio = loop ÷ stage; the stage also fsyncs, verifies against the source, writes manifests',
+    });
     figures.push({
       group: 'pipeline',
       name: 'reference: raw BullMQ addBulk',
@@ -313,8 +452,15 @@ export const run: Bench = async (args) => {
         name: `peak RSS during the burst: ${p.name}`,
         value: p.hwmMb,
         unit: 'MB',
-        note: p.name === 'redis-server' ? '' : 'VmHWM; runs under tsx from sources',
+        ...(p.name === 'redis-server'
+          ? {}
+          : {
+              note: 'VmHWM; runs under tsx from sources',
+              target: '≤ 150 MB',
+              met: p.hwmMb <= 150,
+            }),
       });
+    if (o.burstOnly) return figures;
     console.error(
       `pipeline: (b) detection latency, ${active} active runs, 20 completions/s for ${seconds} s …`,
     );
@@ -369,4 +515,4 @@ export const run: Bench = async (args) => {
       console.error(`pipeline: role exit codes ${JSON.stringify(system.exitCodes)}`);
     await slack.close();
   }
-};
+}

@@ -6,6 +6,7 @@
  *
  *   startBenchSystem ─▶ redis-server (free port) ─▶ runwarden.yaml + alerts.yaml
  *                    ─▶ scanner │ worker archive (×n) │ worker report │ worker alert
+ *                       (oneProcess: `runwarden start --no-board`, every role in one process)
  *   memory() ◀── /proc/<pid>/status (VmRSS, VmHWM) of every role and of redis-server
  *   close()  ─▶ SIGTERM every role (SIGKILL after a grace period) ─▶ stop Redis ─▶ rm -r
  */
@@ -32,6 +33,8 @@ export interface BenchSystemOptions {
   slackUrl: string;
   /** @defaultValue 1 */
   archiveWorkers?: number;
+  /** Every role in one `runwarden start --no-board` process instead of one process per role. */
+  oneProcess?: boolean;
 }
 
 export interface ProcessMemory {
@@ -159,14 +162,16 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       BOARD_USER: '',
       BOARD_PASSWORD: '',
     };
-    const roles = [
-      startRole(ctx, 'scanner', ['scanner'], files, env),
-      ...Array.from({ length: options.archiveWorkers ?? 1 }, (_, i) =>
-        startRole(ctx, `archive-${i + 1}`, ['worker', 'archive'], files, env),
-      ),
-      startRole(ctx, 'report', ['worker', 'report'], files, env),
-      startRole(ctx, 'alert', ['worker', 'alert'], files, env),
-    ];
+    const roles = options.oneProcess
+      ? [startRole(ctx, 'runwarden start', ['start', '--no-board'], files, env)]
+      : [
+          startRole(ctx, 'scanner', ['scanner'], files, env),
+          ...Array.from({ length: options.archiveWorkers ?? 1 }, (_, i) =>
+            startRole(ctx, `archive-${i + 1}`, ['worker', 'archive'], files, env),
+          ),
+          startRole(ctx, 'report', ['worker', 'report'], files, env),
+          startRole(ctx, 'alert', ['worker', 'alert'], files, env),
+        ];
     for (const role of roles) {
       await waitUntil(
         () => {

@@ -58,7 +58,7 @@ export {
   type StepState,
   TERMINAL_RUN_STATES,
 } from './events.js';
-export { alertableTypes, enqueueEvent, queuesFor } from './event-routing.js';
+export { alertableTypes, enqueueEvent, enqueueEvents, queuesFor } from './event-routing.js';
 export { ALL_QUEUES, type QueueName, QUEUES } from './queues.js';
 export {
   type AlertLedgerEntry,

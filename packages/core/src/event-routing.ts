@@ -1,8 +1,8 @@
 /**
  * Where each event goes (contract: docs/ARCHITECTURE.md, "events").
  *
- *   run_completed ──▶ flow: report (parent) ◀── archive (child, ignoreDependencyOnFailure)
- *                 ──▶ alert
+ *   run_completed ──▶ alert (a batch's alerts are added before its flows)
+ *                 ──▶ flow: report (parent) ◀── archive (child, ignoreDependencyOnFailure)
  *   anything else ──▶ alert (when some alert rule can match its type)
  *
  * Every job id is the event id, so adding an event twice (replay after a
@@ -46,31 +46,62 @@ export async function enqueueEvent(
   alertTypes?: ReadonlySet<EventType>,
   parts: EnqueueParts = {},
 ): Promise<void> {
-  if (event.type === 'run_completed' && parts.flow !== false) {
-    await queues.flowProducer().add({
-      name: event.type,
-      queueName: QUEUES.report,
-      data: event,
-      opts: queues.jobOptions(QUEUES.report, { jobId: event.id }),
-      children: [
-        {
-          name: event.type,
-          queueName: QUEUES.archive,
-          data: event,
-          // The report is written even when the archive failed for good: it says why.
-          opts: queues.jobOptions(QUEUES.archive, {
-            jobId: event.id,
-            ignoreDependencyOnFailure: true,
-          }),
-        },
-      ],
-    });
-  }
-  if (parts.alert !== false && queuesFor(event, alertTypes).includes(QUEUES.alert)) {
+  if (event.type === 'run_completed' && parts.flow !== false)
+    await queues.flowProducer().add(reportFlow(queues, event));
+  if (parts.alert !== false && queuesFor(event, alertTypes).includes(QUEUES.alert))
     await queues
       .get(QUEUES.alert)
-      .add(event.type, alertJobData(event), queues.jobOptions(QUEUES.alert, { jobId: event.id }));
-  }
+      .add(event.type, alertJobData(event), alertJobOptions(queues, event));
+}
+
+/**
+ * A batch of outbox events, alerts first: every alert job in one `addBulk`,
+ * then every report/archive flow in one, so a burst's alerts never wait
+ * behind its flows (in Redis or in the workers' queues).
+ */
+export async function enqueueEvents(
+  queues: QueueSet,
+  events: readonly RunwardenEvent[],
+  alertTypes?: ReadonlySet<EventType>,
+): Promise<void> {
+  const alerts = events.filter((e) => queuesFor(e, alertTypes).includes(QUEUES.alert));
+  if (alerts.length > 0)
+    await queues.get(QUEUES.alert).addBulk(
+      alerts.map((e) => ({
+        name: e.type,
+        data: alertJobData(e),
+        opts: alertJobOptions(queues, e),
+      })),
+    );
+  const completed = events.filter((e) => e.type === 'run_completed');
+  if (completed.length > 0)
+    await queues.flowProducer().addBulk(completed.map((e) => reportFlow(queues, e)));
+}
+
+const alertJobOptions = (queues: QueueSet, event: RunwardenEvent) =>
+  queues.jobOptions(QUEUES.alert, { jobId: event.id });
+
+type FlowJob = Parameters<ReturnType<QueueSet['flowProducer']>['add']>[0];
+
+function reportFlow(queues: QueueSet, event: RunwardenEvent): FlowJob {
+  return {
+    name: event.type,
+    queueName: QUEUES.report,
+    data: event,
+    opts: queues.jobOptions(QUEUES.report, { jobId: event.id }),
+    children: [
+      {
+        name: event.type,
+        queueName: QUEUES.archive,
+        data: event,
+        // The report is written even when the archive failed for good: it says why.
+        opts: queues.jobOptions(QUEUES.archive, {
+          jobId: event.id,
+          ignoreDependencyOnFailure: true,
+        }),
+      },
+    ],
+  };
 }
 
 /**

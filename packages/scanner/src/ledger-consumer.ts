@@ -1,7 +1,15 @@
 /**
  * Workers report what they did on the `ledger` queue; the scanner, the only
- * process with SQLite open, records it. A locked database makes the job fail
- * and BullMQ retry it (the ledger queue allows many attempts).
+ * process with SQLite open, records it.
+ *
+ *   ledger jobs (up to `concurrency` at once) ──▶ batch (those that arrive within `flushMs`)
+ *     ──▶ one SQLite transaction ──committed──▶ every job of the batch completes
+ *                                └─failed──▶ each entry alone (one bad entry fails only its job)
+ *
+ * A job completes only after its row is committed; rows are upserts keyed by
+ * deterministic ids, so a job retried after a crash writes nothing twice. A
+ * locked database makes the jobs fail and BullMQ retry them (the ledger queue
+ * allows many attempts).
  */
 import {
   QUEUES,
@@ -18,17 +26,69 @@ export interface LedgerConsumerOptions {
   queues: QueueSet;
   logger: Logger;
   recorder: LedgerRecorder;
+  /**
+   * Ledger jobs taken at once; also the largest batch.
+   * @defaultValue 64
+   */
+  concurrency?: number;
+  /**
+   * How long the first entry of a batch waits for others before the batch is written.
+   * @defaultValue 5
+   */
+  flushMs?: number;
+}
+
+interface Pending {
+  entry: LedgerEntry;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Groups entries into one transaction; each caller's promise settles once its entry is committed (or not). */
+export function createLedgerBatcher(
+  recorder: LedgerRecorder,
+  maxBatch: number,
+  flushMs: number,
+): (entry: LedgerEntry) => Promise<void> {
+  let pending: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    try {
+      recorder.recordMany(batch.map((p) => p.entry));
+      for (const p of batch) p.resolve();
+    } catch {
+      // Rolled back as a whole: write each alone, so only an entry that fails by itself fails its job.
+      for (const p of batch) {
+        try {
+          recorder.record(p.entry);
+          p.resolve();
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+    }
+  };
+  return (entry) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ entry, resolve, reject });
+      if (pending.length >= maxBatch) flush();
+      else timer ??= setTimeout(flush, flushMs);
+    });
 }
 
 export function createLedgerConsumer(options: LedgerConsumerOptions): QueueWorker {
+  const concurrency = options.concurrency ?? 64;
+  const record = createLedgerBatcher(options.recorder, concurrency, options.flushMs ?? 5);
   return createQueueWorker<LedgerEntry, void>({
     queue: QUEUES.ledger,
     redisUrl: options.redisUrl,
     queues: options.queues,
     logger: options.logger,
-    concurrency: 1,
-    processor: async (job) => {
-      options.recorder.record(job.data);
-    },
+    concurrency,
+    processor: (job) => record(job.data),
   });
 }

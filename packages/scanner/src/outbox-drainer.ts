@@ -1,13 +1,13 @@
 /**
  * The outbox to the queues, in batches of 100:
  *
- *   pending events ─▶ fence (is the lease still ours?) ─▶ enqueueEvent (a duplicate
- *   job id is ignored by BullMQ) ─▶ a replica has them (replica-gate.ts) ─▶ marked enqueued
+ *   pending events ─▶ fence (is the lease still ours?) ─▶ enqueueEvents: the batch's
+ *   alert jobs first, then its flows (a duplicate job id is ignored by BullMQ) ─▶ a replica has them (replica-gate.ts) ─▶ marked enqueued
  *
  * A batch that no replica acknowledged stays pending and is added again at the next check.
  */
 import {
-  enqueueEvent,
+  enqueueEvents,
   type EventType,
   type Logger,
   type QueueSet,
@@ -54,7 +54,7 @@ export function createOutboxDrainer(o: OutboxDrainerOptions): OutboxDrainer {
     while (!o.isClosing()) {
       const batch = store.pending(BATCH);
       if (batch.length === 0 || !(await lease.fence())) break;
-      await Promise.all(batch.map((event) => enqueueEvent(o.queues, event, o.alertTypes)));
+      await enqueueEvents(o.queues, batch, o.alertTypes);
       if (!(await o.replicas.replicated(batch.length))) {
         result.waiting = true;
         break;

@@ -9,12 +9,12 @@ import {
   formatDuration,
   scannerLeaseKey,
   type EventType,
-  type LedgerEntry,
   type Logger,
   type QueueSet,
   type QueueWorker,
   type RunwardenConfig,
 } from '@runwarden/core';
+import type { LedgerRecorder } from '@runwarden/store';
 import { createBlindWatch, type BlindWatch } from './blind-watch.js';
 import { createLedgerConsumer } from './ledger-consumer.js';
 import { createScannerLease, type ScannerLease } from './scanner-lease.js';
@@ -37,8 +37,8 @@ export interface ScannerPartsOptions {
   isClosing(): boolean;
   /** This scanner just became the lease holder. */
   onLeaseGained(): void;
-  /** Writes one ledger entry to the open database; throws when it is not open (the job is retried). */
-  record(entry: LedgerEntry): void;
+  /** Writes ledger entries to the open database; throws when it is not open (the jobs are retried). */
+  recorder: LedgerRecorder;
 }
 
 export function createScannerParts(o: ScannerPartsOptions): ScannerParts {
@@ -75,7 +75,8 @@ export function createScannerParts(o: ScannerPartsOptions): ScannerParts {
         redisUrl: o.redisUrl,
         queues: o.queues,
         logger: log,
-        recorder: { record: o.record },
+        concurrency: config.scanner.ledgerConcurrency,
+        recorder: o.recorder,
       })
     : undefined;
   const blind = createBlindWatch({

@@ -102,6 +102,12 @@ export function createScanner(deps: ScannerDeps): Scanner {
       clock,
       onReopen: () => loop.forceScan(),
     });
+    // A ledger job that finds the database closed fails and is retried.
+    const openRecorder = () => {
+      const sql = database.ifOpen();
+      if (!sql) throw new Error(`The orchestration database ${config.database} is not open`);
+      return sql.recorder;
+    };
     const parts = createScannerParts({
       ...deps,
       log,
@@ -109,11 +115,9 @@ export function createScanner(deps: ScannerDeps): Scanner {
       consumeLedger: deps.consumeLedger !== false,
       isClosing,
       onLeaseGained: () => loop.forceScan(),
-      record: (entry) => {
-        // A ledger job that finds the database closed fails and is retried.
-        const sql = database.ifOpen();
-        if (!sql) throw new Error(`The orchestration database ${config.database} is not open`);
-        sql.recorder.record(entry);
+      recorder: {
+        record: (entry) => openRecorder().record(entry),
+        recordMany: (entries) => openRecorder().recordMany(entries),
       },
     });
     running = { ...parts, database };

@@ -9,6 +9,8 @@ import type { SqliteDb } from './open-db.js';
 
 export interface LedgerRecorder {
   record(entry: LedgerEntry): void;
+  /** Records every entry in one transaction: all committed, or none (it throws). */
+  recordMany(entries: readonly LedgerEntry[]): void;
 }
 
 const bool = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
@@ -36,66 +38,66 @@ export function createLedgerRecorder(db: SqliteDb): LedgerRecorder {
      VALUES (@runId, @archivedAt, @pipeline, @reason, @bytes, @files, @at) ON CONFLICT(run_id, archived_at) DO NOTHING`,
   );
 
-  return {
-    record(entry) {
-      switch (entry.kind) {
-        case 'archive': {
-          const o = entry.outcome;
-          archive.run({
-            eventId: entry.eventId,
-            runId: entry.runId,
-            status: o.status,
-            path: o.path ?? null,
-            bytes: o.bytes ?? null,
-            sourceBytes: o.sourceBytes ?? null,
-            entries: o.entries ?? null,
-            sha256: o.sha256 ?? null,
-            verified: bool(o.verified),
-            reused: bool(o.reused),
-            reason: o.reason ?? null,
-            durationMs: o.durationMs ?? null,
-            detail: o.skippedFiles?.length
-              ? JSON.stringify({ skippedFiles: o.skippedFiles })
-              : null,
-            at: entry.at,
-          });
-          return;
-        }
-        case 'report':
-          report.run({
-            eventId: entry.eventId,
-            runId: entry.runId,
-            path: entry.path,
-            outcome: entry.outcome,
-            at: entry.at,
-          });
-          return;
-        case 'alert':
-          alert.run({
-            deliveryId: entry.deliveryId,
-            status: entry.status,
-            eventId: entry.eventId,
-            runId: entry.runId,
-            rule: entry.rule,
-            channel: entry.channel,
-            severity: entry.severity,
-            eventIds: JSON.stringify(entry.eventIds),
-            detail: entry.detail ?? null,
-            at: entry.at,
-          });
-          return;
-        case 'retention':
-          retention.run({
-            runId: entry.runId,
-            archivedAt: entry.archivedAt,
-            pipeline: entry.pipeline,
-            reason: entry.reason,
-            bytes: entry.bytes,
-            files: JSON.stringify(entry.files),
-            at: entry.at,
-          });
-          return;
+  function record(entry: LedgerEntry): void {
+    switch (entry.kind) {
+      case 'archive': {
+        const o = entry.outcome;
+        archive.run({
+          eventId: entry.eventId,
+          runId: entry.runId,
+          status: o.status,
+          path: o.path ?? null,
+          bytes: o.bytes ?? null,
+          sourceBytes: o.sourceBytes ?? null,
+          entries: o.entries ?? null,
+          sha256: o.sha256 ?? null,
+          verified: bool(o.verified),
+          reused: bool(o.reused),
+          reason: o.reason ?? null,
+          durationMs: o.durationMs ?? null,
+          detail: o.skippedFiles?.length ? JSON.stringify({ skippedFiles: o.skippedFiles }) : null,
+          at: entry.at,
+        });
+        return;
       }
-    },
-  };
+      case 'report':
+        report.run({
+          eventId: entry.eventId,
+          runId: entry.runId,
+          path: entry.path,
+          outcome: entry.outcome,
+          at: entry.at,
+        });
+        return;
+      case 'alert':
+        alert.run({
+          deliveryId: entry.deliveryId,
+          status: entry.status,
+          eventId: entry.eventId,
+          runId: entry.runId,
+          rule: entry.rule,
+          channel: entry.channel,
+          severity: entry.severity,
+          eventIds: JSON.stringify(entry.eventIds),
+          detail: entry.detail ?? null,
+          at: entry.at,
+        });
+        return;
+      case 'retention':
+        retention.run({
+          runId: entry.runId,
+          archivedAt: entry.archivedAt,
+          pipeline: entry.pipeline,
+          reason: entry.reason,
+          bytes: entry.bytes,
+          files: JSON.stringify(entry.files),
+          at: entry.at,
+        });
+        return;
+    }
+  }
+  const recordAll = db.transaction((entries: readonly LedgerEntry[]) => {
+    for (const entry of entries) record(entry);
+  });
+  return { record, recordMany: (entries) => recordAll(entries) };
 }

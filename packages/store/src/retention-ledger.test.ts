@@ -45,3 +45,30 @@ describe('retention in the ledger', () => {
     ]);
   });
 });
+
+describe('a batch of ledger entries', () => {
+  it('is committed in one transaction: all of it, or none of it when one entry fails', () => {
+    const file = path.join(ctx.dir, 'orchestration.db');
+    createPipelineWriter(file).close();
+    const db = openOrchestrationDb(file);
+    ctx.defer(() => db.close());
+    runMigrations(db);
+    const ledger = createLedgerRecorder(db);
+    const report = (eventId: string, runId: string) => ({
+      kind: 'report' as const,
+      eventId,
+      runId,
+      path: `reports/${runId}_summary.json`,
+      outcome: 'succeeded',
+      at: '2026-10-01T00:00:00.000Z',
+    });
+    const count = () => db.prepare('SELECT count(*) FROM runwarden_reports').pluck().get();
+    ledger.recordMany([report('a.completed', 'a'), report('b.completed', 'b')]);
+    ledger.recordMany([report('a.completed', 'a'), report('b.completed', 'b')]);
+    expect(count()).toBe(2);
+    // run_id is NOT NULL: the whole batch rolls back, the good entry with it.
+    const bad = { ...report('d.completed', 'd'), runId: null as unknown as string };
+    expect(() => ledger.recordMany([report('c.completed', 'c'), bad])).toThrow();
+    expect(count()).toBe(2);
+  });
+});
