@@ -25,25 +25,30 @@ export interface StartedBoard {
   config: RunwardenConfig;
 }
 
-/** Starts a board with credentials unless `board.user` is overridden; closed by the context's cleanup. */
+/**
+ * Starts a board with credentials unless `board.user` is overridden, and any
+ * other config (`database`, `paths`) from `config`; closed by the context's cleanup.
+ */
 export async function startBoard(
   ctx: TestContext,
   board: Record<string, unknown> = {},
   redisUrl = ctx.redisUrl,
+  config: Record<string, unknown> = {},
 ): Promise<StartedBoard> {
-  const config = runwardenConfigSchema.parse({
+  const parsed = runwardenConfigSchema.parse({
+    ...config,
     redis: { url: redisUrl, prefix: ctx.prefix },
     board: { user: BOARD_USER, password: BOARD_PASSWORD, ...board },
   });
   const started = createBoard({
-    config,
+    config: parsed,
     logger: createLogger({ level: 'silent' }),
     redisUrl,
     prefix: ctx.prefix,
   });
   ctx.defer(() => started.close());
   const { url } = await started.listen(0, '127.0.0.1');
-  return { board: started, url, config };
+  return { board: started, url, config: parsed };
 }
 
 export function authHeader(user = BOARD_USER, password = BOARD_PASSWORD): Record<string, string> {

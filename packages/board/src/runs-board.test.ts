@@ -5,7 +5,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, runwardenConfigSchema } from '@runwarden/core';
 import {
   createLedgerRecorder,
   createPipelineWriter,
@@ -14,8 +13,7 @@ import {
 } from '@runwarden/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { completedEvent, createTestContext, step, type TestContext } from '@runwarden/testing';
-import { createBoard } from './create-board.js';
-import { authHeader, BOARD_PASSWORD, BOARD_USER } from './board.fixture.js';
+import { authHeader, startBoard } from './board.fixture.js';
 
 let ctx: TestContext;
 beforeEach(() => {
@@ -53,20 +51,11 @@ async function boardOn(runIds: string[]): Promise<string> {
   const reports = path.join(ctx.dir, 'reports');
   mkdirSync(reports);
   writeFileSync(path.join(ctx.dir, 'etc_summary.json'), '{"secret":true}');
-  const config = runwardenConfigSchema.parse({
+  const { url } = await startBoard(ctx, {}, ctx.redisUrl, {
     database,
     paths: { archive: path.join(ctx.dir, 'archive'), reports },
-    redis: { url: ctx.redisUrl, prefix: ctx.prefix },
-    board: { user: BOARD_USER, password: BOARD_PASSWORD },
   });
-  const board = createBoard({
-    config,
-    logger: createLogger({ level: 'silent' }),
-    redisUrl: ctx.redisUrl,
-    prefix: ctx.prefix,
-  });
-  ctx.defer(() => board.close());
-  return (await board.listen(0, '127.0.0.1')).url.replace(/\/$/, '');
+  return url.replace(/\/$/, '');
 }
 
 const get = (url: string) => fetch(url, { headers: authHeader() });
