@@ -4,7 +4,8 @@
  *
  *   ledger jobs (up to `concurrency` at once) ──▶ batch (those that arrive within `flushMs`)
  *     ──▶ one SQLite transaction ──committed──▶ every job of the batch completes
- *                                └─failed──▶ each entry alone (one bad entry fails only its job)
+ *                                └─failed──▶ each entry alone (one bad entry fails only its job);
+ *                                            locked: every job of the batch fails, to be retried
  *
  * A job completes only after its row is committed; rows are upserts keyed by
  * deterministic ids, so a job retried after a crash writes nothing twice. A
@@ -38,6 +39,9 @@ export interface LedgerConsumerOptions {
   flushMs?: number;
 }
 
+const isBusy = (err: unknown) =>
+  /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: string }).code ?? ''));
+
 interface Pending {
   entry: LedgerEntry;
   resolve: () => void;
@@ -60,7 +64,13 @@ export function createLedgerBatcher(
     try {
       recorder.recordMany(batch.map((p) => p.entry));
       for (const p of batch) p.resolve();
-    } catch {
+    } catch (err) {
+      // A locked database fails every entry alike: retrying each alone would block the
+      // event loop for busy_timeout per entry. The jobs fail and BullMQ retries them.
+      if (isBusy(err)) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
       // Rolled back as a whole: write each alone, so only an entry that fails by itself fails its job.
       for (const p of batch) {
         try {
